@@ -1,0 +1,24 @@
+"""The command-line skin over the Python API: one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="trailforensics",
+    help="Offline AWS CloudTrail forensics: ingest, query, verify, hunt, posture.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _register_commands() -> None:
+    # Imported for their side effect of registering commands on `app`.
+    from trailforensics.cli import generate_cmd  # noqa: F401
+
+
+def main() -> None:
+    _register_commands()
+    app()

@@ -1,0 +1,141 @@
+"""Input discovery: walk the given sources, classify every file by its path, order them.
+
+Classification here is by path only (cheap, no I/O beyond ``stat``); content sniffing of
+files outside the CloudTrail folders happens in the reader.  Files are returned in the
+order of the timestamp in their names, so that output comes out nearly sorted by event
+time without a global sort.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+# [prefix/]AWSLogs/[o-id/]<account>/<CloudTrail|CloudTrail-Insight|CloudTrail-Digest|...>/<region>/Y/M/D/<name>
+_AWSLOGS_RE = re.compile(
+    r"(?:^|/)AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>[^/]+)/(?P<service>[^/]+)/"
+    r"(?P<region>[^/]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<name>[^/]+)$"
+)
+_NAME_TIME_RE = re.compile(r"_(\d{8}T\d{4}(?:\d{2})?Z)(?:_|\.|$)")
+
+CLOUDTRAIL = "cloudtrail"
+INSIGHT = "cloudtrail-insight"
+DIGEST = "cloudtrail-digest"
+CANDIDATE = "candidate"  # a JSON-looking file outside the CloudTrail folders: sniffed by content
+OTHER = "other"
+
+_JSON_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str  # absolute path
+    source_file: str  # relative to the source root (see ``source_root``)
+    kind: str
+    reason: str | None  # why it will be skipped (kind == OTHER or DIGEST)
+    size: int
+    mtime_ns: int
+    org_id: str | None = None
+    account_id: str | None = None
+    region: str | None = None
+    file_time: datetime | None = None
+
+    def sort_key(self) -> tuple[int, str, str]:
+        stamp = self.file_time.strftime("%Y%m%d%H%M%S") if self.file_time else "~"
+        return (0 if self.file_time else 1, stamp, self.source_file)
+
+
+def source_root(path: Path) -> Path:
+    """The root that ``source_file`` is relative to.
+
+    Normally the directory given; when it lies inside an AWSLogs tree, the folder holding
+    ``AWSLogs`` instead, so that ``source_file`` reads like the S3 object key whatever
+    level of the tree the responder pointed at.
+    """
+    base = path if path.is_dir() else path.parent
+    parts = base.parts
+    if "AWSLogs" in parts:
+        idx = len(parts) - 1 - parts[::-1].index("AWSLogs")
+        return Path(*parts[:idx]) if idx else Path(parts[0])
+    return base
+
+
+def _file_time(name: str) -> datetime | None:
+    m = _NAME_TIME_RE.search(name)
+    if not m:
+        return None
+    text = m.group(1)
+    fmt = "%Y%m%dT%H%M%SZ" if len(text) == 16 else "%Y%m%dT%H%MZ"
+    try:
+        return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def classify(rel: str) -> tuple[str, str | None, dict[str, str | None]]:
+    """Kind, skip reason and path metadata of a file from its relative path."""
+    name = rel.rsplit("/", 1)[-1]
+    meta: dict[str, str | None] = {}
+    if name.startswith("."):
+        return OTHER, "hidden or system file", meta
+    m = _AWSLOGS_RE.search(rel)
+    if m:
+        meta = {"org_id": m.group("org"), "account_id": m.group("account"), "region": m.group("region")}
+        service = m.group("service")
+        if service == "CloudTrail":
+            return CLOUDTRAIL, None, meta
+        if service == "CloudTrail-Insight":
+            return INSIGHT, None, meta
+        if service == "CloudTrail-Digest":
+            return DIGEST, "CloudTrail digest file (not events; checked by `verify`)", meta
+        return OTHER, f"not CloudTrail: AWSLogs/{service} data", meta
+    if "/CloudTrail-Digest/" in f"/{rel}" or "_CloudTrail-Digest_" in name:
+        return DIGEST, "CloudTrail digest file (not events; checked by `verify`)", meta
+    if name.lower().endswith(_JSON_SUFFIXES) or "." not in name:
+        return CANDIDATE, None, meta
+    return OTHER, f"not a JSON file ({name.rsplit('.', 1)[-1]})", meta
+
+
+def _walk(root: Path) -> Iterator[os.DirEntry[str]]:
+    stack = [str(root)]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as it:
+                for entry in it:
+                    # Never follow directory symlinks: evidence trees can contain loops.
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif entry.is_file():
+                        yield entry
+        except OSError:
+            continue
+
+
+def discover(sources: Iterable[str | Path]) -> list[InputFile]:
+    """Every file under the given sources (files or directories), ordered for ingest."""
+    found: dict[str, InputFile] = {}
+    for src in sources:
+        src_path = Path(src).absolute()
+        root = source_root(src_path)
+        entries: Iterable[os.DirEntry[str] | Path]
+        entries = _walk(src_path) if src_path.is_dir() else [src_path]
+        for entry in entries:
+            path = entry.path if isinstance(entry, os.DirEntry) else str(entry)
+            if path in found:
+                continue
+            try:
+                st = entry.stat() if isinstance(entry, os.DirEntry) else entry.stat()
+            except OSError:
+                continue
+            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            kind, reason, meta = classify(rel)
+            found[path] = InputFile(
+                path=path, source_file=rel, kind=kind, reason=reason, size=st.st_size,
+                mtime_ns=st.st_mtime_ns, file_time=_file_time(rel.rsplit("/", 1)[-1]), **meta,
+            )
+    return sorted(found.values(), key=InputFile.sort_key)

@@ -1,0 +1,258 @@
+"""The ingest coordinator: discover, skip what is known, fan out to workers, dedup, commit."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+import numpy as np
+
+from trailforensics.discovery import InputFile, discover
+from trailforensics.ingest.summary import IngestSummary
+from trailforensics.ingest.tasks import CHANGED, FAILED, UNCHANGED, FileResult, FileTask
+from trailforensics.ingest.worker import ChunkProcessor, worker_main
+from trailforensics.store import layout
+from trailforensics.store.keyindex import KeyIndex
+from trailforensics.store.lock import WriteLock
+from trailforensics.store.manifest import Known, load_known, manifest_row, manifest_table
+from trailforensics.store.writer import TableWriter, WrittenFile
+
+CHUNK_BYTES = 8 << 20
+CHUNK_FILES = 256
+
+ProgressFn = Callable[[str, int, int, int], None]  # (event, files, bytes, records)
+
+
+class IngestError(RuntimeError):
+    """The run cannot start or must stop; nothing was committed."""
+
+
+@dataclass
+class IngestOptions:
+    workers: int | None = None
+    strict: bool = False
+    progress: ProgressFn | None = None
+
+
+def new_run_id(now: datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def _check_paths(sources: Sequence[Path], dataset: Path) -> None:
+    for src in sources:
+        if not src.exists():
+            raise IngestError(f"source does not exist: {src}")
+        if src.is_dir() and (dataset == src or src in dataset.parents):
+            raise IngestError(f"the dataset {dataset} is inside the evidence tree {src}: choose a folder outside it")
+        if dataset in src.parents or dataset == src:
+            raise IngestError(f"source {src} is inside the dataset {dataset}")
+
+
+def _tasks(files: list[InputFile], known: dict[str, Known]) -> tuple[list[FileTask], int]:
+    tasks: list[FileTask] = []
+    unchanged = 0
+    for f in files:
+        prev = known.get(f.path)
+        if prev is not None and prev.size == f.size and prev.mtime_ns == f.mtime_ns:
+            unchanged += 1
+            continue
+        tasks.append(FileTask(
+            path=f.path, source_file=f.source_file, kind=f.kind, skip_reason=f.reason, org_id=f.org_id,
+            account_id=f.account_id, region=f.region, file_time=f.file_time, size=f.size, mtime_ns=f.mtime_ns,
+            previous_sha256=prev.sha256 if prev else None, previous_status=prev.status if prev else None,
+        ))
+    return tasks, unchanged
+
+
+def _chunks(tasks: list[FileTask]) -> Iterator[list[FileTask]]:
+    chunk: list[FileTask] = []
+    size = 0
+    for t in tasks:
+        chunk.append(t)
+        size += t.size
+        if size >= CHUNK_BYTES or len(chunk) >= CHUNK_FILES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+class _Run:
+    """State of one run while its chunks are processed."""
+
+    def __init__(self, summary: IngestSummary, index: KeyIndex, options: IngestOptions):
+        self.summary = summary
+        self.index = index
+        self.options = options
+        self.results: list[FileResult] = []
+        self.new_keys: list[np.ndarray] = []
+
+    def dedup(self, keys: bytes) -> bytes:
+        mask = self.index.add(keys)
+        if mask.any():
+            self.new_keys.append(np.frombuffer(keys, dtype="S16")[mask])
+        return mask.tobytes()
+
+    def done(self, results: list[FileResult]) -> None:
+        for res in results:
+            self.results.append(res)
+            self.summary.add(res)
+            if self.options.strict and res.status in (FAILED, CHANGED):
+                raise IngestError(f"--strict: {res.task.source_file}: {res.reason}")
+        if self.options.progress:
+            self.options.progress("advance", len(results), sum(r.size for r in results),
+                                  sum(r.records for r in results))
+
+
+def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOptions | None = None) -> IngestSummary:
+    """Ingest files or folders into a dataset; returns the run summary (never raises for bad files)."""
+    options = options or IngestOptions()
+    started = time.perf_counter()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    dataset_path = Path(dataset).absolute()
+    src_paths = [Path(s).absolute() for s in sources]
+    summary = IngestSummary(run_id=new_run_id(now), dataset=str(dataset_path))
+    try:
+        _check_paths(src_paths, dataset_path)
+        layout.create(dataset_path)
+        with WriteLock(dataset_path):
+            summary.notes.extend(layout.recover(dataset_path))
+            _run(src_paths, dataset_path, now, summary, options)
+    except (IngestError, layout.NotADataset, OSError) as exc:
+        summary.aborted = str(exc)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run(sources: list[Path], dataset: Path, now: datetime, summary: IngestSummary, options: IngestOptions) -> None:
+    snapshot = layout.load_snapshot(dataset)
+    files = discover(sources)
+    summary.files_seen = len(files)
+    known = load_known(dataset, snapshot.files("manifest"))
+    tasks, summary.files_unchanged = _tasks(files, known)
+    if options.progress:
+        options.progress("start", len(tasks), sum(t.size for t in tasks), 0)
+    if not tasks:
+        return
+    index = KeyIndex()
+    for rel in snapshot.files("keys"):
+        index.load(np.load(dataset / rel))
+    stage = layout.staging_dir(dataset, summary.run_id)
+    run = _Run(summary, index, options)
+    chunks = list(_chunks(tasks))
+    workers = max(1, min(options.workers or os.cpu_count() or 1, len(chunks)))
+    try:
+        written = _process_serial(chunks, stage, run) if workers == 1 else _process_parallel(chunks, stage, run, workers)
+        if options.progress:
+            options.progress("finish", 0, 0, 0)
+        _commit(dataset, stage, snapshot, run, written, now)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    summary.committed = True
+
+
+def _process_serial(chunks: list[list[FileTask]], stage: Path, run: _Run) -> list[WrittenFile]:
+    proc = ChunkProcessor(stage, run.summary.run_id, 0)
+    for chunk in chunks:
+        results, built, keys = proc.parse(chunk)
+        proc.write(results, built, run.dedup(keys))
+        run.done(results)
+    return proc.close()
+
+
+def _process_parallel(chunks: list[list[FileTask]], stage: Path, run: _Run, n_workers: int) -> list[WrittenFile]:
+    ctx = mp.get_context("spawn")
+    conns: list[Connection] = []
+    procs = []
+    for wid in range(n_workers):
+        parent, child = ctx.Pipe(duplex=True)
+        p = ctx.Process(target=worker_main, args=(child, str(stage), run.summary.run_id, wid), daemon=True)
+        p.start()
+        child.close()
+        conns.append(parent)
+        procs.append(p)
+    pending = iter(chunks)
+    active = set(conns)
+    written: list[WrittenFile] = []
+    error: str | None = None
+    try:
+        for conn in conns:
+            _send_next(conn, pending)
+        while active:
+            for conn in wait(list(active)):
+                try:
+                    msg = conn.recv()
+                except EOFError:
+                    active.discard(conn)
+                    error = error or "an ingest worker died (out of memory?)"
+                    continue
+                if msg[0] == "keys":
+                    conn.send(("mask", run.dedup(msg[2])))
+                elif msg[0] == "done":
+                    run.done(msg[2])
+                    _send_next(conn, pending)
+                elif msg[0] == "closed":
+                    written.extend(msg[1])
+                    error = error or msg[2]
+                    active.discard(conn)
+    finally:
+        for conn in conns:
+            conn.close()
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+    if error:
+        raise IngestError(f"ingest worker failed; nothing committed:\n{error}")
+    return written
+
+
+def _send_next(conn: Connection, pending: Iterator[list[FileTask]]) -> None:
+    chunk = next(pending, None)
+    conn.send(("stop",) if chunk is None else ("chunk", 0, chunk))
+
+
+def _commit(dataset: Path, stage: Path, snapshot: layout.Snapshot, run: _Run, written: list[WrittenFile],
+            now: datetime) -> None:
+    run_id = run.summary.run_id
+    rows = [manifest_row(
+        path=r.task.path, source_file=r.task.source_file, size=r.size or r.task.size, mtime_ns=r.task.mtime_ns,
+        sha256=r.sha256, kind=r.task.kind, status=r.status, reason=r.reason, records=r.records,
+        rows_written=r.rows_written, duplicates=r.duplicates, rejected=r.rejected, org_id=r.task.org_id,
+        account_id=r.task.account_id, region=r.task.region, file_time=r.task.file_time, ingest_run=run_id,
+        ingested_at=now,
+    ) for r in run.results]
+    tables = {k: list(v) for k, v in snapshot.tables.items()}
+    manifest_rel = f"manifest/part-{run_id}.parquet"
+    mw = TableWriter(stage / manifest_rel, manifest_rel, manifest_table([]).schema)
+    mw.add(manifest_table(rows))
+    mw.close()
+    tables.setdefault("manifest", []).append(manifest_rel)
+    if run.new_keys:
+        keys_rel = f"keys/part-{run_id}.npy"
+        (stage / "keys").mkdir(parents=True, exist_ok=True)
+        np.save(stage / keys_rel, np.concatenate(run.new_keys))
+        tables.setdefault("keys", []).append(keys_rel)
+    for f in written:
+        table = f.relpath.split("/", 1)[0]
+        tables.setdefault(table, []).append(f.relpath)
+    runs_rel = f"runs/{run_id}.json"
+    (stage / "runs").mkdir(parents=True, exist_ok=True)
+    summary_json = run.summary.to_json()
+    summary_json.update(committed=True, started_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    (stage / runs_rel).write_text(json.dumps(summary_json, indent=1), encoding="utf-8")
+    tables.setdefault("runs", []).append(runs_rel)
+    layout.commit(dataset, run_id, layout.Snapshot(snapshot.generation + 1, tables))
+
+
+__all__ = ["UNCHANGED", "IngestError", "IngestOptions", "ingest"]

@@ -1,0 +1,44 @@
+"""What travels between the ingest coordinator and its workers (plain picklable data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# File statuses recorded in the manifest.
+INGESTED = "ingested"
+FAILED = "failed"
+SKIPPED = "skipped"
+CHANGED = "changed"  # bytes differ from what was ingested under this path: possible tampering
+UNCHANGED = "unchanged"  # same bytes as before (only its mtime moved): nothing to do
+
+
+@dataclass(frozen=True)
+class FileTask:
+    path: str
+    source_file: str
+    kind: str
+    skip_reason: str | None
+    org_id: str | None
+    account_id: str | None
+    region: str | None
+    file_time: datetime | None
+    size: int
+    mtime_ns: int
+    previous_sha256: str | None = None  # set when the path was seen by an earlier run
+    previous_status: str | None = None
+
+
+@dataclass
+class FileResult:
+    task: FileTask
+    status: str
+    reason: str | None = None
+    sha256: str | None = None
+    size: int = 0
+    source_format: str | None = None
+    records: int = 0  # records read (including rejected)
+    rejected: int = 0
+    rows_written: int = 0
+    duplicates: int = 0
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,346 @@
+"""Decoded records -> one Arrow record batch in the dataset schema.
+
+Column-at-a-time: fields are pulled out of the list of ``FastRecord`` with C-level
+``map(attrgetter)``; all string columns go through a single ``pa.array`` call and are
+sliced apart (per-call overhead dominates at a few hundred records per file); the JSON
+columns keep their original bytes (:mod:`.rawcols`).  Per-row Python work happens only
+for odd records (explicit nulls, escapes in odd places, missing eventIDs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from msgspec import Raw
+from msgspec.structs import astuple
+
+from trailforensics.normalize.fast import (
+    ABSENT,
+    ANY_DECODER,
+    EXTRA_KEYS,
+    NO_RAW,
+    NOT_SET,
+    Attributes,
+    IDENTITY_LIST_DECODER,
+    DecodeError,
+    FastRecord,
+    Identity,
+    Issuer,
+    SessionContext,
+    Tls,
+    ValidationError,
+)
+from trailforensics.normalize.identity import identity_of_raw
+from trailforensics.normalize.rawcols import LBRACE, QUOTE, RawColumns
+from trailforensics.normalize.timeparse import parse_time_array
+from trailforensics.normalize.tolerant import decode_tolerant
+from trailforensics.schema import (
+    EVENT_SCHEMA,
+    TLS_KEYS,
+    TOP_LEVEL_BOOL_KEYS,
+    TOP_LEVEL_JSON_KEYS,
+    TOP_LEVEL_STRING_KEYS,
+)
+
+_encode = msgspec.json.encode
+KEY_SIZE = 16  # bytes of a dedup key digest
+
+STRING_KEYS: tuple[str, ...] = (*TOP_LEVEL_STRING_KEYS, "eventTime")
+BOOL_KEYS: tuple[str, ...] = tuple(TOP_LEVEL_BOOL_KEYS)
+JSON_KEYS: tuple[str, ...] = tuple(TOP_LEVEL_JSON_KEYS)
+_USER_IDENTITY = JSON_KEYS.index("userIdentity")
+
+# pyarrow scalars made once: passing Python values to compute functions is slow.
+_ABSENT = pa.scalar(ABSENT, pa.string())
+_NULL_STRING = pa.scalar(None, pa.string())
+
+
+@dataclass
+class FileContext:
+    """Per-file constants stamped on every row."""
+
+    source_file: str
+    source_format: str
+    ingest_run: str
+    org_id: str | None = None
+    account_id: str | None = None
+    region: str | None = None
+
+
+@dataclass
+class Decoded:
+    """Records of one file, in file order, with the tolerant path's side information."""
+
+    records: list[FastRecord]
+    indexes: list[int]
+    raw_of: Callable[[int], bytes]  # original bytes of records[i]
+    extras: dict[int, dict[str, Raw]] = field(default_factory=dict)
+    originals: dict[int, dict[str, Raw]] = field(default_factory=dict)
+    tolerant: set[int] = field(default_factory=set)
+
+    def make_tolerant(self, i: int) -> None:
+        tol = decode_tolerant(self.raw_of(i))
+        self.records[i] = tol.record
+        self.tolerant.add(i)
+        if tol.extra:
+            self.extras[i] = tol.extra
+        if tol.original:
+            self.originals[i] = tol.original
+
+
+@dataclass
+class Built:
+    batch: pa.RecordBatch
+    keys: bytes  # KEY_SIZE bytes per row: the dedup key digests
+
+
+class _Nulls:
+    """Which known top-level keys were present with an explicit JSON null, per row."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, list[str]] = {}
+
+    def add(self, key: str, rows: Any) -> None:
+        for i in rows:
+            self.rows.setdefault(int(i), []).append(key)
+
+    def column(self, n: int) -> pa.Array:
+        return _sparse(n, {i: ",".join(keys) for i, keys in self.rows.items()})
+
+
+_FIELDS: tuple[str, ...] = FastRecord.__struct_fields__
+_POS = {name: i for i, name in enumerate(_FIELDS)}
+
+
+def _transpose(recs: list[Any], n_fields: int) -> list[tuple[Any, ...]]:
+    """Records -> one tuple of values per field (astuple + zip run in C)."""
+    if not recs:
+        return [()] * n_fields
+    return list(zip(*map(astuple, recs)))
+
+
+def build(decoded: Decoded, ctx: FileContext) -> Built:
+    recs = decoded.records
+    n = len(recs)
+    jc, json_present = _json_columns(decoded)
+    fields = _transpose(recs, len(_FIELDS))
+    originals = {i: dict(v) for i, v in decoded.originals.items()}
+    extras = {i: dict(v) for i, v in decoded.extras.items()}
+    nulls = _Nulls()
+    if decoded.tolerant:
+        # Only the tolerant path can put an explicit null (None) into a typed field.
+        for key in (*STRING_KEYS, *BOOL_KEYS, "tlsDetails"):
+            values = fields[_POS[key]]
+            nulls.add(key, [i for i in sorted(decoded.tolerant) if values[i] is None])
+    cols: dict[str, pa.Array] = {}
+
+    strings = _string_block([fields[_POS[k]] for k in STRING_KEYS], n)
+    for c, key in enumerate(STRING_KEYS[:-1]):
+        cols[TOP_LEVEL_STRING_KEYS[key]] = strings[c]
+    cols["event_time"], odd_times = parse_time_array(strings[-1])
+    for i in odd_times:
+        originals.setdefault(i, {}).setdefault("eventTime", Raw(_encode(recs[i].eventTime)))
+
+    for key in BOOL_KEYS:
+        cols[TOP_LEVEL_BOOL_KEYS[key]] = pa.array(
+            [None if v is NOT_SET else v for v in fields[_POS[key]]], pa.bool_()
+        )
+    for key in JSON_KEYS:
+        if key in json_present:
+            c = json_present.index(key)
+            nulls.add(key, jc.null_rows(c).tolist())
+            cols[TOP_LEVEL_JSON_KEYS[key]] = jc.json(c)
+        else:
+            cols[TOP_LEVEL_JSON_KEYS[key]] = pa.nulls(n, pa.string())
+    for key in EXTRA_KEYS:
+        values = fields[_POS[key]]
+        if values.count(NO_RAW) != n:
+            for i, raw in enumerate(values):
+                if len(raw):
+                    extras.setdefault(i, {})[key] = raw
+
+    cols.update(_tls_columns(fields[_POS["tlsDetails"]], originals))
+    cols.update(_identity_columns(decoded, jc))
+    cols["extra"] = _sparse_json(n, extras)
+    cols["original_values"] = _sparse_json(n, originals)
+    cols["null_fields"] = nulls.column(n)
+
+    hashes, keys = _dedup_keys(decoded, cols)
+    cols["source_file"] = _constant(ctx.source_file, n)
+    cols["record_index"] = pa.array(decoded.indexes, pa.int32())
+    cols["source_format"] = _constant(ctx.source_format, n)
+    cols["source_org_id"] = _constant(ctx.org_id, n)
+    cols["source_account_id"] = _constant(ctx.account_id, n)
+    cols["source_region"] = _constant(ctx.region, n)
+    cols["record_hash"] = _sparse(n, hashes)
+    cols["ingest_run"] = _constant(ctx.ingest_run, n)
+    batch = pa.RecordBatch.from_arrays([cols[f.name] for f in EVENT_SCHEMA], schema=EVENT_SCHEMA)
+    return Built(batch, keys)
+
+
+def _json_columns(decoded: Decoded) -> tuple[RawColumns, tuple[str, ...]]:
+    """Raw JSON columns of the keys present in this file.
+
+    A JSON *string* in one of them may be a serialised object: those records take the
+    tolerant path, which unwraps it.
+    """
+    n = len(decoded.records)
+    while True:
+        values = {k: list(map(attrgetter(k), decoded.records)) for k in JSON_KEYS}
+        present = tuple(k for k in JSON_KEYS if k == "userIdentity" or values[k].count(NO_RAW) != n)
+        jc = RawColumns([values[k] for k in present], n)
+        quoted = np.flatnonzero(jc.first == QUOTE) % max(n, 1)
+        todo = set(quoted.tolist()) - decoded.tolerant
+        if not todo:
+            return jc, present
+        for i in todo:
+            decoded.make_tolerant(i)
+
+
+def _string_block(columns: list[tuple[Any, ...]], n: int) -> list[pa.Array]:
+    """Several string columns in one ``pa.array`` call, sliced apart; ABSENT -> NULL."""
+    arr = _strings(list(chain.from_iterable(columns)))
+    absent = pc.equal(arr, _ABSENT)
+    if pc.any(absent).as_py():
+        arr = pc.if_else(absent, _NULL_STRING, arr)
+    return [arr.slice(c * n, n) for c in range(len(columns))]
+
+
+def _strings(values: list[Any]) -> pa.Array:
+    try:
+        return pa.array(values, pa.string())
+    except (UnicodeEncodeError, pa.ArrowInvalid):
+        # Lone surrogates from JSON escapes cannot be UTF-8; the verbatim original is kept
+        # in original_values by the caller where it matters.
+        return pa.array(
+            [v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) else v for v in values], pa.string()
+        )
+
+
+def _tls_columns(values: tuple[Any, ...], originals: dict[int, dict[str, Raw]]) -> dict[str, pa.Array]:
+    n = len(values)
+    if values.count(ABSENT) == n:
+        return {col: pa.nulls(n, pa.string()) for col in TLS_KEYS.values()}
+    parsed = [t if t.__class__ is Tls else _NO_TLS for t in values]
+    block = _string_block(_transpose(parsed, len(TLS_KEYS)), n)
+    for i, t in enumerate(parsed):
+        if t is not _NO_TLS and t == _NO_TLS and i not in originals:
+            originals.setdefault(i, {})["tlsDetails"] = Raw(b"{}")  # {} cannot be rebuilt from NULLs
+    return dict(zip(TLS_KEYS.values(), block))
+
+
+_NO_TLS = Tls()
+assert Tls.__struct_fields__ == tuple(TLS_KEYS)
+
+
+def _identity_columns(decoded: Decoded, jc: RawColumns) -> dict[str, pa.Array]:
+    n = len(decoded.records)
+    ids = _decode_identities(jc, n)
+    # Transpose level by level (C speed): identity -> sessionContext -> issuer/attributes/webId.
+    top = _transpose(ids, len(Identity.__struct_fields__))
+    ctx = _transpose(list(top[-1]), len(SessionContext.__struct_fields__))
+    issuer = _transpose(list(ctx[0]), len(Issuer.__struct_fields__))
+    attributes = _transpose(list(ctx[1]), len(Attributes.__struct_fields__))
+    web = _transpose(list(ctx[3]), 1)
+    columns = [*top[:-1], *issuer, ctx[2], attributes[0], web[0]]
+    names = [*_IDENTITY_NAMES, *_ISSUER_NAMES, "session_source_identity", "_creation_date", "_web_provider"]
+    out = dict(zip(names, _string_block(columns, n)))
+    # The identity provider of web-identity sessions lives in webIdFederationData.
+    provider = out.pop("_web_provider")
+    if provider.null_count < n:
+        out["user_identity_identity_provider"] = pc.coalesce(out["user_identity_identity_provider"], provider)
+    out["session_creation_date"] = parse_time_array(out.pop("_creation_date"))[0]
+    out["session_mfa_authenticated"] = pa.array([_mfa(v) for v in attributes[1]], pa.bool_())
+    return out
+
+
+_IDENTITY_NAMES = ("user_identity_type", "user_identity_principal_id", "user_identity_arn",
+                   "user_identity_account_id", "user_identity_access_key_id", "user_identity_user_name",
+                   "user_identity_invoked_by", "user_identity_identity_provider", "user_identity_credential_id")
+_ISSUER_NAMES = ("session_issuer_type", "session_issuer_principal_id", "session_issuer_arn",
+                 "session_issuer_account_id", "session_issuer_user_name")
+assert Identity.__struct_fields__[:-1] == ("type", "principalId", "arn", "accountId", "accessKeyId", "userName",
+                                          "invokedBy", "identityProvider", "credentialId")
+assert SessionContext.__struct_fields__ == ("sessionIssuer", "attributes", "sourceIdentity", "webIdFederationData")
+
+
+def _decode_identities(jc: RawColumns, n: int) -> list[Identity]:
+    """All userIdentity values decoded in one call (joined into a JSON array)."""
+    raws = jc.flat[_USER_IDENTITY * n:(_USER_IDENTITY + 1) * n]
+    first = jc.first_bytes(_USER_IDENTITY)
+    if not (first == LBRACE).all():
+        raws = [r if f == LBRACE else b"{}" for r, f in zip(raws, first.tolist())]
+    try:
+        return IDENTITY_LIST_DECODER.decode(b"[" + b",".join(raws) + b"]")
+    except (ValidationError, DecodeError):
+        return [identity_of_raw(r) for r in raws]
+
+
+def _mfa(value: str | bool | None) -> bool | None:
+    if value is None or value.__class__ is bool:
+        return value  # type: ignore[return-value]
+    low = value.lower()  # type: ignore[union-attr]
+    return True if low == "true" else False if low == "false" else None
+
+
+def _dedup_keys(decoded: Decoded, cols: dict[str, pa.Array]) -> tuple[dict[int, str], bytes]:
+    event_ids = cols["event_id"].to_pylist()
+    accounts = cols["recipient_account_id"].to_pylist()
+    hashes: dict[int, str] = {}
+    if None in event_ids:
+        for i, eid in enumerate(event_ids):
+            if eid is None:
+                hashes[i] = record_hash(decoded.raw_of(i))
+    return hashes, b"".join(
+        dedup_digest(eid, acct, hashes.get(i)) for i, (eid, acct) in enumerate(zip(event_ids, accounts))
+    )
+
+
+_BLAKE = hashlib.blake2b(digest_size=KEY_SIZE)
+
+
+def dedup_digest(event_id: str | None, account: str | None, rec_hash: str | None) -> bytes:
+    """The dedup key: (eventID, recipientAccountId), else the canonical record hash."""
+    h = _BLAKE.copy()
+    material = f"e\x1f{event_id}\x1f{account or ''}" if event_id is not None else f"h\x1f{rec_hash}"
+    h.update(material.encode("utf-8", "surrogatepass"))
+    return h.digest()
+
+
+def record_hash(raw: bytes) -> str:
+    """SHA-256 of the canonical form (sorted keys, compact) of a record."""
+    canonical = _encode(ANY_DECODER.decode(raw), order="sorted")
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _constant(value: str | None, n: int) -> pa.Array:
+    if value is None:
+        return pa.nulls(n, pa.string())
+    return pa.repeat(pa.scalar(value, pa.string()), n)
+
+
+def _sparse(n: int, values: dict[int, str]) -> pa.Array:
+    if not values:
+        return pa.nulls(n, pa.string())
+    out: list[str | None] = [None] * n
+    for i, v in values.items():
+        out[i] = v
+    return _strings(out)
+
+
+def _json_object(items: dict[str, Raw]) -> str:
+    parts = [_encode(k) + b":" + bytes(v) for k, v in items.items()]
+    return (b"{" + b",".join(parts) + b"}").decode("utf-8", "surrogatepass")
+
+
+def _sparse_json(n: int, values: dict[int, dict[str, Raw]]) -> pa.Array:
+    return _sparse(n, {i: _json_object(v) for i, v in values.items() if v})

@@ -1,0 +1,149 @@
+"""Decoding CloudTrail records with msgspec: the fast path.
+
+A record decodes into ``FastRecord`` only when every key is known and every value has the
+JSON type CloudTrail documents; anything else (an unknown key, ``"True"`` for a bool, a
+number for a string, even an explicit null) fails validation and the record takes the
+tolerant path (:mod:`.tolerant`), which may also put None in a field.  Free-form parts (``requestParameters`` and friends) are kept as
+``msgspec.Raw``: the original bytes, never re-serialised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import Raw, Struct
+
+NO_RAW = Raw(b"")  # the key was absent (raw fields)
+ABSENT: Any = "\x00absent"  # the key was absent (string fields); None is an explicit null
+
+
+class _NotSet:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOT_SET"
+
+
+NOT_SET: Any = _NotSet()  # the key was absent (bool fields)
+
+# Top-level keys without a typed column that real logs carry; kept verbatim in ``extra``.
+EXTRA_KEYS: tuple[str, ...] = (
+    "addendum",
+    "edgeDeviceDetails",
+    "vpcEndpointAccountId",
+    "annotation",
+    "insightContext",
+)
+
+
+class Tls(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    tlsVersion: str = ABSENT
+    cipherSuite: str = ABSENT
+    clientProvidedHostHeader: str = ABSENT
+
+
+class FastRecord(Struct, forbid_unknown_fields=True, gc=False):
+    eventVersion: str = ABSENT
+    userIdentity: Raw = NO_RAW
+    eventTime: str = ABSENT
+    eventSource: str = ABSENT
+    eventName: str = ABSENT
+    awsRegion: str = ABSENT
+    sourceIPAddress: str = ABSENT
+    userAgent: str = ABSENT
+    errorCode: str = ABSENT
+    errorMessage: str = ABSENT
+    requestParameters: Raw = NO_RAW
+    responseElements: Raw = NO_RAW
+    additionalEventData: Raw = NO_RAW
+    requestID: str = ABSENT
+    eventID: str = ABSENT
+    readOnly: bool = NOT_SET
+    resources: Raw = NO_RAW
+    eventType: str = ABSENT
+    apiVersion: str = ABSENT
+    managementEvent: bool = NOT_SET
+    recipientAccountId: str = ABSENT
+    sharedEventID: str = ABSENT
+    vpcEndpointId: str = ABSENT
+    eventCategory: str = ABSENT
+    serviceEventDetails: Raw = NO_RAW
+    insightDetails: Raw = NO_RAW
+    tlsDetails: Tls = ABSENT
+    sessionCredentialFromConsole: bool = NOT_SET
+    addendum: Raw = NO_RAW
+    edgeDeviceDetails: Raw = NO_RAW
+    vpcEndpointAccountId: Raw = NO_RAW
+    annotation: Raw = NO_RAW
+    insightContext: Raw = NO_RAW
+
+
+class _FastFile(Struct, gc=False):
+    Records: list[FastRecord]
+
+
+class _RawFile(Struct, gc=False):
+    Records: list[Raw]
+
+
+# userIdentity is stored whole as JSON; these lenient structs only derive the flat columns
+# (unknown keys ignored).  Frozen so shared empty instances can be defaults.
+class Issuer(Struct, frozen=True, gc=False):
+    type: str | None = None
+    principalId: str | None = None
+    arn: str | None = None
+    accountId: str | None = None
+    userName: str | None = None
+
+
+class Attributes(Struct, frozen=True, gc=False):
+    creationDate: str | None = None
+    mfaAuthenticated: str | bool | None = None
+
+
+class WebId(Struct, frozen=True, gc=False):
+    federatedProvider: str | None = None
+
+
+EMPTY_ISSUER = Issuer()
+EMPTY_ATTRIBUTES = Attributes()
+EMPTY_WEBID = WebId()
+
+
+class SessionContext(Struct, frozen=True, gc=False):
+    sessionIssuer: Issuer = EMPTY_ISSUER
+    attributes: Attributes = EMPTY_ATTRIBUTES
+    sourceIdentity: str | None = None
+    webIdFederationData: WebId = EMPTY_WEBID
+
+
+EMPTY_SESSION = SessionContext()
+
+
+class Identity(Struct, frozen=True, gc=False):
+    type: str | None = None
+    principalId: str | None = None
+    arn: str | None = None
+    accountId: str | None = None
+    accessKeyId: str | None = None
+    userName: str | None = None
+    invokedBy: str | None = None
+    identityProvider: str | None = None
+    credentialId: str | None = None
+    sessionContext: SessionContext = EMPTY_SESSION
+
+
+EMPTY_IDENTITY = Identity()
+
+
+IDENTITY_LIST_DECODER = msgspec.json.Decoder(list[Identity])
+IDENTITY_DECODER = msgspec.json.Decoder(Identity)
+FAST_FILE_DECODER = msgspec.json.Decoder(_FastFile)
+RAW_FILE_DECODER = msgspec.json.Decoder(_RawFile)
+RECORD_DECODER = msgspec.json.Decoder(FastRecord)
+ANY_DECODER = msgspec.json.Decoder()
+RAW_DICT_DECODER = msgspec.json.Decoder(dict[str, Raw])
+
+ValidationError = msgspec.ValidationError
+DecodeError = msgspec.DecodeError

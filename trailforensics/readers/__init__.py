@@ -1,0 +1,1 @@
+"""Readers: turn the bytes of an input file into raw CloudTrail records."""

@@ -1,0 +1,105 @@
+"""CloudTrail log files: ``{"Records": [...]}`` -> decoded records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from msgspec import Raw
+
+from trailforensics.normalize.columns import Decoded
+from trailforensics.normalize.fast import (
+    FAST_FILE_DECODER,
+    RAW_FILE_DECODER,
+    RECORD_DECODER,
+    DecodeError,
+    FastRecord,
+    ValidationError,
+)
+from trailforensics.normalize.tolerant import RejectedRecord, decode_tolerant
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class FileFormatError(ValueError):
+    """The file as a whole cannot be read as a CloudTrail log file."""
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 300 else text[:300] + "..."
+
+
+def check_text(data: bytes) -> bytes:
+    """Strip a UTF-8 BOM; refuse empty files and invalid UTF-8 (msgspec skips raw values unchecked)."""
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM):]
+    if not data.strip():
+        raise FileFormatError("empty file")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(f"invalid UTF-8 at byte {exc.start}") from exc
+    return data
+
+
+def decode_records_document(data: bytes) -> tuple[Decoded, int]:
+    """Decode a ``{"Records": [...]}`` document.
+
+    Returns the decoded records and the number of rejected elements (``Records`` items that
+    are not JSON objects).  Raises FileFormatError for invalid JSON, invalid UTF-8 or a
+    document without a ``Records`` list.
+    """
+    data = check_text(data)
+    try:
+        records = FAST_FILE_DECODER.decode(data).Records
+    except ValidationError:
+        return _decode_tolerant_file(data)
+    except DecodeError as exc:
+        raise FileFormatError(f"invalid JSON: {_describe(exc)}") from exc
+    return Decoded(records, list(range(len(records))), raw_of=_lazy_raw(data)), 0
+
+
+def _lazy_raw(data: bytes) -> Callable[[int], bytes]:
+    cache: list[list[Raw]] = []
+
+    def raw_of(i: int) -> bytes:
+        if not cache:
+            cache.append(RAW_FILE_DECODER.decode(data).Records)
+        return bytes(cache[0][i])
+
+    return raw_of
+
+
+def decode_raw_records(raws: list[Raw]) -> tuple[Decoded, int]:
+    """Decode records one by one (fast where possible); non-objects are rejected."""
+    records: list[FastRecord] = []
+    indexes: list[int] = []
+    decoded = Decoded(records, indexes, raw_of=lambda k: bytes(raws[indexes[k]]))
+    rejected = 0
+    for i, raw in enumerate(raws):
+        try:
+            rec = RECORD_DECODER.decode(raw)
+        except ValidationError:
+            try:
+                tol = decode_tolerant(raw)
+            except RejectedRecord:
+                rejected += 1
+                continue
+            pos = len(records)
+            rec = tol.record
+            decoded.tolerant.add(pos)
+            if tol.extra:
+                decoded.extras[pos] = tol.extra
+            if tol.original:
+                decoded.originals[pos] = tol.original
+        records.append(rec)
+        indexes.append(i)
+    return decoded, rejected
+
+
+def _decode_tolerant_file(data: bytes) -> tuple[Decoded, int]:
+    try:
+        raws = RAW_FILE_DECODER.decode(data).Records
+    except ValidationError as exc:
+        raise FileFormatError(f"not a CloudTrail log file: {_describe(exc)}") from exc
+    return decode_raw_records(raws)

@@ -1,0 +1,56 @@
+"""The ingest manifest: one row per input file per run that looked at it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from trailforensics.schema import MANIFEST_SCHEMA
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the dataset already knows about an input path."""
+
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    status: str
+
+
+def load_known(dataset: Path, files: list[str]) -> dict[str, Known]:
+    """Latest manifest row per path (runs are read in order; later rows win)."""
+    known: dict[str, Known] = {}
+    for rel in files:
+        table = pq.read_table(dataset / rel, columns=["path", "size", "mtime_ns", "sha256", "status"])
+        cols = [table.column(c).to_pylist() for c in ("path", "size", "mtime_ns", "sha256", "status")]
+        for path, size, mtime, sha, status in zip(*cols):
+            if status == "unchanged":
+                prev = known.get(path)
+                status = prev.status if prev else "ingested"
+            if status == "changed":
+                prev = known.get(path)
+                # A changed file keeps the hash it was ingested with: keep flagging it.
+                if prev is not None:
+                    known[path] = Known(size, mtime, prev.sha256, prev.status)
+                continue
+            known[path] = Known(size, mtime, sha, status)
+    return known
+
+
+def manifest_table(rows: list[dict[str, object]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=MANIFEST_SCHEMA)
+
+
+def manifest_row(*, path: str, source_file: str, size: int, mtime_ns: int, sha256: str | None, kind: str,
+                 status: str, reason: str | None, records: int, rows_written: int, duplicates: int,
+                 rejected: int, org_id: str | None, account_id: str | None, region: str | None,
+                 file_time: datetime | None, ingest_run: str, ingested_at: datetime) -> dict[str, object]:
+    return dict(path=path, source_file=source_file, size=size, mtime_ns=mtime_ns, sha256=sha256, kind=kind,
+                status=status, reason=reason, records=records, rows_written=rows_written, duplicates=duplicates,
+                rejected=rejected, org_id=org_id, account_id=account_id, region=region, file_time=file_time,
+                ingest_run=ingest_run, ingested_at=ingested_at)
