@@ -20,6 +20,7 @@ _AWSLOGS_RE = re.compile(
     r"(?:^|/)AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>[^/]+)/(?P<service>[^/]+)/"
     r"(?P<region>[^/]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<name>[^/]+)$"
 )
+_SERVICE_RE = re.compile(r"(?:^|/)AWSLogs/(?:o-[a-z0-9]{10,32}/)?[^/]+/(?P<service>[^/]+)/")
 _NAME_TIME_RE = re.compile(r"_(\d{8}T\d{4}(?:\d{2})?Z)(?:_|\.|$)")
 
 CLOUDTRAIL = "cloudtrail"
@@ -93,6 +94,9 @@ def classify(rel: str) -> tuple[str, str | None, dict[str, str | None]]:
         if service == "CloudTrail-Digest":
             return DIGEST, "CloudTrail digest file (not events; checked by `verify`)", meta
         return OTHER, f"not CloudTrail: AWSLogs/{service} data", meta
+    svc = _SERVICE_RE.search(rel)
+    if svc and not svc.group("service").startswith("CloudTrail"):
+        return OTHER, f"not CloudTrail: AWSLogs/{svc.group('service')} data", meta
     if "/CloudTrail-Digest/" in f"/{rel}" or "_CloudTrail-Digest_" in name:
         return DIGEST, "CloudTrail digest file (not events; checked by `verify`)", meta
     if name.lower().endswith(_JSON_SUFFIXES) or "." not in name:

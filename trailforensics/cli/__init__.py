@@ -14,9 +14,15 @@ app = typer.Typer(
 )
 
 
+COMMAND_MODULES = ("ingest_cmd", "generate_cmd")
+
+
 def _register_commands() -> None:
     # Imported for their side effect of registering commands on `app`.
-    from trailforensics.cli import generate_cmd  # noqa: F401
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"trailforensics.cli.{name}")
 
 
 def main() -> None:

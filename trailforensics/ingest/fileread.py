@@ -92,5 +92,9 @@ def _parse(task: FileTask, data: bytes, result: FileResult, run_id: str) -> tupl
     result.source_format = FORMAT_INSIGHT if task.kind == INSIGHT else FORMAT_CLOUDTRAIL
     result.records = len(decoded.records) + rejected
     result.rejected = rejected
+    if rejected:
+        decoded.warnings.append(f"{rejected} Records element(s) rejected (not JSON objects)")
+    if decoded.warnings:
+        result.reason = "; ".join(decoded.warnings)
     ctx = FileContext(task.source_file, result.source_format, run_id, task.org_id, task.account_id, task.region)
     return result, build(decoded, ctx)

@@ -22,7 +22,7 @@ from trailforensics.ingest.tasks import CHANGED, FAILED, UNCHANGED, FileResult, 
 from trailforensics.ingest.worker import ChunkProcessor, worker_main
 from trailforensics.store import layout
 from trailforensics.store.keyindex import KeyIndex
-from trailforensics.store.lock import WriteLock
+from trailforensics.store.lock import DatasetLocked, WriteLock
 from trailforensics.store.manifest import Known, load_known, manifest_row, manifest_table
 from trailforensics.store.writer import TableWriter, WrittenFile
 
@@ -127,7 +127,7 @@ def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOp
         with WriteLock(dataset_path):
             summary.notes.extend(layout.recover(dataset_path))
             _run(src_paths, dataset_path, now, summary, options)
-    except (IngestError, layout.NotADataset, OSError) as exc:
+    except (IngestError, DatasetLocked, layout.NotADataset, OSError) as exc:
         summary.aborted = str(exc)
     summary.seconds = time.perf_counter() - started
     return summary

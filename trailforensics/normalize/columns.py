@@ -86,6 +86,7 @@ class Decoded:
     extras: dict[int, dict[str, Raw]] = field(default_factory=dict)
     originals: dict[int, dict[str, Raw]] = field(default_factory=dict)
     tolerant: set[int] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
 
     def make_tolerant(self, i: int) -> None:
         tol = decode_tolerant(self.raw_of(i))
@@ -133,6 +134,7 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     n = len(recs)
     jc, json_present = _json_columns(decoded)
     fields = _transpose(recs, len(_FIELDS))
+    strings = _string_block([fields[_POS[k]] for k in STRING_KEYS], n)
     originals = {i: dict(v) for i, v in decoded.originals.items()}
     extras = {i: dict(v) for i, v in decoded.extras.items()}
     nulls = _Nulls()
@@ -142,8 +144,6 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
             values = fields[_POS[key]]
             nulls.add(key, [i for i in sorted(decoded.tolerant) if values[i] is None])
     cols: dict[str, pa.Array] = {}
-
-    strings = _string_block([fields[_POS[k]] for k in STRING_KEYS], n)
     for c, key in enumerate(STRING_KEYS[:-1]):
         cols[TOP_LEVEL_STRING_KEYS[key]] = strings[c]
     cols["event_time"], odd_times = parse_time_array(strings[-1])
@@ -208,7 +208,7 @@ def _json_columns(decoded: Decoded) -> tuple[RawColumns, tuple[str, ...]]:
 
 def _string_block(columns: list[tuple[Any, ...]], n: int) -> list[pa.Array]:
     """Several string columns in one ``pa.array`` call, sliced apart; ABSENT -> NULL."""
-    arr = _strings(list(chain.from_iterable(columns)))
+    arr = pa.array(list(chain.from_iterable(columns)), pa.string())
     absent = pc.equal(arr, _ABSENT)
     if pc.any(absent).as_py():
         arr = pc.if_else(absent, _NULL_STRING, arr)
@@ -216,14 +216,7 @@ def _string_block(columns: list[tuple[Any, ...]], n: int) -> list[pa.Array]:
 
 
 def _strings(values: list[Any]) -> pa.Array:
-    try:
-        return pa.array(values, pa.string())
-    except (UnicodeEncodeError, pa.ArrowInvalid):
-        # Lone surrogates from JSON escapes cannot be UTF-8; the verbatim original is kept
-        # in original_values by the caller where it matters.
-        return pa.array(
-            [v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) else v for v in values], pa.string()
-        )
+    return pa.array(values, pa.string())
 
 
 def _tls_columns(values: tuple[Any, ...], originals: dict[int, dict[str, Raw]]) -> dict[str, pa.Array]:
@@ -339,7 +332,7 @@ def _sparse(n: int, values: dict[int, str]) -> pa.Array:
 
 def _json_object(items: dict[str, Raw]) -> str:
     parts = [_encode(k) + b":" + bytes(v) for k, v in items.items()]
-    return (b"{" + b",".join(parts) + b"}").decode("utf-8", "surrogatepass")
+    return (b"{" + b",".join(parts) + b"}").decode("utf-8")
 
 
 def _sparse_json(n: int, values: dict[int, dict[str, Raw]]) -> pa.Array:

@@ -12,7 +12,6 @@ from trailforensics.schema import TIMESTAMP
 
 UTC = timezone.utc
 CANONICAL_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-CANONICAL_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 
 _TIME_RE = re.compile(
     r"^\s*(\d{4})-?(\d{2})-?(\d{2})[T ](\d{2}):?(\d{2}):?(\d{2})(?:[.,](\d{1,9}))?"
@@ -45,9 +44,9 @@ def parse_time(text: str | None) -> datetime | None:
 def format_time(dt: datetime) -> str:
     """ISO 8601 UTC with Z; microseconds only when present."""
     dt = dt.astimezone(UTC)
-    if dt.microsecond:
-        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return dt.strftime(CANONICAL_FORMAT)
+    # Explicit padding: strftime("%Y") does not zero-pad years before 1000 on glibc.
+    text = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
+    return text + (f".{dt.microsecond:06d}Z" if dt.microsecond else "Z")
 
 
 def parse_time_array(arr: pa.Array) -> tuple[pa.Array, list[int]]:
@@ -57,10 +56,9 @@ def parse_time_array(arr: pa.Array) -> tuple[pa.Array, list[int]]:
     canonical ``YYYY-MM-DDTHH:MM:SSZ`` form (their original text must be preserved).
     """
     parsed = pc.strptime(arr, format=CANONICAL_FORMAT, unit="us", error_is_null=True).cast(TIMESTAMP)
-    # Canonical text that also parsed (a regex alone would accept 2026-02-30).
-    canonical = pc.and_(
-        pc.fill_null(pc.match_substring_regex(arr, CANONICAL_RE), False), pc.is_valid(parsed)
-    )
+    # Canonical only if formatting the parsed time gives back the same text (Arrow's
+    # strptime rolls 2026-02-30 over to March 2).
+    canonical = pc.fill_null(pc.equal(pc.strftime(parsed, format=CANONICAL_FORMAT), arr), False)
     n_canon = pc.sum(canonical).as_py() or 0
     if n_canon == len(arr) - arr.null_count:
         return parsed, []

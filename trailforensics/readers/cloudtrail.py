@@ -16,6 +16,7 @@ from trailforensics.normalize.fast import (
     ValidationError,
 )
 from trailforensics.normalize.tolerant import RejectedRecord, decode_tolerant
+from trailforensics.readers.surrogates import replace_lone_surrogates
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -51,11 +52,24 @@ def decode_records_document(data: bytes) -> tuple[Decoded, int]:
     """
     data = check_text(data)
     try:
+        return _decode(data)
+    except DecodeError as exc:
+        if "surrogate" not in str(exc):
+            raise FileFormatError(f"invalid JSON: {_describe(exc)}") from exc
+        fixed, count = replace_lone_surrogates(data)
+        try:
+            decoded, rejected = _decode(fixed)
+        except DecodeError:
+            raise FileFormatError(f"invalid JSON: {_describe(exc)}") from exc
+        decoded.warnings.append(f"{count} lone UTF-16 surrogate escape(s) replaced by U+FFFD")
+        return decoded, rejected
+
+
+def _decode(data: bytes) -> tuple[Decoded, int]:
+    try:
         records = FAST_FILE_DECODER.decode(data).Records
     except ValidationError:
         return _decode_tolerant_file(data)
-    except DecodeError as exc:
-        raise FileFormatError(f"invalid JSON: {_describe(exc)}") from exc
     return Decoded(records, list(range(len(records))), raw_of=_lazy_raw(data)), 0
 
 

@@ -14,19 +14,22 @@ class LookAlike(ValueError):
     """Valid JSON that is not CloudTrail events: skipped with this reason."""
 
 
+_NONE = Raw(b"")
+
+
 class _Probe(Struct, gc=False):
     # Keys that identify the common documents found next to CloudTrail logs.
-    Records: Raw | None = None
-    awsAccountId: Raw | None = None
-    digestStartTime: Raw | None = None
-    logFiles: Raw | None = None
-    s3Bucket: Raw | None = None
-    s3ObjectKey: Raw | None = None
-    configSnapshotId: Raw | None = None
-    configurationItems: Raw | None = None
-    fileVersion: Raw | None = None
-    Type: Raw | None = None
-    Message: Raw | None = None
+    Records: Raw = _NONE
+    awsAccountId: Raw = _NONE
+    digestStartTime: Raw = _NONE
+    logFiles: Raw = _NONE
+    s3Bucket: Raw = _NONE
+    s3ObjectKey: Raw = _NONE
+    configSnapshotId: Raw = _NONE
+    configurationItems: Raw = _NONE
+    fileVersion: Raw = _NONE
+    Type: Raw = _NONE
+    Message: Raw = _NONE
 
 
 _PROBE = msgspec.json.Decoder(_Probe)
@@ -38,17 +41,17 @@ def describe_document(data: bytes) -> str | None:
     """Name a JSON object document that is not a CloudTrail log, or None if it may be one."""
     try:
         probe = _PROBE.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
         return None
-    if probe.digestStartTime is not None and probe.logFiles is not None:
+    if len(probe.digestStartTime) and len(probe.logFiles):
         return "CloudTrail digest file (not events; checked by `verify`)"
-    if probe.s3ObjectKey is not None and probe.s3Bucket is not None:
+    if len(probe.s3ObjectKey) and len(probe.s3Bucket):
         return "CloudTrail delivery notification (SNS/SQS message listing log files), not events"
-    if probe.Type is not None and probe.Message is not None:
+    if len(probe.Type) and len(probe.Message):
         return "SNS message envelope, not CloudTrail events"
-    if probe.configSnapshotId is not None or probe.configurationItems is not None:
+    if len(probe.configSnapshotId) or len(probe.configurationItems):
         return "AWS Config snapshot or history file, not CloudTrail"
-    if probe.Records is not None:
+    if len(probe.Records):
         return _describe_records(bytes(probe.Records))
     return None
 
@@ -56,7 +59,7 @@ def describe_document(data: bytes) -> str | None:
 def _describe_records(records: bytes) -> str | None:
     try:
         items: list[Any] = [_ANY.decode(r) for r in _RAW_LIST.decode(records)[:5]]
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
         return None
     for item in items:
         if not isinstance(item, dict):

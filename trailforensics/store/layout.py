@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,19 +112,30 @@ def staging_dir(path: Path, run_id: str) -> Path:
     return d
 
 
+def _crash_point(name: str) -> None:
+    # Crash-safety tests kill the process at named points of a commit.
+    if os.environ.get("TRAILFORENSICS_TEST_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def commit(path: Path, run_id: str, new: Snapshot, remove: list[str] | None = None) -> None:
     """Make a staged run live: marker, moves, snapshot swap, then drop replaced files."""
     stage = path / STAGING / run_id
     marker = {"snapshot": new.to_json(), "remove": remove or []}
+    _crash_point("before-marker")
     _atomic_write(stage / COMMIT_MARKER, marker)
+    _crash_point("after-marker")
     _roll_forward(path, stage, marker)
 
 
 def _roll_forward(path: Path, stage: Path, marker: dict[str, Any]) -> None:
-    for src in sorted(p for p in stage.rglob("*") if p.is_file() and p.name != COMMIT_MARKER):
+    for i, src in enumerate(sorted(p for p in stage.rglob("*") if p.is_file() and p.name != COMMIT_MARKER)):
         dest = path / src.relative_to(stage)
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dest)
+        if i == 0:
+            _crash_point("after-first-move")
+    _crash_point("before-snapshot")
     snapshot = Snapshot.from_json(marker["snapshot"])
     current = load_snapshot(path)
     if snapshot.generation > current.generation:

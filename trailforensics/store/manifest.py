@@ -36,7 +36,7 @@ def load_known(dataset: Path, files: list[str]) -> dict[str, Known]:
                 prev = known.get(path)
                 # A changed file keeps the hash it was ingested with: keep flagging it.
                 if prev is not None:
-                    known[path] = Known(size, mtime, prev.sha256, prev.status)
+                    known[path] = Known(prev.size, prev.mtime_ns, prev.sha256, prev.status)
                 continue
             known[path] = Known(size, mtime, sha, status)
     return known

@@ -1,0 +1,93 @@
+"""``Dataset``: a read-only DuckDB view of a trailforensics dataset.
+
+    >>> ds = Dataset("case-42")
+    >>> ds.sql("SELECT actor, count(*) FROM events GROUP BY ALL ORDER BY 2 DESC LIMIT 5")
+
+Views: ``events`` (every row, with the helper columns ``actor`` and ``service``),
+``files`` (the manifest, latest row per input file), ``manifest`` (every manifest row),
+``duplicates`` (dropped copies and where they came from), plus the tables later
+capabilities add (``verification``).  The dataset is only ever read: user SQL may run
+SELECT/EXPLAIN (and, in the shell, in-memory CREATE/INSERT), never COPY/ATTACH/EXPORT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from trailforensics.engine import views
+from trailforensics.store import layout
+
+READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+SHELL_STATEMENTS = READ_ONLY_STATEMENTS | frozenset({
+    duckdb.StatementType.CREATE, duckdb.StatementType.DROP, duckdb.StatementType.INSERT,
+    duckdb.StatementType.UPDATE, duckdb.StatementType.DELETE, duckdb.StatementType.PRAGMA,
+})
+
+
+class QueryRefused(ValueError):
+    """A statement that could write files or change the session was refused."""
+
+
+class Dataset:
+    def __init__(self, path: str | Path, *, threads: int | None = None, memory_limit: str | None = None):
+        self.path = Path(path).absolute()
+        self.snapshot = layout.load_snapshot(self.path)
+        self.con = duckdb.connect(":memory:")
+        if threads:
+            self.con.execute(f"SET threads={int(threads)}")
+        if memory_limit:
+            self.con.execute("SET memory_limit=?", [memory_limit])
+        self.con.execute("SET TimeZone='UTC'")
+        self.con.execute("SET autoinstall_known_extensions=false")
+        self._create_views()
+
+    # -- views --------------------------------------------------------------------------
+    def _create_views(self) -> None:
+        files = self.snapshot.files
+        self.con.execute(views.events_view(self.path, files("events")))
+        self.con.execute(views.files_view(self.path, files("manifest")))
+        self.con.execute(views.duplicates_view(self.path, files("duplicates")))
+        from trailforensics.engine.extensions import register_extensions
+
+        register_extensions(self)
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.snapshot.files(name))
+
+    # -- queries ------------------------------------------------------------------------
+    def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pa.Table:
+        """Run trusted SQL (ours or a notebook's) and return an Arrow table."""
+        rel = self.con.sql(query, params=params)
+        return rel.to_arrow_table() if rel is not None else pa.table({})
+
+    def user_sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None, *,
+                 allowed: frozenset[duckdb.StatementType] = READ_ONLY_STATEMENTS) -> pa.Table | None:
+        """Run SQL typed by a user: only statements that cannot write files are accepted."""
+        statements = self.con.extract_statements(query)
+        if not statements:
+            raise QueryRefused("no SQL statement given")
+        for st in statements:
+            if st.type not in allowed:
+                kind = st.type.name
+                raise QueryRefused(f"{kind} statements are not allowed here: the dataset is read-only")
+        for st in statements[:-1]:
+            self.con.sql(st.query)  # runs now unless it only reads (then it has no effect)
+        rel = self.con.sql(statements[-1].query, params=params)
+        return rel.to_arrow_table() if rel is not None else None
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Dataset({str(self.path)!r})"

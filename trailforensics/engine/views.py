@@ -1,0 +1,79 @@
+"""The DuckDB views every command and notebook queries: SQL text built from the schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from trailforensics.schema import DUPLICATES_SCHEMA, EVENT_SCHEMA, MANIFEST_SCHEMA, PARTITION_COLUMN
+
+# The human-meaningful principal behind an event.
+ACTOR_SQL = """coalesce(
+    CASE user_identity_type
+        WHEN 'Root' THEN coalesce(user_identity_arn, 'arn:aws:iam::' || user_identity_account_id || ':root')
+        WHEN 'AWSService' THEN user_identity_invoked_by
+        WHEN 'AWSAccount' THEN 'account:' || coalesce(user_identity_account_id, user_identity_principal_id)
+            || coalesce(' via ' || user_identity_invoked_by, '')
+        WHEN 'IdentityCenterUser' THEN 'identitycenter:' || coalesce(user_identity_user_name,
+            json_extract_string(user_identity, '$.onBehalfOf.userId'), user_identity_principal_id)
+        WHEN 'SAMLUser' THEN 'saml:' || coalesce(user_identity_identity_provider || '/', '')
+            || coalesce(user_identity_user_name, user_identity_principal_id)
+        WHEN 'WebIdentityUser' THEN 'webidentity:' || coalesce(user_identity_identity_provider || '/', '')
+            || coalesce(user_identity_user_name, user_identity_principal_id)
+        ELSE user_identity_arn
+    END,
+    user_identity_arn, user_identity_principal_id, user_identity_invoked_by,
+    CASE WHEN user_identity_type IS NULL AND user_identity IS NULL THEN NULL ELSE 'unknown' END)"""
+
+SERVICE_SQL = "regexp_replace(event_source, '\\.amazonaws\\.com$', '')"
+
+_DUCK_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.bool_(): "BOOLEAN",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+}
+
+
+def _quote_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _empty(schema: pa.Schema, extra: dict[str, str] | None = None) -> str:
+    cols = [f"CAST(NULL AS {_DUCK_TYPES[f.type]}) AS {f.name}" for f in schema]
+    cols += [f"CAST(NULL AS {t}) AS {n}" for n, t in (extra or {}).items()]
+    return "SELECT " + ", ".join(cols) + " WHERE false"
+
+
+def parquet_source(root: Path, files: list[str], schema: pa.Schema, hive: bool = False) -> str:
+    """A FROM-able expression over the files, or an empty typed relation."""
+    if not files:
+        extra = {PARTITION_COLUMN: "DATE"} if hive else None
+        return f"({_empty(schema, extra)})"
+    listed = ", ".join(_quote_path(root / f) for f in files)
+    hive_opt = ", hive_partitioning=true, hive_types={'event_date': DATE}" if hive else ", hive_partitioning=false"
+    return f"read_parquet([{listed}]{hive_opt}, union_by_name=true)"
+
+
+def events_view(root: Path, files: list[str]) -> str:
+    src = parquet_source(root, files, EVENT_SCHEMA, hive=True)
+    return (
+        f"CREATE OR REPLACE VIEW events_raw AS SELECT * FROM {src};\n"
+        f"CREATE OR REPLACE VIEW events AS SELECT *, {ACTOR_SQL} AS actor, {SERVICE_SQL} AS service FROM events_raw;"
+    )
+
+
+def files_view(root: Path, files: list[str]) -> str:
+    src = parquet_source(root, files, MANIFEST_SCHEMA)
+    return (
+        f"CREATE OR REPLACE VIEW manifest AS SELECT * FROM {src};\n"
+        "CREATE OR REPLACE VIEW files AS SELECT * FROM manifest "
+        "QUALIFY row_number() OVER (PARTITION BY path ORDER BY ingested_at DESC, ingest_run DESC) = 1;"
+    )
+
+
+def duplicates_view(root: Path, files: list[str]) -> str:
+    src = parquet_source(root, files, DUPLICATES_SCHEMA)
+    return f"CREATE OR REPLACE VIEW duplicates AS SELECT * FROM {src};"

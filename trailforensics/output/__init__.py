@@ -1,0 +1,1 @@
+"""Output: rendering rows and messages safely (log content is attacker-controlled)."""
