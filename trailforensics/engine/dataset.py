@@ -53,7 +53,9 @@ class Dataset:
         self.con.execute(views.files_view(self.path, files("manifest")))
         self.con.execute(views.duplicates_view(self.path, files("duplicates")))
         from trailforensics.engine.extensions import register_extensions
+        from trailforensics.engine.macros import register_macros
 
+        register_macros(self.con)
         register_extensions(self)
 
     def has_table(self, name: str) -> bool:

@@ -1,0 +1,1 @@
+"""Capabilities over the dataset: timelines, summaries, identity rollups, named queries."""

@@ -1,0 +1,46 @@
+"""`identities`: one row per principal and access key, the responder's pivot table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from trailforensics.query.timeline import EventFilter
+
+if TYPE_CHECKING:
+    from trailforensics.engine.dataset import Dataset
+
+LIST_MAX = 10
+
+
+def identities(ds: Dataset, flt: EventFilter | None = None, *, keys: str | None = None,
+               by_key: bool = True) -> pa.Table:
+    """Per (actor, access key): first/last seen, counts and the distinct values to pivot on.
+
+    ``keys`` filters access key ids with a glob (``ASIA*``); ``by_key=False`` rolls every
+    key of a principal into one row.
+    """
+    flt = flt or EventFilter()
+    if keys:
+        flt.access_key = keys
+    where, params = flt.where(ds)
+    key_col = "user_identity_access_key_id" if by_key else "NULL::VARCHAR"
+    sql = f"""
+        SELECT actor, any_value(user_identity_type) AS type, any_value(user_identity_account_id) AS account,
+               {key_col} AS access_key,
+               min(event_time) AS first_seen, max(event_time) AS last_seen, count(*) AS events,
+               count(error_code) AS errors,
+               count(*) FILTER (WHERE event_name = 'ConsoleLogin') AS console_logins,
+               count(DISTINCT source_ip_address) AS source_ips,
+               list_sort(list(DISTINCT source_ip_address) FILTER (WHERE source_ip_address IS NOT NULL))[1:{LIST_MAX}]
+                   AS ip_list,
+               count(DISTINCT user_agent) AS user_agents,
+               list_sort(list(DISTINCT user_agent) FILTER (WHERE user_agent IS NOT NULL))[1:{LIST_MAX}]
+                   AS user_agent_list,
+               list_sort(list(DISTINCT aws_region) FILTER (WHERE aws_region IS NOT NULL)) AS regions,
+               count(DISTINCT event_name) AS event_names
+        FROM events{where}
+        GROUP BY actor, {key_col}
+        ORDER BY first_seen, actor, access_key"""
+    return ds.sql(sql, params)
