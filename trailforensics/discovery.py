@@ -26,10 +26,8 @@ _NAME_TIME_RE = re.compile(r"_(\d{8}T\d{4}(?:\d{2})?Z)(?:_|\.|$)")
 CLOUDTRAIL = "cloudtrail"
 INSIGHT = "cloudtrail-insight"
 DIGEST = "cloudtrail-digest"
-CANDIDATE = "candidate"  # a JSON-looking file outside the CloudTrail folders: sniffed by content
+CANDIDATE = "candidate"  # any other file: recognised (or skipped) by its content
 OTHER = "other"
-
-_JSON_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log")
 
 
 @dataclass(frozen=True)
@@ -99,9 +97,8 @@ def classify(rel: str) -> tuple[str, str | None, dict[str, str | None]]:
         return OTHER, f"not CloudTrail: AWSLogs/{svc.group('service')} data", meta
     if "/CloudTrail-Digest/" in f"/{rel}" or "_CloudTrail-Digest_" in name:
         return DIGEST, "CloudTrail digest file (not events; checked by `verify`)", meta
-    if name.lower().endswith(_JSON_SUFFIXES) or "." not in name:
-        return CANDIDATE, None, meta
-    return OTHER, f"not a JSON file ({name.rsplit('.', 1)[-1]})", meta
+    # Everything else is recognised by its content (JSON shapes, CSV exports, archives).
+    return CANDIDATE, None, meta
 
 
 def _walk(root: Path) -> Iterator[os.DirEntry[str]]:

@@ -134,10 +134,16 @@ PROVENANCE_COLUMNS: tuple[Column, ...] = (
        "folder holding `AWSLogs/` when the root lies inside an AWSLogs tree, so it reads like the S3 key)."),
     _c("record_index", pa.int32(), "provenance", "", "Position of the record in its file (0-based)."),
     _c("source_format", S, "provenance", "",
-       "Shape of the input: `cloudtrail` (an S3 log file `{\"Records\": [...]}`), `cloudtrail-insight`."),
+       "Shape of the input: `cloudtrail` (an S3 log file or console JSON download, `{\"Records\": [...]}`), "
+       "`cloudtrail-insight`, `lookup-events`, `jsonl`, `cloudwatch-logs`, `json-array`, `eventbridge`, "
+       "`event-history-csv`."),
     _c("source_org_id", S, "provenance", "", "Organisation id from the file path (`o-...`), organisation trails only."),
     _c("source_account_id", S, "provenance", "", "Account id from the file path (`AWSLogs/<account>/`)."),
     _c("source_region", S, "provenance", "", "Region from the file path."),
+    _c("partial_record", B, "provenance", "",
+       "True when the input carried only part of the record (a console Event history CSV without its "
+       "CloudTrail event column, a lookup-events Event without `CloudTrailEvent`): only the exported fields "
+       "are known."),
     _c("record_hash", S, "provenance", "",
        "SHA-256 of the canonical record, set only when `eventID` is missing (it is then the dedup key)."),
     _c("ingest_run", S, "provenance", "", "Id of the ingest run that wrote the row (see `runs/`)."),

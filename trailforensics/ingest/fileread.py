@@ -1,100 +1,158 @@
-"""One input file -> its manifest result and (when it holds events) an Arrow batch.
+"""One input file -> its manifest result and (when it holds events) Arrow batches.
 
 Every failure is caught here and turned into a reason, so one bad file never stops a run.
+Archives yield one batch per member; their members' outcomes are kept for the manifest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 
-from trailforensics.discovery import CANDIDATE, INSIGHT
-from trailforensics.ingest.tasks import CHANGED, FAILED, INGESTED, SKIPPED, UNCHANGED, FileResult, FileTask
+from trailforensics.discovery import CLOUDTRAIL, INSIGHT
+from trailforensics.ingest.tasks import (
+    CHANGED,
+    FAILED,
+    INGESTED,
+    SKIPPED,
+    UNCHANGED,
+    FileResult,
+    FileTask,
+    MemberResult,
+)
 from trailforensics.normalize.columns import Built, FileContext, build
+from trailforensics.readers.archives import archive_kind, members
 from trailforensics.readers.cloudtrail import FileFormatError, decode_records_document
 from trailforensics.readers.decompress import DecompressError, maybe_gunzip
-from trailforensics.readers.sniff import describe_document
+from trailforensics.readers.shapes import Read, read_any
+from trailforensics.readers.sniff import LookAlike, describe_document
 
 MAX_FILE_BYTES = 1 << 30  # CloudTrail files are at most tens of MB; refuse absurd ones
-
-FORMAT_CLOUDTRAIL = "cloudtrail"
 FORMAT_INSIGHT = "cloudtrail-insight"
 
 
 def read_bytes(path: str) -> bytes:
-    """Read a file without ever opening it for writing."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
+    """Read a file without ever opening it for writing (and without touching its atime)."""
     try:
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            return fh.read()
-    finally:
-        os.close(fd)
-
-
-def _read(path: str) -> bytes:
-    try:
-        return read_bytes(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
     except PermissionError:  # O_NOATIME needs ownership of the file
-        with open(path, "rb") as fh:
-            return fh.read()
+        fd = os.open(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
 
 
-def process_file(task: FileTask, run_id: str) -> tuple[FileResult, Built | None]:
+def process_file(task: FileTask, run_id: str, forced: str | None = None) -> tuple[FileResult, list[Built]]:
     if task.size > MAX_FILE_BYTES:
-        return FileResult(task, FAILED, f"file too large ({task.size} bytes)", size=task.size), None
+        return FileResult(task, FAILED, f"file too large ({task.size:,} bytes)", size=task.size), []
     try:
-        data = _read(task.path)
+        data = read_bytes(task.path)
     except OSError as exc:
-        return FileResult(task, FAILED, f"cannot read: {exc.strerror or exc}", size=task.size), None
+        return FileResult(task, FAILED, f"cannot read: {exc.strerror or exc}", size=task.size), []
     sha = hashlib.sha256(data).hexdigest()
     result = FileResult(task, INGESTED, sha256=sha, size=len(data))
     if task.previous_sha256 is not None:
         if sha == task.previous_sha256:
             result.status = UNCHANGED
-            return result, None
+            return result, []
         if task.previous_status == INGESTED:
             result.status = CHANGED
             result.reason = (f"content changed since it was ingested (sha256 was {task.previous_sha256}): "
                              "possible tampering; not re-ingested")
-            return result, None
+            return result, []
     if task.skip_reason:
         result.status, result.reason = SKIPPED, task.skip_reason
-        return result, None
+        return result, []
     try:
-        return _parse(task, data, result, run_id)
+        return _parse(task, data, result, run_id, forced)
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
         result.status, result.reason = FAILED, f"internal error: {type(exc).__name__}: {exc}"
-        return result, None
+        return result, []
 
 
-def _parse(task: FileTask, data: bytes, result: FileResult, run_id: str) -> tuple[FileResult, Built | None]:
+def _parse(task: FileTask, data: bytes, result: FileResult, run_id: str,
+           forced: str | None) -> tuple[FileResult, list[Built]]:
     try:
         text, _ = maybe_gunzip(data)
     except DecompressError as exc:
         result.status, result.reason = FAILED, str(exc)
-        return result, None
-    if task.kind == CANDIDATE:
-        head = text[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not head.startswith((b"{", b"[")):
-            result.status, result.reason = SKIPPED, "not a JSON document"
-            return result, None
-        look_alike = describe_document(text)
-        if look_alike:
-            result.status, result.reason = SKIPPED, look_alike
-            return result, None
+        return result, []
+    if archive_kind(text):
+        return _archive(task, text, result, run_id, forced)
+    outcome = _document(task, text, task.source_file, run_id, forced)
+    result.status, result.reason = outcome.status, outcome.reason
+    result.records, result.rejected = outcome.records, outcome.rejected
+    result.source_format = outcome.source_format
+    return result, [outcome.built] if outcome.built is not None else []
+
+
+@dataclass
+class _Outcome(MemberResult):
+    built: Built | None = None
+
+
+def _document(task: FileTask, text: bytes, name: str, run_id: str, forced: str | None) -> _Outcome:
+    out = _Outcome(name=name, status=INGESTED)
     try:
-        decoded, rejected = decode_records_document(text)
+        read = _read(task, text, forced)
+    except LookAlike as exc:
+        out.status, out.reason = SKIPPED, str(exc)
+        return out
     except FileFormatError as exc:
         what = describe_document(text)
+        out.status = FAILED
+        out.reason = f"{exc}" + (f" (it looks like a {what[0].lower() + what[1:]})" if what else "")
+        return out
+    decoded = read.decoded
+    out.records = len(decoded.records) + read.rejected
+    out.rejected = read.rejected
+    out.source_format = read.source_format
+    notes = list(decoded.warnings)
+    if read.rejected:
+        detail = ", ".join(f"{n} {why}" for why, n in read.problems.most_common(3))
+        notes.append(f"{read.rejected} item(s) rejected" + (f" ({detail})" if detail else ""))
+    if decoded.partial:
+        notes.append(f"{len(decoded.partial)} partial record(s): the export lacks the full CloudTrail event")
+    out.reason = "; ".join(notes) or None
+    ctx = FileContext(name, read.source_format, run_id, task.org_id, task.account_id, task.region)
+    out.built = build(decoded, ctx)
+    return out
+
+
+def _read(task: FileTask, text: bytes, forced: str | None) -> Read:
+    if task.kind in (CLOUDTRAIL, INSIGHT) and forced is None:
+        # The S3 tree's own log files: the fast path, no sniffing.
+        decoded, rejected = decode_records_document(text)
+        fmt = FORMAT_INSIGHT if task.kind == INSIGHT else "cloudtrail"
+        return Read(decoded, rejected, fmt)
+    return read_any(text, forced)
+
+
+def _archive(task: FileTask, text: bytes, result: FileResult, run_id: str,
+             forced: str | None) -> tuple[FileResult, list[Built]]:
+    built: list[Built] = []
+    for member in members(text, task.source_file):
+        if member.data is None:
+            result.members.append(MemberResult(member.name, SKIPPED if member.skip else FAILED, member.problem))
+            continue
+        outcome = _document(task, member.data, member.name, run_id, forced)
+        if outcome.built is not None:
+            built.append(outcome.built)
+        result.members.append(MemberResult(outcome.name, outcome.status, outcome.reason, outcome.records,
+                                           outcome.rejected, outcome.source_format))
+    statuses = {m.status for m in result.members}
+    result.records = sum(m.records for m in result.members)
+    result.rejected = sum(m.rejected for m in result.members)
+    result.source_format = "archive"
+    if INGESTED in statuses:
+        result.status = INGESTED
+    elif FAILED in statuses:
         result.status = FAILED
-        result.reason = f"{exc}" + (f" (it looks like a {what[0].lower() + what[1:]})" if what else "")
-        return result, None
-    result.source_format = FORMAT_INSIGHT if task.kind == INSIGHT else FORMAT_CLOUDTRAIL
-    result.records = len(decoded.records) + rejected
-    result.rejected = rejected
-    if rejected:
-        decoded.warnings.append(f"{rejected} Records element(s) rejected (not JSON objects)")
-    if decoded.warnings:
-        result.reason = "; ".join(decoded.warnings)
-    ctx = FileContext(task.source_file, result.source_format, run_id, task.org_id, task.account_id, task.region)
-    return result, build(decoded, ctx)
+    else:
+        result.status = SKIPPED
+    problems = [m for m in result.members if m.status != INGESTED]
+    if not result.members:
+        result.status, result.reason = SKIPPED, "empty archive"
+    elif problems:
+        result.reason = f"{len(problems)} of {len(result.members)} archive member(s) not ingested"
+    return result, built

@@ -6,17 +6,20 @@ import json
 import multiprocessing as mp
 import os
 import secrets
+import sys
+import hashlib
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 from datetime import datetime, timezone
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 import numpy as np
 
-from trailforensics.discovery import InputFile, discover
+from trailforensics.discovery import CANDIDATE, InputFile, discover
 from trailforensics.ingest.summary import IngestSummary
 from trailforensics.ingest.tasks import CHANGED, FAILED, UNCHANGED, FileResult, FileTask
 from trailforensics.ingest.worker import ChunkProcessor, worker_main
@@ -26,9 +29,12 @@ from trailforensics.store.lock import DatasetLocked, WriteLock
 from trailforensics.store.manifest import Known, load_known, manifest_row, manifest_table
 from trailforensics.store.writer import TableWriter, WrittenFile
 
+STDIN = "-"
+STDIN_DIR = "_input"  # inside the run's staging folder; removed before the commit
 CHUNK_BYTES = 8 << 20
 CHUNK_FILES = 256
 
+ARCHIVE_MEMBER = "archive-member"
 ProgressFn = Callable[[str, int, int, int], None]  # (event, files, bytes, records)
 
 
@@ -41,6 +47,8 @@ class IngestOptions:
     workers: int | None = None
     strict: bool = False
     progress: ProgressFn | None = None
+    input_format: str | None = None  # force one shape (see readers.shapes.SHAPES); None: detect
+    stdin: BinaryIO | None = None  # where "-" reads from (default: sys.stdin.buffer)
 
 
 def new_run_id(now: datetime) -> str:
@@ -49,6 +57,8 @@ def new_run_id(now: datetime) -> str:
 
 def _check_paths(sources: Sequence[Path], dataset: Path) -> None:
     for src in sources:
+        if str(src) == STDIN:
+            continue
         if not src.exists():
             raise IngestError(f"source does not exist: {src}")
         if src.is_dir() and (dataset == src or src in dataset.parents):
@@ -57,11 +67,13 @@ def _check_paths(sources: Sequence[Path], dataset: Path) -> None:
             raise IngestError(f"source {src} is inside the dataset {dataset}")
 
 
-def _tasks(files: list[InputFile], known: dict[str, Known]) -> tuple[list[FileTask], int]:
+def _tasks(files: list[InputFile], known: dict[str, Known],
+           identities: dict[str, str]) -> tuple[list[FileTask], int]:
     tasks: list[FileTask] = []
     unchanged = 0
     for f in files:
-        prev = known.get(f.path)
+        identity = identities.get(f.path)
+        prev = known.get(identity or f.path)
         if prev is not None and prev.size == f.size and prev.mtime_ns == f.mtime_ns:
             unchanged += 1
             continue
@@ -69,6 +81,7 @@ def _tasks(files: list[InputFile], known: dict[str, Known]) -> tuple[list[FileTa
             path=f.path, source_file=f.source_file, kind=f.kind, skip_reason=f.reason, org_id=f.org_id,
             account_id=f.account_id, region=f.region, file_time=f.file_time, size=f.size, mtime_ns=f.mtime_ns,
             previous_sha256=prev.sha256 if prev else None, previous_status=prev.status if prev else None,
+            identity=identity,
         ))
     return tasks, unchanged
 
@@ -119,7 +132,14 @@ def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOp
     started = time.perf_counter()
     now = datetime.now(timezone.utc).replace(microsecond=0)
     dataset_path = Path(dataset).absolute()
-    src_paths = [Path(s).absolute() for s in sources]
+    src_paths = [Path(s) if str(s) == STDIN else Path(s).absolute() for s in sources]
+    if options.input_format is not None:
+        from trailforensics.readers.shapes import SHAPES
+
+        if options.input_format not in SHAPES:
+            summary = IngestSummary(run_id=new_run_id(now), dataset=str(dataset_path))
+            summary.aborted = f"unknown input format {options.input_format!r} (choose from {', '.join(SHAPES)})"
+            return summary
     summary = IngestSummary(run_id=new_run_id(now), dataset=str(dataset_path))
     try:
         _check_paths(src_paths, dataset_path)
@@ -133,20 +153,42 @@ def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOp
     return summary
 
 
+def _stdin_file(stage: Path, stream: BinaryIO) -> tuple[InputFile, str]:
+    """Standard input, saved in the run's staging folder (never in the evidence tree)."""
+    data = stream.read()
+    sha = hashlib.sha256(data).hexdigest()
+    path = stage / STDIN_DIR / f"stdin-{sha[:16]}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    st = path.stat()
+    return InputFile(path=str(path), source_file="<stdin>", kind=CANDIDATE, reason=None, size=st.st_size,
+                     mtime_ns=0), f"<stdin>:sha256:{sha}"
+
+
 def _run(sources: list[Path], dataset: Path, now: datetime, summary: IngestSummary, options: IngestOptions) -> None:
     snapshot = layout.load_snapshot(dataset)
-    files = discover(sources)
-    summary.files_seen = len(files)
-    known = load_known(dataset, snapshot.files("manifest"))
-    tasks, summary.files_unchanged = _tasks(files, known)
-    if options.progress:
-        options.progress("start", len(tasks), sum(t.size for t in tasks), 0)
-    if not tasks:
-        return
-    index = KeyIndex()
-    for rel in snapshot.files("keys"):
-        index.load(np.load(dataset / rel))
     stage = layout.staging_dir(dataset, summary.run_id)
+    try:
+        files = discover([s for s in sources if str(s) != STDIN])
+        identities: dict[str, str] = {}
+        if any(str(s) == STDIN for s in sources):
+            stdin_file, identity = _stdin_file(stage, options.stdin or sys.stdin.buffer)
+            files.append(stdin_file)
+            identities[stdin_file.path] = identity
+        summary.files_seen = len(files)
+        known = load_known(dataset, snapshot.files("manifest"))
+        tasks, summary.files_unchanged = _tasks(files, known, identities)
+        if options.progress:
+            options.progress("start", len(tasks), sum(t.size for t in tasks), 0)
+        if not tasks:
+            shutil.rmtree(stage, ignore_errors=True)
+            return
+        index = KeyIndex()
+        for rel in snapshot.files("keys"):
+            index.load(np.load(dataset / rel))
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
     run = _Run(summary, index, options)
     chunks = list(_chunks(tasks))
     workers = max(1, min(options.workers or os.cpu_count() or 1, len(chunks)))
@@ -162,7 +204,7 @@ def _run(sources: list[Path], dataset: Path, now: datetime, summary: IngestSumma
 
 
 def _process_serial(chunks: list[list[FileTask]], stage: Path, run: _Run) -> list[WrittenFile]:
-    proc = ChunkProcessor(stage, run.summary.run_id, 0)
+    proc = ChunkProcessor(stage, run.summary.run_id, 0, run.options.input_format)
     for chunk in chunks:
         results, built, keys = proc.parse(chunk)
         proc.write(results, built, run.dedup(keys))
@@ -176,7 +218,8 @@ def _process_parallel(chunks: list[list[FileTask]], stage: Path, run: _Run, n_wo
     procs = []
     for wid in range(n_workers):
         parent, child = ctx.Pipe(duplex=True)
-        p = ctx.Process(target=worker_main, args=(child, str(stage), run.summary.run_id, wid), daemon=True)
+        p = ctx.Process(target=worker_main, daemon=True,
+                        args=(child, str(stage), run.summary.run_id, wid, run.options.input_format))
         p.start()
         child.close()
         conns.append(parent)
@@ -225,13 +268,23 @@ def _send_next(conn: Connection, pending: Iterator[list[FileTask]]) -> None:
 def _commit(dataset: Path, stage: Path, snapshot: layout.Snapshot, run: _Run, written: list[WrittenFile],
             now: datetime) -> None:
     run_id = run.summary.run_id
-    rows = [manifest_row(
-        path=r.task.path, source_file=r.task.source_file, size=r.size or r.task.size, mtime_ns=r.task.mtime_ns,
-        sha256=r.sha256, kind=r.task.kind, status=r.status, reason=r.reason, records=r.records,
-        rows_written=r.rows_written, duplicates=r.duplicates, rejected=r.rejected, org_id=r.task.org_id,
-        account_id=r.task.account_id, region=r.task.region, file_time=r.task.file_time, ingest_run=run_id,
-        ingested_at=now,
-    ) for r in run.results]
+    rows = []
+    for r in run.results:
+        rows.append(manifest_row(
+            path=r.task.key, source_file=r.task.source_file, size=r.size or r.task.size, mtime_ns=r.task.mtime_ns,
+            sha256=r.sha256, kind=r.task.kind, status=r.status, reason=r.reason, records=r.records,
+            rows_written=r.rows_written, duplicates=r.duplicates, rejected=r.rejected, org_id=r.task.org_id,
+            account_id=r.task.account_id, region=r.task.region, file_time=r.task.file_time, ingest_run=run_id,
+            ingested_at=now,
+        ))
+        for m in r.members:
+            inner = m.name[len(r.task.source_file):]
+            rows.append(manifest_row(
+                path=r.task.key + inner, source_file=m.name, size=0, mtime_ns=0, sha256=None, kind=ARCHIVE_MEMBER,
+                status=m.status, reason=m.reason, records=m.records, rows_written=m.rows_written,
+                duplicates=m.duplicates, rejected=m.rejected, org_id=None, account_id=None, region=None,
+                file_time=None, ingest_run=run_id, ingested_at=now,
+            ))
     tables = {k: list(v) for k, v in snapshot.tables.items()}
     manifest_rel = f"manifest/part-{run_id}.parquet"
     mw = TableWriter(stage / manifest_rel, manifest_rel, manifest_table([]).schema)
@@ -246,6 +299,7 @@ def _commit(dataset: Path, stage: Path, snapshot: layout.Snapshot, run: _Run, wr
     for f in written:
         table = f.relpath.split("/", 1)[0]
         tables.setdefault(table, []).append(f.relpath)
+    shutil.rmtree(stage / STDIN_DIR, ignore_errors=True)
     runs_rel = f"runs/{run_id}.json"
     (stage / "runs").mkdir(parents=True, exist_ok=True)
     summary_json = run.summary.to_json()

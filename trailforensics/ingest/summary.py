@@ -39,6 +39,9 @@ class IngestSummary:
 
     def add(self, res: FileResult) -> None:
         self.bytes_read += res.size
+        for m in res.members:
+            if m.status == FAILED:
+                self.failures.append((m.name, m.reason or "failed"))
         if res.status == INGESTED:
             self.files_ingested += 1
             self.records_read += res.records
@@ -72,7 +75,7 @@ class IngestSummary:
         if self.aborted:
             return EXIT_FATAL
         code = EXIT_OK
-        if self.files_failed:
+        if self.failures:
             code |= EXIT_FAILED_FILES
         if self.files_changed:
             code |= EXIT_CHANGED_FILES

@@ -27,6 +27,25 @@ class FileTask:
     mtime_ns: int
     previous_sha256: str | None = None  # set when the path was seen by an earlier run
     previous_status: str | None = None
+    identity: str | None = None  # manifest key when not the path (standard input)
+
+    @property
+    def key(self) -> str:
+        return self.identity or self.path
+
+
+@dataclass
+class MemberResult:
+    """One document inside an input file (an archive member), or the file itself."""
+
+    name: str  # source_file of its rows: "dump.zip!/dir/log.json.gz"
+    status: str
+    reason: str | None = None
+    records: int = 0
+    rejected: int = 0
+    source_format: str | None = None
+    rows_written: int = 0
+    duplicates: int = 0
 
 
 @dataclass
@@ -41,4 +60,4 @@ class FileResult:
     rejected: int = 0
     rows_written: int = 0
     duplicates: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
+    members: list[MemberResult] = field(default_factory=list)  # archives only

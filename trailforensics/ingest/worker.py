@@ -29,42 +29,45 @@ _DUP_COLUMNS = [f.name for f in DUPLICATES_SCHEMA]
 class ChunkProcessor:
     """Everything a worker does, usable in-process too (``workers=1`` and tests)."""
 
-    def __init__(self, staging: Path, run_id: str, worker_id: int):
+    def __init__(self, staging: Path, run_id: str, worker_id: int, forced: str | None = None):
         self.run_id = run_id
+        self.forced = forced
         prefix = f"{run_id}-{worker_id}"
         self.events = EventWriter(staging, prefix)
         rel = f"duplicates/part-{prefix}.parquet"
         self.duplicates = TableWriter(staging / rel, rel, DUPLICATES_SCHEMA)
 
-    def parse(self, tasks: list[FileTask]) -> tuple[list[FileResult], list[Built | None], bytes]:
+    def parse(self, tasks: list[FileTask]) -> tuple[list[FileResult], list[list[Built]], bytes]:
         results: list[FileResult] = []
-        built: list[Built | None] = []
+        built: list[list[Built]] = []
         for task in tasks:
-            res, b = process_file(task, self.run_id)
+            res, b = process_file(task, self.run_id, self.forced)
             results.append(res)
             built.append(b)
-        keys = b"".join(b.keys for b in built if b is not None)
+        keys = b"".join(b.keys for bs in built for b in bs)
         return results, built, keys
 
-    def write(self, results: list[FileResult], built: list[Built | None], mask_bytes: bytes) -> None:
+    def write(self, results: list[FileResult], built: list[list[Built]], mask_bytes: bytes) -> None:
         mask = np.frombuffer(mask_bytes, dtype=bool)
         pos = 0
-        for res, b in zip(results, built):
-            if b is None:
-                continue
-            n = b.batch.num_rows
-            keep = mask[pos:pos + n]
-            pos += n
-            kept = int(keep.sum())
-            res.rows_written = kept
-            res.duplicates = n - kept
-            if kept == n:
-                self.events.add(b.batch)
-                continue
-            keep_arr = pa.array(keep)
-            self.events.add(b.batch.filter(keep_arr))
-            dups = b.batch.filter(pa.array(~keep)).select(_DUP_COLUMNS)
-            self.duplicates.add(dups)
+        for res, batches in zip(results, built):
+            members = {m.name: m for m in res.members}
+            for b in batches:
+                n = b.batch.num_rows
+                keep = mask[pos:pos + n]
+                pos += n
+                kept = int(keep.sum())
+                res.rows_written += kept
+                res.duplicates += n - kept
+                if n:
+                    member = members.get(b.batch.column("source_file")[0].as_py())
+                    if member is not None:
+                        member.rows_written, member.duplicates = kept, n - kept
+                if kept == n:
+                    self.events.add(b.batch)
+                    continue
+                self.events.add(b.batch.filter(pa.array(keep)))
+                self.duplicates.add(b.batch.filter(pa.array(~keep)).select(_DUP_COLUMNS))
 
     def close(self) -> list[WrittenFile]:
         files = self.events.close()
@@ -72,8 +75,8 @@ class ChunkProcessor:
         return files + ([dup] if dup else [])
 
 
-def worker_main(conn: Connection, staging: str, run_id: str, worker_id: int) -> None:
-    proc = ChunkProcessor(Path(staging), run_id, worker_id)
+def worker_main(conn: Connection, staging: str, run_id: str, worker_id: int, forced: str | None = None) -> None:
+    proc = ChunkProcessor(Path(staging), run_id, worker_id, forced)
     try:
         while True:
             msg = conn.recv()

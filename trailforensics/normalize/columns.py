@@ -87,6 +87,10 @@ class Decoded:
     originals: dict[int, dict[str, Raw]] = field(default_factory=dict)
     tolerant: set[int] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    partial: set[int] = field(default_factory=set)  # records rebuilt from a partial export
+    # The input had insignificant whitespace (pretty-printed): JSON columns are compacted so
+    # that the same event reads the same whatever the shape it came in.
+    pretty: bool = False
 
     def make_tolerant(self, i: int) -> None:
         tol = decode_tolerant(self.raw_of(i))
@@ -181,6 +185,8 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     cols["source_org_id"] = _constant(ctx.org_id, n)
     cols["source_account_id"] = _constant(ctx.account_id, n)
     cols["source_region"] = _constant(ctx.region, n)
+    cols["partial_record"] = pa.array([i in decoded.partial for i in range(n)], pa.bool_()) if decoded.partial \
+        else pa.repeat(pa.scalar(False), n)
     cols["record_hash"] = _sparse(n, hashes)
     cols["ingest_run"] = _constant(ctx.ingest_run, n)
     batch = pa.RecordBatch.from_arrays([cols[f.name] for f in EVENT_SCHEMA], schema=EVENT_SCHEMA)
@@ -196,6 +202,8 @@ def _json_columns(decoded: Decoded) -> tuple[RawColumns, tuple[str, ...]]:
     n = len(decoded.records)
     while True:
         values = {k: list(map(attrgetter(k), decoded.records)) for k in JSON_KEYS}
+        if decoded.pretty:
+            values = {k: [compact(v) for v in vals] for k, vals in values.items()}
         present = tuple(k for k in JSON_KEYS if k == "userIdentity" or values[k].count(NO_RAW) != n)
         jc = RawColumns([values[k] for k in present], n)
         quoted = np.flatnonzero(jc.first == QUOTE) % max(n, 1)
@@ -287,24 +295,41 @@ def _mfa(value: str | bool | None) -> bool | None:
 
 def _dedup_keys(decoded: Decoded, cols: dict[str, pa.Array]) -> tuple[dict[int, str], bytes]:
     event_ids = cols["event_id"].to_pylist()
-    accounts = cols["recipient_account_id"].to_pylist()
     hashes: dict[int, str] = {}
     if None in event_ids:
         for i, eid in enumerate(event_ids):
             if eid is None:
                 hashes[i] = record_hash(decoded.raw_of(i))
+    times = pc.cast(cols["event_time"], pa.int64()).to_pylist()
+    # What a genuine copy of an event shares, whatever trail or export delivered it.
+    facts = zip(times, *(cols[c].to_pylist() for c in _SAME_IN_EVERY_COPY))
+    accounts = cols["recipient_account_id"].to_pylist()
     return hashes, b"".join(
-        dedup_digest(eid, acct, hashes.get(i)) for i, (eid, acct) in enumerate(zip(event_ids, accounts))
+        dedup_digest(eid, acct, hashes.get(i), "\x1f".join(map(str, fact)))
+        for i, (eid, acct, fact) in enumerate(zip(event_ids, accounts, facts))
     )
+
+
+_SAME_IN_EVERY_COPY = ("event_source", "event_name", "user_identity_principal_id", "user_identity_arn",
+                       "user_identity_access_key_id", "source_ip_address")
 
 
 _BLAKE = hashlib.blake2b(digest_size=KEY_SIZE)
 
 
-def dedup_digest(event_id: str | None, account: str | None, rec_hash: str | None) -> bytes:
-    """The dedup key: (eventID, recipientAccountId), else the canonical record hash."""
+def dedup_digest(event_id: str | None, account: str | None, rec_hash: str | None, facts: str = "") -> bytes:
+    """The dedup key: (eventID, recipientAccountId), checked against the event's facts.
+
+    The facts (time, source, name, caller, key, IP) are identical in every genuine copy of an
+    event, whichever trail or export delivered it, so they never stop a real duplicate from
+    being dropped; they stop two *different* records that claim the same eventID (a forgery,
+    or test data) from being merged into one.  Without an eventID: the canonical record hash.
+    """
     h = _BLAKE.copy()
-    material = f"e\x1f{event_id}\x1f{account or ''}" if event_id is not None else f"h\x1f{rec_hash}"
+    if event_id is not None:
+        material = f"e\x1f{event_id}\x1f{account or ''}\x1f{facts}"
+    else:
+        material = f"h\x1f{rec_hash}"
     h.update(material.encode("utf-8", "surrogatepass"))
     return h.digest()
 
@@ -330,8 +355,13 @@ def _sparse(n: int, values: dict[int, str]) -> pa.Array:
     return _strings(out)
 
 
+def compact(raw: Raw | bytes) -> bytes:
+    """The same JSON value without insignificant whitespace (numbers and key order untouched)."""
+    return msgspec.json.format(raw, indent=-1) if len(raw) else b""
+
+
 def _json_object(items: dict[str, Raw]) -> str:
-    parts = [_encode(k) + b":" + bytes(v) for k, v in items.items()]
+    parts = [_encode(k) + b":" + compact(v) for k, v in items.items()]
     return (b"{" + b",".join(parts) + b"}").decode("utf-8")
 
 

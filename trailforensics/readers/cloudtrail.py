@@ -65,12 +65,24 @@ def decode_records_document(data: bytes) -> tuple[Decoded, int]:
         return decoded, rejected
 
 
+def is_pretty(data: bytes) -> bool:
+    """Whitespace between JSON tokens (a pretty-printed or `json.dumps`-style document)."""
+    end = len(data) - 2  # a final newline does not count
+    return any(data.find(marker, 0, end) >= 0 for marker in _PRETTY_MARKERS)
+
+
+_PRETTY_MARKERS = (b'": ', b"\n", b"\r", b"\t", b', "', b"{ ", b"[ ")
+
+
 def _decode(data: bytes) -> tuple[Decoded, int]:
     try:
         records = FAST_FILE_DECODER.decode(data).Records
     except ValidationError:
-        return _decode_tolerant_file(data)
-    return Decoded(records, list(range(len(records))), raw_of=_lazy_raw(data)), 0
+        decoded, rejected = _decode_tolerant_file(data)
+    else:
+        decoded, rejected = Decoded(records, list(range(len(records))), raw_of=_lazy_raw(data)), 0
+    decoded.pretty = is_pretty(data)
+    return decoded, rejected
 
 
 def _lazy_raw(data: bytes) -> Callable[[int], bytes]:
@@ -89,6 +101,7 @@ def decode_raw_records(raws: list[Raw]) -> tuple[Decoded, int]:
     records: list[FastRecord] = []
     indexes: list[int] = []
     decoded = Decoded(records, indexes, raw_of=lambda k: bytes(raws[indexes[k]]))
+    decoded.pretty = any(is_pretty(bytes(r)) for r in raws)
     rejected = 0
     for i, raw in enumerate(raws):
         try:

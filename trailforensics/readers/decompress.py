@@ -30,13 +30,18 @@ def is_gzip(data: bytes | memoryview) -> bool:
     return bytes(data[:2]) == GZIP_MAGIC
 
 
-def gunzip_strict(data: bytes) -> bytes:
-    """Decompress one gzip member; raise DecompressError on truncation or trailing data."""
+MAX_DECOMPRESSED = 2 << 30  # a decompression bomb stops here, whatever its ratio
+
+
+def gunzip_strict(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
+    """Decompress one gzip member; raise DecompressError on truncation, trailing data or a bomb."""
     d = _zlib.decompressobj(_GZIP_WBITS)
     try:
-        out = d.decompress(data)
+        out = d.decompress(data, limit + 1)
     except _zlib.error as exc:
         raise DecompressError(f"corrupt gzip data ({exc})") from exc
+    if len(out) > limit:
+        raise DecompressError(f"decompresses to more than {limit:,} bytes (a decompression bomb?)")
     if not d.eof:
         raise DecompressError("truncated gzip file (the member has no end)")
     if d.unused_data:
@@ -50,8 +55,8 @@ def gunzip_strict(data: bytes) -> bytes:
     return out
 
 
-def maybe_gunzip(data: bytes) -> tuple[bytes, bool]:
+def maybe_gunzip(data: bytes, limit: int = MAX_DECOMPRESSED) -> tuple[bytes, bool]:
     """Return (decompressed bytes, was_gzip) by sniffing the magic bytes, not the name."""
     if is_gzip(data):
-        return gunzip_strict(data), True
+        return gunzip_strict(data, limit), True
     return data, False

@@ -30,6 +30,7 @@ class _Probe(Struct, gc=False):
     fileVersion: Raw = _NONE
     Type: Raw = _NONE
     Message: Raw = _NONE
+    TopicArn: Raw = _NONE
 
 
 _PROBE = msgspec.json.Decoder(_Probe)
@@ -47,7 +48,9 @@ def describe_document(data: bytes) -> str | None:
         return "CloudTrail digest file (not events; checked by `verify`)"
     if len(probe.s3ObjectKey) and len(probe.s3Bucket):
         return "CloudTrail delivery notification (SNS/SQS message listing log files), not events"
-    if len(probe.Type) and len(probe.Message):
+    if len(probe.Type) and (len(probe.Message) or len(probe.TopicArn)):
+        if b"s3ObjectKey" in bytes(probe.Message) or b"s3ObjectKey" in data:
+            return "SNS notification of a CloudTrail log delivery (lists log files), not events"
         return "SNS message envelope, not CloudTrail events"
     if len(probe.configSnapshotId) or len(probe.configurationItems):
         return "AWS Config snapshot or history file, not CloudTrail"

@@ -1,0 +1,232 @@
+"""Every dump shape responders get, detected from content (not the file name).
+
+* ``cloudtrail``: an S3 log file or a console Event history JSON, ``{"Records": [...]}``;
+* ``lookup-events``: ``aws cloudtrail lookup-events`` output, ``{"Events": [...]}`` pages (one
+  or several per file, pretty or compact) or one Event per line;
+* ``jsonl``: one record per line (CloudTrail Lake / SIEM exports), CRLF or LF;
+* ``cloudwatch-logs``: CloudWatch Logs exports, each line a timestamp then the JSON;
+* ``json-array``: a top-level JSON array of records;
+* ``eventbridge``: EventBridge events carrying CloudTrail records in ``detail``;
+* ``event-history-csv``: the console's Event history CSV download.
+
+Look-alikes (S3 Event Notifications, SNS/SQS delivery notifications, Config snapshots,
+digests, CSVs of other data) raise :class:`LookAlike` and are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import msgspec
+from msgspec import Raw
+
+from trailforensics.normalize.columns import Decoded
+from trailforensics.readers.cloudtrail import FileFormatError, check_text, decode_raw_records, decode_records_document
+from trailforensics.readers.csvexport import NotEventHistory, looks_like_event_history, read_event_history_csv
+from trailforensics.readers.items import EVENTBRIDGE, LOOKUP, PARTIAL_LOOKUP, RECORD, WRAPPER, NotARecord, records_of_item
+from trailforensics.readers.sniff import LookAlike, describe_document
+
+CLOUDTRAIL = "cloudtrail"
+LOOKUP_EVENTS = "lookup-events"
+JSONL = "jsonl"
+CLOUDWATCH = "cloudwatch-logs"
+JSON_ARRAY = "json-array"
+EVENT_BRIDGE = "eventbridge"
+EVENT_HISTORY_CSV = "event-history-csv"
+SHAPES = (CLOUDTRAIL, LOOKUP_EVENTS, JSONL, CLOUDWATCH, JSON_ARRAY, EVENT_BRIDGE, EVENT_HISTORY_CSV)
+
+_TIMESTAMP_PREFIX = re.compile(rb"^\s*\d{4}-\d{2}-\d{2}[T ][0-9:.]+Z?\s+(?=[\[{])")
+_ITEM_FORMAT = {LOOKUP: LOOKUP_EVENTS, PARTIAL_LOOKUP: LOOKUP_EVENTS, EVENTBRIDGE: EVENT_BRIDGE}
+_LIST = msgspec.json.Decoder(list[Raw])
+
+
+@dataclass
+class Read:
+    decoded: Decoded
+    rejected: int
+    source_format: str
+    problems: Counter[str] = field(default_factory=Counter)
+
+
+class _Top(msgspec.Struct, gc=False):
+    Records: Raw = Raw(b"")
+    Events: Raw = Raw(b"")
+
+
+_TOP = msgspec.json.Decoder(_Top)
+
+
+def _from_items(items: list[bytes], container: str, problems: Counter[str]) -> Read:
+    raws: list[bytes] = []
+    partial: set[int] = set()
+    kinds: Counter[str] = Counter()
+    rejected = 0
+    for item in items:
+        try:
+            kind, recs = records_of_item(item)
+        except NotARecord as exc:
+            rejected += 1
+            problems[str(exc)] += 1
+            continue
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            rejected += 1
+            problems["invalid JSON"] += 1
+            continue
+        kinds[kind] += 1
+        if kind == PARTIAL_LOOKUP:
+            partial.add(len(raws))
+        raws.extend(recs)
+    if not raws and rejected:
+        reason = problems.most_common(1)[0][0]
+        raise LookAlike(f"no CloudTrail records ({rejected} items: {reason})")
+    item_kinds = {k for k in kinds if k not in (RECORD, WRAPPER)}
+    fmt = _ITEM_FORMAT[item_kinds.pop()] if len(item_kinds) == 1 and len(kinds) == 1 else container
+    decoded, bad = decode_raw_records([Raw(r) for r in raws])
+    _mark_partial(decoded, partial)
+    return Read(decoded, rejected + bad, fmt, problems)
+
+
+def _mark_partial(decoded: Decoded, partial: set[int]) -> None:
+    """Input positions -> positions among the decoded records (rejected items are skipped)."""
+    if partial:
+        decoded.partial = {pos for pos, index in enumerate(decoded.indexes) if index in partial}
+
+
+def _split_lines(text: bytes) -> tuple[list[bytes], bool]:
+    """Non-empty lines with any CloudWatch Logs timestamp prefix removed; (lines, had prefixes)."""
+    lines: list[bytes] = []
+    prefixed = False
+    for line in text.split(b"\n"):
+        line = line.rstrip(b"\r").strip()
+        if not line:
+            continue
+        m = _TIMESTAMP_PREFIX.match(line)
+        if m:
+            prefixed = True
+            line = line[m.end():]
+        lines.append(line)
+    return lines, prefixed
+
+
+def _concatenated(text: bytes) -> list[bytes]:
+    """Split concatenated JSON documents (e.g. several lookup-events pages appended to one file)."""
+    decoder = json.JSONDecoder()
+    s = text.decode("utf-8")
+    docs: list[bytes] = []
+    pos = 0
+    while True:
+        while pos < len(s) and s[pos].isspace():
+            pos += 1
+        if pos >= len(s):
+            return docs
+        _, end = decoder.raw_decode(s, pos)
+        docs.append(s[pos:end].encode("utf-8"))
+        pos = end
+
+
+def _documents(text: bytes, problems: Counter[str]) -> Read:
+    """Several JSON documents: one per line (JSON Lines, CloudWatch export) or concatenated pages."""
+    lines, prefixed = _split_lines(text)
+    container = CLOUDWATCH if prefixed else JSONL
+    items: list[bytes] = []
+    for line in lines:
+        try:
+            top = _TOP.decode(line)
+        except msgspec.DecodeError:
+            break  # not one document per line: try concatenated documents below
+        except msgspec.ValidationError:
+            items.append(line)
+            continue
+        items.extend(_expand_pages(line, top))
+    else:
+        return _from_items(items, container, problems)
+    try:
+        docs = _concatenated(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"invalid JSON: {exc}") from exc
+    items = []
+    for doc in docs:
+        try:
+            items.extend(_expand_pages(doc, _TOP.decode(doc)))
+        except msgspec.ValidationError:
+            items.append(doc)
+    return _from_items(items, LOOKUP_EVENTS if items else JSONL, problems)
+
+
+def _expand_pages(doc: bytes, top: _Top) -> list[bytes]:
+    if len(top.Events):
+        return [bytes(e) for e in _LIST.decode(top.Events)]
+    return [doc]
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4  # a multi-byte character cut at the end of the sample
+    return b"\x00" not in head
+
+
+def read_any(text: bytes, forced: str | None = None) -> Read:
+    """Decode a (decompressed) document of any supported shape.
+
+    Raises LookAlike (skip) or FileFormatError (fail) with the reason.
+    """
+    if forced is None and text.lstrip()[:1] not in (b"{", b"[") and not _is_text(text[:4096]):
+        raise LookAlike("binary data, not a JSON or CSV export")
+    text = check_text(text)
+    problems: Counter[str] = Counter()
+    head = text.lstrip()[:1]
+    if forced == EVENT_HISTORY_CSV or (forced is None and head not in (b"{", b"[") and
+                                       looks_like_event_history(text[:4096].decode("utf-8", "replace"))):
+        return _csv(text, problems)
+    if forced in (JSONL, CLOUDWATCH) or (forced is None and head not in (b"{", b"[")):
+        if forced is None and not _TIMESTAMP_PREFIX.match(text.lstrip()):
+            if b'":' in text[:4096]:
+                raise FileFormatError("invalid JSON: it looks like JSON but does not start with { or [ "
+                                      "(a fragment without its enclosing braces, or annotated text?)")
+            if b"," in text[:4096].split(b"\n", 1)[0]:
+                raise LookAlike("CSV of other data (no Event name/Event time/Event source columns)")
+            raise LookAlike("not a JSON document")
+        return _documents(text, problems)
+    if head == b"[" and forced in (None, JSON_ARRAY):
+        try:
+            items = [bytes(r) for r in _LIST.decode(text)]
+        except msgspec.DecodeError:
+            return _documents(text, problems)
+        except msgspec.ValidationError as exc:
+            raise FileFormatError(f"invalid JSON array: {exc}") from exc
+        return _from_items(items, JSON_ARRAY, problems)
+    try:
+        top = _TOP.decode(text)
+    except msgspec.ValidationError as exc:
+        raise FileFormatError(f"not a JSON object: {exc}") from exc
+    except msgspec.DecodeError:
+        return _documents(text, problems)  # several documents
+    if len(top.Records) and forced in (None, CLOUDTRAIL):
+        look_alike = describe_document(text)
+        if look_alike:
+            raise LookAlike(look_alike)
+        decoded, rejected = decode_records_document(text)
+        return Read(decoded, rejected, CLOUDTRAIL, problems)
+    if len(top.Events):
+        return _from_items(_expand_pages(text, top), LOOKUP_EVENTS, problems)
+    look_alike = describe_document(text)
+    if look_alike:
+        raise LookAlike(look_alike)
+    return _from_items([text], CLOUDTRAIL if forced is None else forced, problems)
+
+
+def _csv(text: bytes, problems: Counter[str]) -> Read:
+    try:
+        raws, partial, bad = read_event_history_csv(text.decode("utf-8"))
+    except NotEventHistory as exc:
+        raise LookAlike(str(exc)) from exc
+    for b in bad:
+        problems[b] += 1
+    decoded, rejected = decode_raw_records([Raw(r) for r in raws])
+    _mark_partial(decoded, partial)
+    return Read(decoded, rejected + len(bad), EVENT_HISTORY_CSV, problems)
