@@ -63,7 +63,8 @@ CORE_COLUMNS: tuple[Column, ...] = (
     _c("api_version", S, "core", "apiVersion", "API version of the service, when the service logs it."),
     _c("vpc_endpoint_id", S, "core", "vpcEndpointId", "VPC endpoint the request came through, if any."),
     _c("session_credential_from_console", B, "core", "sessionCredentialFromConsole",
-       "True when the session credentials came from the console (the key is a string in AWS's own data)."),
+       "True when the session credentials came from the console. AWS writes the string \"true\"; a JSON "
+       "boolean is coerced and kept in `original_values`."),
 )
 
 IDENTITY_COLUMNS: tuple[Column, ...] = (
@@ -164,8 +165,10 @@ EVENT_SCHEMA = pa.schema([pa.field(c.name, c.type) for c in COLUMNS])
 TOP_LEVEL_STRING_KEYS: dict[str, str] = {
     c.source: c.name for c in CORE_COLUMNS if c.type == S
 }
+# Boolean columns whose AWS JSON form is the *string* "true"/"false" (rebuilt as strings).
+STRING_BOOL_KEYS: dict[str, str] = {"sessionCredentialFromConsole": "session_credential_from_console"}
 TOP_LEVEL_BOOL_KEYS: dict[str, str] = {
-    c.source: c.name for c in CORE_COLUMNS if c.type == B
+    c.source: c.name for c in CORE_COLUMNS if c.type == B and c.source not in STRING_BOOL_KEYS
 }
 TOP_LEVEL_JSON_KEYS: dict[str, str] = {
     c.source: c.name for c in JSON_COLUMNS if c.source
@@ -179,6 +182,7 @@ KNOWN_TOP_LEVEL_KEYS: frozenset[str] = frozenset(
     ["eventTime", "tlsDetails"]
     + list(TOP_LEVEL_STRING_KEYS)
     + list(TOP_LEVEL_BOOL_KEYS)
+    + list(STRING_BOOL_KEYS)
     + list(TOP_LEVEL_JSON_KEYS)
 )
 

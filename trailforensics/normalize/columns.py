@@ -45,6 +45,7 @@ from trailforensics.normalize.timeparse import parse_time_array
 from trailforensics.normalize.tolerant import decode_tolerant
 from trailforensics.schema import (
     EVENT_SCHEMA,
+    STRING_BOOL_KEYS,
     TLS_KEYS,
     TOP_LEVEL_BOOL_KEYS,
     TOP_LEVEL_JSON_KEYS,
@@ -54,13 +55,15 @@ from trailforensics.schema import (
 _encode = msgspec.json.encode
 KEY_SIZE = 16  # bytes of a dedup key digest
 
-STRING_KEYS: tuple[str, ...] = (*TOP_LEVEL_STRING_KEYS, "eventTime")
+STRING_KEYS: tuple[str, ...] = (*TOP_LEVEL_STRING_KEYS, *STRING_BOOL_KEYS, "eventTime")
 BOOL_KEYS: tuple[str, ...] = tuple(TOP_LEVEL_BOOL_KEYS)
 JSON_KEYS: tuple[str, ...] = tuple(TOP_LEVEL_JSON_KEYS)
 _USER_IDENTITY = JSON_KEYS.index("userIdentity")
 
 # pyarrow scalars made once: passing Python values to compute functions is slow.
 _ABSENT = pa.scalar(ABSENT, pa.string())
+_S_TRUE, _S_FALSE = pa.scalar("true"), pa.scalar("false")
+_B_TRUE, _B_FALSE, _B_NULL = pa.scalar(True), pa.scalar(False), pa.scalar(None, pa.bool_())
 _NULL_STRING = pa.scalar(None, pa.string())
 
 
@@ -144,12 +147,15 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     nulls = _Nulls()
     if decoded.tolerant:
         # Only the tolerant path can put an explicit null (None) into a typed field.
-        for key in (*STRING_KEYS, *BOOL_KEYS, "tlsDetails"):
+        for key in (*STRING_KEYS, *BOOL_KEYS, "tlsDetails"):  # STRING_KEYS includes the string booleans
             values = fields[_POS[key]]
             nulls.add(key, [i for i in sorted(decoded.tolerant) if values[i] is None])
     cols: dict[str, pa.Array] = {}
     for c, key in enumerate(STRING_KEYS[:-1]):
-        cols[TOP_LEVEL_STRING_KEYS[key]] = strings[c]
+        if key in STRING_BOOL_KEYS:
+            cols[STRING_BOOL_KEYS[key]] = _string_bools(strings[c], key, fields[_POS[key]], originals)
+        else:
+            cols[TOP_LEVEL_STRING_KEYS[key]] = strings[c]
     cols["event_time"], odd_times = parse_time_array(strings[-1])
     for i in odd_times:
         originals.setdefault(i, {}).setdefault("eventTime", Raw(_encode(recs[i].eventTime)))
@@ -186,11 +192,28 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     cols["source_account_id"] = _constant(ctx.account_id, n)
     cols["source_region"] = _constant(ctx.region, n)
     cols["partial_record"] = pa.array([i in decoded.partial for i in range(n)], pa.bool_()) if decoded.partial \
-        else pa.repeat(pa.scalar(False), n)
+        else pa.repeat(_B_FALSE, n)
     cols["record_hash"] = _sparse(n, hashes)
     cols["ingest_run"] = _constant(ctx.ingest_run, n)
     batch = pa.RecordBatch.from_arrays([cols[f.name] for f in EVENT_SCHEMA], schema=EVENT_SCHEMA)
     return Built(batch, keys)
+
+
+def _string_bools(text: pa.Array, key: str, values: tuple[Any, ...],
+                  originals: dict[int, dict[str, Raw]]) -> pa.Array:
+    """"true"/"false" strings (any case) -> booleans; any other string is kept in original_values."""
+    lowered = pc.utf8_lower(text)
+    is_true, is_false = pc.equal(lowered, _S_TRUE), pc.equal(lowered, _S_FALSE)
+    result = pc.if_else(is_true, _B_TRUE, pc.if_else(is_false, _B_FALSE, _B_NULL))
+    odd = pc.and_(pc.is_valid(text), pc.invert(pc.or_(is_true, is_false)))
+    if pc.any(odd).as_py():
+        for i in pc.indices_nonzero(odd).to_pylist():
+            originals.setdefault(i, {}).setdefault(key, Raw(_encode(values[i])))
+    elif text.null_count < len(text) and not pc.all(pc.equal(text, lowered)).as_py():
+        for i, v in enumerate(values):  # "True": the column says true, the original spelling is kept
+            if isinstance(v, str) and v not in ("true", "false"):
+                originals.setdefault(i, {}).setdefault(key, Raw(_encode(v)))
+    return result
 
 
 def _json_columns(decoded: Decoded) -> tuple[RawColumns, tuple[str, ...]]:
@@ -294,30 +317,28 @@ def _mfa(value: str | bool | None) -> bool | None:
 
 
 def _dedup_keys(decoded: Decoded, cols: dict[str, pa.Array]) -> tuple[dict[int, str], bytes]:
-    event_ids = cols["event_id"].to_pylist()
+    event_ids = cols["event_id"]
     hashes: dict[int, str] = {}
-    if None in event_ids:
-        for i, eid in enumerate(event_ids):
-            if eid is None:
-                hashes[i] = record_hash(decoded.raw_of(i))
-    times = pc.cast(cols["event_time"], pa.int64()).to_pylist()
-    # What a genuine copy of an event shares, whatever trail or export delivered it.
-    facts = zip(times, *(cols[c].to_pylist() for c in _SAME_IN_EVERY_COPY))
-    accounts = cols["recipient_account_id"].to_pylist()
-    return hashes, b"".join(
-        dedup_digest(eid, acct, hashes.get(i), "\x1f".join(map(str, fact)))
-        for i, (eid, acct, fact) in enumerate(zip(event_ids, accounts, facts))
-    )
+    if event_ids.null_count:
+        for i in np.flatnonzero(~np.asarray(event_ids.is_valid())).tolist():
+            hashes[i] = record_hash(decoded.raw_of(i))
+    # The key material of every row in one vectorised join; only the hashing is per row.
+    parts = [pc.fill_null(cols[c], _EMPTY) for c in _KEY_COLUMNS]
+    parts.insert(2, pc.fill_null(pc.cast(pc.cast(cols["event_time"], pa.int64()), pa.string()), _EMPTY))
+    material = pc.binary_join_element_wise(*parts, _SEPARATOR).to_pylist()
+    for i, h in hashes.items():
+        material[i] = "h\x1f" + h
+    return hashes, b"".join(map(_digest, material))
 
 
-_SAME_IN_EVERY_COPY = ("event_source", "event_name", "user_identity_principal_id", "user_identity_arn",
-                       "user_identity_access_key_id", "source_ip_address")
-
-
+_KEY_COLUMNS = ("event_id", "recipient_account_id", "event_source", "event_name", "user_identity_principal_id",
+                "user_identity_arn", "user_identity_access_key_id", "source_ip_address")
+_EMPTY = pa.scalar("", pa.string())
+_SEPARATOR = pa.scalar("\x1f", pa.string())
 _BLAKE = hashlib.blake2b(digest_size=KEY_SIZE)
 
 
-def dedup_digest(event_id: str | None, account: str | None, rec_hash: str | None, facts: str = "") -> bytes:
+def _digest(material: str) -> bytes:
     """The dedup key: (eventID, recipientAccountId), checked against the event's facts.
 
     The facts (time, source, name, caller, key, IP) are identical in every genuine copy of an
@@ -326,11 +347,7 @@ def dedup_digest(event_id: str | None, account: str | None, rec_hash: str | None
     or test data) from being merged into one.  Without an eventID: the canonical record hash.
     """
     h = _BLAKE.copy()
-    if event_id is not None:
-        material = f"e\x1f{event_id}\x1f{account or ''}\x1f{facts}"
-    else:
-        material = f"h\x1f{rec_hash}"
-    h.update(material.encode("utf-8", "surrogatepass"))
+    h.update(material.encode("utf-8"))
     return h.digest()
 
 

@@ -71,7 +71,7 @@ class FastRecord(Struct, forbid_unknown_fields=True, gc=False):
     serviceEventDetails: Raw = NO_RAW
     insightDetails: Raw = NO_RAW
     tlsDetails: Tls = ABSENT
-    sessionCredentialFromConsole: bool = NOT_SET
+    sessionCredentialFromConsole: str = ABSENT  # AWS writes the string "true"
     addendum: Raw = NO_RAW
     edgeDeviceDetails: Raw = NO_RAW
     vpcEndpointAccountId: Raw = NO_RAW

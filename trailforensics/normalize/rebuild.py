@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from trailforensics.normalize.timeparse import format_time
-from trailforensics.schema import TLS_KEYS, TOP_LEVEL_BOOL_KEYS, TOP_LEVEL_JSON_KEYS, TOP_LEVEL_STRING_KEYS
+from trailforensics.schema import STRING_BOOL_KEYS, TLS_KEYS, TOP_LEVEL_BOOL_KEYS, TOP_LEVEL_JSON_KEYS, TOP_LEVEL_STRING_KEYS
 
 
 def _loads(text: str) -> Any:
@@ -28,6 +28,9 @@ def rebuild_record(row: Mapping[str, Any]) -> dict[str, Any]:
     for key, col in TOP_LEVEL_BOOL_KEYS.items():
         if row.get(col) is not None:
             rec[key] = bool(row[col])
+    for key, col in STRING_BOOL_KEYS.items():
+        if row.get(col) is not None:
+            rec[key] = "true" if row[col] else "false"  # AWS's own spelling
     t = row.get("event_time")
     if t is not None:
         rec["eventTime"] = format_time(t) if isinstance(t, datetime) else str(t)

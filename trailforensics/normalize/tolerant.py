@@ -24,7 +24,7 @@ from trailforensics.normalize.fast import (
     Tls,
     ValidationError,
 )
-from trailforensics.schema import TLS_KEYS, TOP_LEVEL_BOOL_KEYS, TOP_LEVEL_JSON_KEYS, TOP_LEVEL_STRING_KEYS
+from trailforensics.schema import STRING_BOOL_KEYS, TLS_KEYS, TOP_LEVEL_BOOL_KEYS, TOP_LEVEL_JSON_KEYS, TOP_LEVEL_STRING_KEYS
 
 _STRING_KEYS = frozenset([*TOP_LEVEL_STRING_KEYS, "eventTime"])
 _BOOL_KEYS = frozenset(TOP_LEVEL_BOOL_KEYS)
@@ -90,6 +90,15 @@ def decode_tolerant(raw: bytes | Raw) -> Tolerant:
             original[key] = value_raw
             if key != "eventTime" and isinstance(value, (int, float)) and not isinstance(value, bool):
                 kwargs[key] = str(value)
+        elif key in STRING_BOOL_KEYS:
+            value = ANY_DECODER.decode(value_raw)
+            if value is None or isinstance(value, str):
+                kwargs[key] = value
+                continue
+            original[key] = value_raw
+            coerced = coerce_bool(value)
+            if coerced is not None:
+                kwargs[key] = "true" if coerced else "false"
         elif key in _BOOL_KEYS:
             value = ANY_DECODER.decode(value_raw)
             if value is None or isinstance(value, bool):

@@ -65,9 +65,13 @@ def decode_records_document(data: bytes) -> tuple[Decoded, int]:
         return decoded, rejected
 
 
-def is_pretty(data: bytes) -> bool:
-    """Whitespace between JSON tokens (a pretty-printed or `json.dumps`-style document)."""
-    end = len(data) - 2  # a final newline does not count
+def is_pretty(data: bytes, sample: int = 8192) -> bool:
+    """Whitespace between JSON tokens (a pretty-printed or `json.dumps`-style document).
+
+    Looks at the start only: pretty printing shows within the first few KB, and scanning
+    whole multi-MB files for markers they do not contain costs more than the decode.
+    """
+    end = min(len(data) - 2, sample)  # a final newline does not count
     return any(data.find(marker, 0, end) >= 0 for marker in _PRETTY_MARKERS)
 
 

@@ -1,17 +1,22 @@
-"""Parquet writing: few large files per partition, row groups sorted by event time.
+"""Parquet writing: few large files per partition, rows nearly sorted by event time.
 
 Each ingest worker owns one ``EventWriter``.  Rows are buffered per ``event_date``
-partition and written as row groups of ~128 k rows, each sorted by ``event_time``; input
-files arrive in the order of the timestamps in their names, so consecutive row groups are
-nearly disjoint in time and DuckDB skips most of them on a time filter.  The buffer is
-capped in bytes, so memory stays flat however large the input.
+partition and written as row groups of ~128 k rows.  Input files arrive in the order of
+the timestamps in their names, so rows come out nearly sorted by event time (CloudTrail
+delivers a file within minutes of its events) and consecutive row groups are nearly
+disjoint in time: DuckDB skips most of them on a time filter.  There is deliberately no
+sort here: on this class of machine re-ordering ~2 KB rows costs as much as parsing them
+(copies are page-fault bound); `trailforensics compact` sorts fully.  The buffer is capped
+in rows, so memory stays flat however large the input.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -20,8 +25,9 @@ from trailforensics.schema import EVENT_SCHEMA, PARTITION_COLUMN, SCHEMA_VERSION
 
 ROW_GROUP_ROWS = 128 * 1024
 MAX_FILE_ROWS = 4 * 1024 * 1024
-MAX_BUFFER_BYTES = 160 * 1024 * 1024
+MAX_BUFFER_ROWS = 160 * 1024
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # the Hive/DuckDB spelling of a NULL partition value
+_NO_TIME = -(2**62)
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1  # level 6+ doubles write time for 8-10 % smaller files
 
@@ -50,22 +56,29 @@ class WrittenFile:
     partition: str
 
 
-def partition_values(batch: pa.RecordBatch | pa.Table) -> pa.Array:
-    dates = pc.strftime(batch.column("event_time"), format="%Y-%m-%d")
-    return pc.fill_null(dates, NULL_PARTITION)
+def partition_values(batch: pa.RecordBatch | pa.Table) -> np.ndarray:
+    """The event_date of every row (UTC), as day numbers; NULL times get -2**62."""
+    times = batch.column("event_time")
+    days = np.floor_divide(pc.fill_null(pc.cast(times, pa.int64()), _NO_TIME).to_numpy(), 86_400_000_000)
+    return days
+
+
+def partition_name(day: int) -> str:
+    if day < _NO_TIME // 86_400_000_000 + 1:
+        return NULL_PARTITION
+    return (datetime(1970, 1, 1) + timedelta(days=int(day))).strftime("%Y-%m-%d")
 
 
 class EventWriter:
     def __init__(self, root: Path, prefix: str, row_group_rows: int = ROW_GROUP_ROWS,
-                 max_buffer_bytes: int = MAX_BUFFER_BYTES, max_file_rows: int = MAX_FILE_ROWS):
+                 max_buffer_rows: int = MAX_BUFFER_ROWS, max_file_rows: int = MAX_FILE_ROWS):
         self.root = root  # the staging folder, laid out like the dataset
         self.prefix = prefix
         self.row_group_rows = row_group_rows
-        self.max_buffer_bytes = max_buffer_bytes
+        self.max_buffer_rows = max_buffer_rows
         self.max_file_rows = max_file_rows
         self._buffers: dict[str, list[pa.RecordBatch]] = {}
         self._buffered_rows: dict[str, int] = {}
-        self._buffered_bytes = 0
         self._open: dict[str, tuple[pq.ParquetWriter, WrittenFile]] = {}
         self._done: list[WrittenFile] = []
         self._seq = 0
@@ -73,16 +86,16 @@ class EventWriter:
     def add(self, batch: pa.RecordBatch) -> None:
         if not batch.num_rows:
             return
-        parts = partition_values(batch)
-        unique = pc.unique(parts).to_pylist()
-        for value in unique:
-            piece = batch if len(unique) == 1 else batch.filter(pc.equal(parts, pa.scalar(value)))
+        days = partition_values(batch)
+        unique = np.unique(days)
+        for day in unique.tolist():
+            value = partition_name(day)
+            piece = batch if len(unique) == 1 else batch.filter(pa.array(days == day))
             self._buffers.setdefault(value, []).append(piece)
             self._buffered_rows[value] = self._buffered_rows.get(value, 0) + piece.num_rows
-            self._buffered_bytes += piece.nbytes
             if self._buffered_rows[value] >= self.row_group_rows:
                 self._flush(value)
-        while self._buffered_bytes > self.max_buffer_bytes and self._buffers:
+        while sum(self._buffered_rows.values()) > self.max_buffer_rows and self._buffers:
             self._flush(max(self._buffered_rows, key=self._buffered_rows.__getitem__))
 
     def _flush(self, partition: str) -> None:
@@ -90,9 +103,7 @@ class EventWriter:
         rows = self._buffered_rows.pop(partition, 0)
         if not batches:
             return
-        table = pa.Table.from_batches(batches, schema=EVENT_SCHEMA)
-        self._buffered_bytes -= sum(b.nbytes for b in batches)
-        table = table.sort_by([("event_time", "ascending")])
+        table = pa.Table.from_batches(batches, schema=EVENT_SCHEMA)  # chunks are written as they are
         writer, info = self._writer_for(partition)
         writer.write_table(table, row_group_size=self.row_group_rows)
         info.rows += rows

@@ -1,0 +1,294 @@
+"""`make bench`: measured figures next to a baseline computed in the same run.
+
+    python -m trailforensics.bench [--events 2000000] [--small 200000] [--out .bench]
+
+* ingest: records/s, MB/s and peak RSS (the whole process tree, sampled from /proc) for
+  trailforensics and for a DuckDB-native ingest of the same tree (explicit schema, JSON
+  columns), at two sizes (memory must stay flat as the input grows); a no-op re-run;
+* queries: median latency of a one-principal two-hour timeline, a top-N and a JSON-field
+  filter, next to the same answers computed by DuckDB over the raw .json.gz tree;
+* verify: throughput next to the plain gunzip+SHA-256 floor of the same files;
+* hunt: all built-in detections over the large dataset.
+
+Trees are generated once and cached under ``--out``.  This is a benchmark, not a test: it
+prints figures and never fails on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DUCK_COLUMNS = {
+    "eventVersion": "VARCHAR", "userIdentity": "JSON", "eventTime": "VARCHAR", "eventSource": "VARCHAR",
+    "eventName": "VARCHAR", "awsRegion": "VARCHAR", "sourceIPAddress": "VARCHAR", "userAgent": "VARCHAR",
+    "errorCode": "VARCHAR", "errorMessage": "VARCHAR", "requestParameters": "JSON", "responseElements": "JSON",
+    "additionalEventData": "JSON", "requestID": "VARCHAR", "eventID": "VARCHAR", "readOnly": "BOOLEAN",
+    "resources": "JSON", "eventType": "VARCHAR", "apiVersion": "VARCHAR", "managementEvent": "BOOLEAN",
+    "recipientAccountId": "VARCHAR", "sharedEventID": "VARCHAR", "vpcEndpointId": "VARCHAR",
+    "eventCategory": "VARCHAR", "serviceEventDetails": "JSON", "insightDetails": "JSON", "tlsDetails": "JSON",
+    "sessionCredentialFromConsole": "VARCHAR",
+}
+
+
+# -- measuring ------------------------------------------------------------------------------
+class RssSampler:
+    """Peak resident memory of this process and all its descendants (sampled every 20 ms)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _tree_rss(root: int) -> int:
+        children: dict[int, list[int]] = {}
+        rss: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                pid, ppid, pages = int(entry), int(fields[1]), int(fields[21])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(pid)
+            rss[pid] = pages * os.sysconf("SC_PAGE_SIZE")
+        total, stack = 0, [root]
+        while stack:
+            pid = stack.pop()
+            total += rss.get(pid, 0)
+            stack.extend(children.get(pid, []))
+        return total
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self._tree_rss(me))
+
+    def __enter__(self) -> RssSampler:
+        self.peak = self._tree_rss(os.getpid())
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, int, Any]:
+    with RssSampler() as rss:
+        t0 = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - t0
+    return seconds, rss.peak, result
+
+
+def median_ms(fn: Callable[[], Any], runs: int = 7) -> float:
+    fn()  # warm
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def log_files(tree: Path) -> list[str]:
+    """The CloudTrail log files of a tree (what a DuckDB-native ingest reads)."""
+    return sorted(str(p) for p in tree.rglob("*.json.gz") if "/CloudTrail/" in str(p))
+
+
+def raw_json_source() -> str:
+    """DuckDB's own reader with an explicit schema and JSON columns (the file list is parameter $1)."""
+    struct = "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in DUCK_COLUMNS.items()) + ")[]"
+    return (f"read_json($1, columns = {{'Records': '{struct}'}}, records = 'true', "
+            "maximum_object_size = 1073741824)")
+
+
+def tree_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*.json.gz"))
+
+
+# -- trees ----------------------------------------------------------------------------------
+def ensure_tree(out: Path, events: int, seed: int = 42, digests: bool = True) -> Path:
+    tree = out / f"tree-{events}"
+    marker = tree / ".complete"
+    if marker.exists():
+        return tree
+    from trailforensics.generate import generate_tree
+
+    shutil.rmtree(tree, ignore_errors=True)
+    print(f"generating a {events:,}-event tree in {tree} (cached for later runs)...", flush=True)
+    stats = generate_tree(tree, events=events, seed=seed, digests=digests)
+    marker.write_text(json.dumps({"events": stats.events, "files": stats.files}))
+    return tree
+
+
+def count_records(tree: Path) -> int:
+    return int(json.loads((tree / ".complete").read_text())["events"])
+
+
+# -- sections -------------------------------------------------------------------------------
+def bench_ingest(tree: Path, out: Path, label: str) -> dict[str, Any]:
+    from trailforensics.ingest import IngestOptions, ingest
+
+    ds = out / f"ds-{label}"
+    shutil.rmtree(ds, ignore_errors=True)
+    seconds, peak, summary = timed(lambda: ingest([tree], ds, IngestOptions()))
+    mb = summary.bytes_read / 1e6
+    again_s, _, again = timed(lambda: ingest([tree], ds, IngestOptions()))
+    return {"records": summary.records_read, "rows": summary.rows_written, "files": summary.files_seen,
+            "seconds": round(seconds, 2), "records_per_s": round(summary.records_read / seconds),
+            "mb_per_s": round(mb / seconds, 1), "peak_rss_mb": round(peak / 2**20),
+            "noop_rerun_s": round(again_s, 2), "noop_files_unchanged": again.files_unchanged,
+            "exit_code": summary.exit_code}
+
+
+def duckdb_native_ingest(tree: Path, out: Path, label: str) -> dict[str, Any]:
+    import duckdb
+
+    target = out / f"duck-{label}.parquet"
+    target.unlink(missing_ok=True)
+    sql = (f"COPY (SELECT unnest(Records, recursive := true) FROM {raw_json_source()}) "
+           f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
+    con = duckdb.connect()
+    files = log_files(tree)
+    seconds, peak, _ = timed(lambda: con.execute(sql, [files]))
+    n = con.execute(f"SELECT count(*) FROM '{target}'").fetchone()[0]
+    con.close()
+    return {"records": n, "seconds": round(seconds, 2), "records_per_s": round(n / seconds),
+            "peak_rss_mb": round(peak / 2**20)}
+
+
+def bench_queries(tree: Path, ds_path: Path) -> dict[str, Any]:
+    import duckdb
+
+    from trailforensics.engine import Dataset
+    from trailforensics.query.timeline import EventFilter, timeline
+
+    ds = Dataset(ds_path)
+    actor, start = ds.sql("""
+        SELECT actor, min(event_time) FROM events WHERE user_identity_type = 'IAMUser'
+        GROUP BY actor ORDER BY count(*) DESC LIMIT 1""").to_pylist()[0].values()
+    from datetime import timedelta
+
+    start = start + timedelta(hours=6)
+    end = start + timedelta(hours=2)
+    flt = EventFilter(since=start, until=end, actor=actor)
+    ours = {
+        "timeline_1_principal_2h": lambda: timeline(ds, flt),
+        "top_event_names": lambda: ds.sql("SELECT event_name, count(*) n FROM events GROUP BY 1 ORDER BY 2 DESC "
+                                          "LIMIT 10"),
+        "json_field_filter": lambda: ds.sql("SELECT count(*) FROM events WHERE "
+                                            "json_extract_string(request_parameters, '$.bucketName') = ?",
+                                            ["metrolio-customer-exports"]),
+    }
+    raw = duckdb.connect()
+    listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in log_files(tree)) + "]"
+    raw.execute("CREATE VIEW rawct AS SELECT unnest(Records, recursive := true) FROM "
+                + raw_json_source().replace("$1", listed))
+    arn_filter = "userIdentity->>'arn' = ?"
+    baseline = {
+        "timeline_1_principal_2h": lambda: raw.execute(
+            f"SELECT * FROM rawct WHERE {arn_filter} AND eventTime::TIMESTAMPTZ >= ? AND eventTime::TIMESTAMPTZ < ? "
+            "ORDER BY eventTime", [actor, start, end]).fetchall(),
+        "top_event_names": lambda: raw.execute(
+            "SELECT eventName, count(*) FROM rawct GROUP BY 1 ORDER BY 2 DESC LIMIT 10").fetchall(),
+        "json_field_filter": lambda: raw.execute(
+            "SELECT count(*) FROM rawct WHERE requestParameters->>'bucketName' = ?",
+            ["metrolio-customer-exports"]).fetchall(),
+    }
+    results = {}
+    for name, fn in ours.items():
+        ms = median_ms(fn)
+        raw_ms = median_ms(baseline[name], runs=1)
+        results[name] = {"ms": round(ms, 1), "raw_tree_ms": round(raw_ms), "speedup": round(raw_ms / ms)}
+    return results
+
+
+def bench_verify(tree: Path) -> dict[str, Any] | None:
+    try:
+        from trailforensics.verify import verify_tree  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    files = sorted(tree.rglob("*.json.gz"))
+    size = sum(f.stat().st_size for f in files)
+
+    def floor() -> None:
+        from trailforensics.readers.decompress import gunzip_strict
+
+        for f in files:
+            hashlib.sha256(gunzip_strict(f.read_bytes())).hexdigest()
+
+    floor_s, _, _ = timed(floor)
+    keys = tree / "_verification" / "public-keys.json"
+    verify_s, peak, _ = timed(lambda: verify_tree(tree, public_keys=[keys] if keys.exists() else []))
+    return {"files": len(files), "mb": round(size / 1e6), "floor_s": round(floor_s, 2),
+            "floor_mb_per_s": round(size / 1e6 / floor_s, 1), "verify_s": round(verify_s, 2),
+            "verify_mb_per_s": round(size / 1e6 / verify_s, 1), "ratio_of_floor": round(floor_s / verify_s, 2),
+            "peak_rss_mb": round(peak / 2**20)}
+
+
+def bench_hunt(ds_path: Path) -> dict[str, Any] | None:
+    try:
+        from trailforensics.hunt import run_hunt
+    except ImportError:
+        return None
+    from trailforensics.engine import Dataset
+
+    ds = Dataset(ds_path)
+    seconds, peak, result = timed(lambda: run_hunt(ds))
+    hits = result.hits.num_rows if hasattr(result, "hits") else None
+    return {"seconds": round(seconds, 2), "hits": hits, "peak_rss_mb": round(peak / 2**20)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2_000_000)
+    parser.add_argument("--small", type=int, default=200_000)
+    parser.add_argument("--out", type=Path, default=Path(".bench"))
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,queries,verify,hunt")
+    args = parser.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+    out = args.out.absolute()
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"cpu_count": os.cpu_count()}
+    big = ensure_tree(out, args.events)
+    small = ensure_tree(out, args.small)
+    results["tree"] = {"events": count_records(big), "files": sum(1 for _ in big.rglob("*.json.gz")),
+                       "mb": round(tree_bytes(big) / 1e6)}
+    print(json.dumps(results["tree"]), flush=True)
+    if "ingest" not in skip:
+        for label, tree in (("small", small), ("large", big)):
+            ours = bench_ingest(tree, out, label)
+            duck = duckdb_native_ingest(tree, out, label)
+            results[f"ingest_{label}"] = {"trailforensics": ours, "duckdb_native": duck,
+                                          "ratio": round(ours["records_per_s"] / duck["records_per_s"], 2)}
+            print(f"ingest {label}: " + json.dumps(results[f"ingest_{label}"]), flush=True)
+    if "queries" not in skip and (out / "ds-large").exists():
+        results["queries"] = bench_queries(big, out / "ds-large")
+        print("queries: " + json.dumps(results["queries"]), flush=True)
+    if "verify" not in skip:
+        results["verify"] = bench_verify(big)
+        print("verify: " + json.dumps(results["verify"]), flush=True)
+    if "hunt" not in skip and (out / "ds-large").exists():
+        results["hunt"] = bench_hunt(out / "ds-large")
+        print("hunt: " + json.dumps(results["hunt"]), flush=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
