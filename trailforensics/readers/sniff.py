@@ -31,6 +31,7 @@ class _Probe(Struct, gc=False):
     Type: Raw = _NONE
     Message: Raw = _NONE
     TopicArn: Raw = _NONE
+    PublicKeyList: Raw = _NONE
 
 
 _PROBE = msgspec.json.Decoder(_Probe)
@@ -44,6 +45,8 @@ def describe_document(data: bytes) -> str | None:
         probe = _PROBE.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
         return None
+    if len(probe.PublicKeyList):
+        return "CloudTrail public keys (aws cloudtrail list-public-keys output), used by `verify`"
     if len(probe.digestStartTime) and len(probe.logFiles):
         return "CloudTrail digest file (not events; checked by `verify`)"
     if len(probe.s3ObjectKey) and len(probe.s3Bucket):
