@@ -290,3 +290,25 @@ def test_parallel_matches_serial(tmp_path: Path, workers: int) -> None:
     q = "SELECT event_id, event_time, actor FROM events ORDER BY event_id"
     with Dataset(tmp_path / "a") as da, Dataset(tmp_path / "b") as db:
         assert da.sql(q).to_pylist() == db.sql(q).to_pylist()
+
+
+def test_cli_ingest_reports_and_escapes(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trailforensics.cli import _register_commands, app
+
+    _register_commands()
+    src = tmp_path / "dump"
+    simple_tree(src, files=2, per_file=3)
+    (src / "evil\x1b[2Jname.json").write_bytes(b'{"Records": [')
+    runner = CliRunner()
+    r = runner.invoke(app, ["ingest", str(src), "-d", str(tmp_path / "ds"), "-j", "1"])
+    assert r.exit_code == EXIT_FAILED_FILES
+    assert "\x1b" not in r.output and "evil\\x1b[2Jname.json" in r.output
+    assert "records: 6 read = 6 rows written + 0 duplicates dropped + 0 rejected" in r.output
+    r = runner.invoke(app, ["ingest", str(src), "-d", str(tmp_path / "ds"), "--json"])
+    doc = json.loads(r.stdout)
+    assert doc["files"]["unchanged"] == 3 and doc["records"]["reconciles"] and r.exit_code == EXIT_FAILED_FILES
+    assert doc["failed_earlier"][0]["reason"].startswith("invalid JSON")
+    r = runner.invoke(app, ["ingest", str(src)])
+    assert r.exit_code == 1 and "-d" in r.output

@@ -67,8 +67,8 @@ def _check_paths(sources: Sequence[Path], dataset: Path) -> None:
             raise IngestError(f"source {src} is inside the dataset {dataset}")
 
 
-def _tasks(files: list[InputFile], known: dict[str, Known],
-           identities: dict[str, str]) -> tuple[list[FileTask], int]:
+def _tasks(files: list[InputFile], known: dict[str, Known], identities: dict[str, str],
+           failed_before: list[tuple[str, str]]) -> tuple[list[FileTask], int]:
     tasks: list[FileTask] = []
     unchanged = 0
     for f in files:
@@ -76,6 +76,8 @@ def _tasks(files: list[InputFile], known: dict[str, Known],
         prev = known.get(identity or f.path)
         if prev is not None and prev.size == f.size and prev.mtime_ns == f.mtime_ns:
             unchanged += 1
+            if prev.status == FAILED:
+                failed_before.append((f.source_file, prev.reason or "failed"))
             continue
         tasks.append(FileTask(
             path=f.path, source_file=f.source_file, kind=f.kind, skip_reason=f.reason, org_id=f.org_id,
@@ -177,7 +179,7 @@ def _run(sources: list[Path], dataset: Path, now: datetime, summary: IngestSumma
             identities[stdin_file.path] = identity
         summary.files_seen = len(files)
         known = load_known(dataset, snapshot.files("manifest"))
-        tasks, summary.files_unchanged = _tasks(files, known, identities)
+        tasks, summary.files_unchanged = _tasks(files, known, identities, summary.failed_before)
         if options.progress:
             options.progress("start", len(tasks), sum(t.size for t in tasks), 0)
         if not tasks:

@@ -27,6 +27,7 @@ class IngestSummary:
     skipped_by_reason: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source_file, reason)
     changed: list[tuple[str, str]] = field(default_factory=list)
+    failed_before: list[tuple[str, str]] = field(default_factory=list)  # unchanged since an earlier run failed them
     records_read: int = 0
     rows_written: int = 0
     duplicates_dropped: int = 0
@@ -75,7 +76,7 @@ class IngestSummary:
         if self.aborted:
             return EXIT_FATAL
         code = EXIT_OK
-        if self.failures:
+        if self.failures or self.failed_before:
             code |= EXIT_FAILED_FILES
         if self.files_changed:
             code |= EXIT_CHANGED_FILES
@@ -99,6 +100,7 @@ class IngestSummary:
             },
             "failures": [{"file": f, "reason": r} for f, r in self.failures],
             "changed_files": [{"file": f, "reason": r} for f, r in self.changed],
+            "failed_earlier": [{"file": f, "reason": r} for f, r in self.failed_before],
             "bytes_read": self.bytes_read,
             "seconds": round(self.seconds, 3),
             "records_per_second": round(self.records_read / self.seconds) if self.seconds else None,
@@ -126,6 +128,8 @@ class IngestSummary:
             out.append(f"FAILED {path}: {reason}")
         for path, reason in self.changed:
             out.append(f"CHANGED {path}: {reason}")
+        for path, reason in self.failed_before:
+            out.append(f"FAILED (in an earlier run, unchanged since) {path}: {reason}")
         out.extend(self.notes)
         if self.aborted:
             out.append(f"ABORTED: {self.aborted}")

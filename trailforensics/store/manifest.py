@@ -20,25 +20,26 @@ class Known:
     mtime_ns: int
     sha256: str | None
     status: str
+    reason: str | None = None
+    source_file: str | None = None
 
 
 def load_known(dataset: Path, files: list[str]) -> dict[str, Known]:
     """Latest manifest row per path (runs are read in order; later rows win)."""
     known: dict[str, Known] = {}
     for rel in files:
-        table = pq.read_table(dataset / rel, columns=["path", "size", "mtime_ns", "sha256", "status"])
-        cols = [table.column(c).to_pylist() for c in ("path", "size", "mtime_ns", "sha256", "status")]
-        for path, size, mtime, sha, status in zip(*cols):
-            if status == "unchanged":
-                prev = known.get(path)
-                status = prev.status if prev else "ingested"
+        names = ("path", "size", "mtime_ns", "sha256", "status", "reason", "source_file")
+        table = pq.read_table(dataset / rel, columns=list(names))
+        cols = [table.column(c).to_pylist() for c in names]
+        for path, size, mtime, sha, status, reason, source_file in zip(*cols):
+            prev = known.get(path)
             if status == "changed":
-                prev = known.get(path)
-                # A changed file keeps the hash it was ingested with: keep flagging it.
-                if prev is not None:
-                    known[path] = Known(prev.size, prev.mtime_ns, prev.sha256, prev.status)
+                # A changed file keeps what it was ingested with, so it stays flagged.
                 continue
-            known[path] = Known(size, mtime, sha, status)
+            if status == "unchanged":  # only its mtime moved: keep the earlier outcome
+                status = prev.status if prev else "ingested"
+                reason = prev.reason if prev else None
+            known[path] = Known(size, mtime, sha, status, reason, source_file)
     return known
 
 
