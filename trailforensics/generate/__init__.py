@@ -1,0 +1,29 @@
+"""Deterministic generator of realistic CloudTrail S3 dumps (``aws s3 sync`` of a trail bucket).
+
+Public API::
+
+    from trailforensics.generate import generate_tree, GenerateStats
+    stats = generate_tree(Path("out"), events=200_000, seed=7, digests=True)
+
+and ``trailforensics.generate.sample.build_sample(out)`` for the committed ``sample_logs/``.
+
+Modules, one job each:
+
+* `rng` (seeded ids, sub-seeds), `timeutil` (UTC formats), `useragents` (UAs, IPs);
+* `model` (organisation, principals, userIdentity shapes), `resources` (resource names), `orgbuild`
+  (a random organisation sized by event rate);
+* `services` (API templates of ~40 services: `ec2`, `compute`, `storage`, `data`, `identity`,
+  `security`, `platform`), `errors` (errorCode/errorMessage wording);
+* `engine` (the record factory, AWS key order), `minting` (STS calls that mint sessions), `signin`
+  (console and Identity Center sign-ins), `activities` and `schedule` (normal work of a shard);
+* `delivery` (5-minute files, late events), `writer` (object keys, deterministic gzip), `insights`,
+  `digests` (validation chains, signing, tamper helpers), `tree` (sharding, worker processes);
+* `sample`, `sample_org`, `sample_routines`, `sample_setup`, `sample_story`, `sample_impact`,
+  `sample_facts`, `sample_readme`: the Metrolio storyline of ``sample_logs/``.
+"""
+
+from __future__ import annotations
+
+from trailforensics.generate.tree import GenerateStats, generate_tree
+
+__all__ = ["GenerateStats", "generate_tree"]
