@@ -114,15 +114,27 @@ class Built:
 class _Nulls:
     """Which known top-level keys were present with an explicit JSON null, per row."""
 
-    def __init__(self) -> None:
-        self.rows: dict[int, list[str]] = {}
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.masks: dict[str, np.ndarray] = {}
 
     def add(self, key: str, rows: Any) -> None:
-        for i in rows:
-            self.rows.setdefault(int(i), []).append(key)
+        rows = list(rows)
+        if rows:
+            mask = self.masks.setdefault(key, np.zeros(self.n, bool))
+            mask[rows] = True
 
-    def column(self, n: int) -> pa.Array:
-        return _sparse(n, {i: ",".join(keys) for i, keys in self.rows.items()})
+    def column(self) -> pa.Array:
+        if not self.masks:
+            return pa.nulls(self.n, pa.string())
+        # Each row's set of null keys as a bit code; one string per distinct code (few).
+        keys = list(self.masks)
+        codes = np.zeros(self.n, np.int64)
+        for bit, key in enumerate(keys):
+            codes |= self.masks[key].astype(np.int64) << bit
+        distinct, index = np.unique(codes, return_inverse=True)
+        names = [",".join(k for b, k in enumerate(keys) if code >> b & 1) or None for code in distinct.tolist()]
+        return pa.array(names, pa.string()).take(pa.array(index.reshape(-1)))
 
 
 _FIELDS: tuple[str, ...] = FastRecord.__struct_fields__
@@ -139,12 +151,11 @@ def _transpose(recs: list[Any], n_fields: int) -> list[tuple[Any, ...]]:
 def build(decoded: Decoded, ctx: FileContext) -> Built:
     recs = decoded.records
     n = len(recs)
-    jc, json_present = _json_columns(decoded)
-    fields = _transpose(recs, len(_FIELDS))
+    fields, jc, json_present = _fields_and_json(decoded)
     strings = _string_block([fields[_POS[k]] for k in STRING_KEYS], n)
     originals = {i: dict(v) for i, v in decoded.originals.items()}
     extras = {i: dict(v) for i, v in decoded.extras.items()}
-    nulls = _Nulls()
+    nulls = _Nulls(n)
     if decoded.tolerant:
         # Only the tolerant path can put an explicit null (None) into a typed field.
         for key in (*STRING_KEYS, *BOOL_KEYS, "tlsDetails"):  # STRING_KEYS includes the string booleans
@@ -167,7 +178,7 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     for key in JSON_KEYS:
         if key in json_present:
             c = json_present.index(key)
-            nulls.add(key, jc.null_rows(c).tolist())
+            nulls.add(key, jc.null_rows(c))
             cols[TOP_LEVEL_JSON_KEYS[key]] = jc.json(c)
         else:
             cols[TOP_LEVEL_JSON_KEYS[key]] = pa.nulls(n, pa.string())
@@ -182,7 +193,7 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     cols.update(_identity_columns(decoded, jc))
     cols["extra"] = _sparse_json(n, extras)
     cols["original_values"] = _sparse_json(n, originals)
-    cols["null_fields"] = nulls.column(n)
+    cols["null_fields"] = nulls.column()
 
     hashes, keys = _dedup_keys(decoded, cols)
     cols["source_file"] = _constant(ctx.source_file, n)
@@ -216,23 +227,24 @@ def _string_bools(text: pa.Array, key: str, values: tuple[Any, ...],
     return result
 
 
-def _json_columns(decoded: Decoded) -> tuple[RawColumns, tuple[str, ...]]:
-    """Raw JSON columns of the keys present in this file.
+def _fields_and_json(decoded: Decoded) -> tuple[list[tuple[Any, ...]], RawColumns, tuple[str, ...]]:
+    """Transposed fields, and the raw JSON columns of the keys present in this file.
 
-    A JSON *string* in one of them may be a serialised object: those records take the
-    tolerant path, which unwraps it.
+    A JSON *string* in a JSON column may be a serialised object: those records take the
+    tolerant path (which unwraps it) and the file is transposed again.
     """
     n = len(decoded.records)
     while True:
-        values = {k: list(map(attrgetter(k), decoded.records)) for k in JSON_KEYS}
+        fields = _transpose(decoded.records, len(_FIELDS))
+        values = {k: fields[_POS[k]] for k in JSON_KEYS}
         if decoded.pretty:
-            values = {k: [compact(v) for v in vals] for k, vals in values.items()}
+            values = {k: tuple(compact(v) for v in vals) for k, vals in values.items()}
         present = tuple(k for k in JSON_KEYS if k == "userIdentity" or values[k].count(NO_RAW) != n)
         jc = RawColumns([values[k] for k in present], n)
         quoted = np.flatnonzero(jc.first == QUOTE) % max(n, 1)
         todo = set(quoted.tolist()) - decoded.tolerant
         if not todo:
-            return jc, present
+            return fields, jc, present
         for i in todo:
             decoded.make_tolerant(i)
 
@@ -256,8 +268,11 @@ def _tls_columns(values: tuple[Any, ...], originals: dict[int, dict[str, Raw]]) 
         return {col: pa.nulls(n, pa.string()) for col in TLS_KEYS.values()}
     parsed = [t if t.__class__ is Tls else _NO_TLS for t in values]
     block = _string_block(_transpose(parsed, len(TLS_KEYS)), n)
-    for i, t in enumerate(parsed):
-        if t is not _NO_TLS and t == _NO_TLS and i not in originals:
+    all_null = np.ones(n, bool)
+    for arr in block:
+        all_null &= ~np.asarray(arr.is_valid())
+    for i in np.flatnonzero(all_null).tolist():
+        if parsed[i] is not _NO_TLS and i not in originals:
             originals.setdefault(i, {})["tlsDetails"] = Raw(b"{}")  # {} cannot be rebuilt from NULLs
     return dict(zip(TLS_KEYS.values(), block))
 
@@ -283,7 +298,7 @@ def _identity_columns(decoded: Decoded, jc: RawColumns) -> dict[str, pa.Array]:
     if provider.null_count < n:
         out["user_identity_identity_provider"] = pc.coalesce(out["user_identity_identity_provider"], provider)
     out["session_creation_date"] = parse_time_array(out.pop("_creation_date"))[0]
-    out["session_mfa_authenticated"] = pa.array([_mfa(v) for v in attributes[1]], pa.bool_())
+    out["session_mfa_authenticated"] = _mfa_column(attributes[1])
     return out
 
 
@@ -307,6 +322,15 @@ def _decode_identities(jc: RawColumns, n: int) -> list[Identity]:
         return IDENTITY_LIST_DECODER.decode(b"[" + b",".join(raws) + b"]")
     except (ValidationError, DecodeError):
         return [identity_of_raw(r) for r in raws]
+
+
+def _mfa_column(values: tuple[Any, ...]) -> pa.Array:
+    """"true"/"false" (AWS writes strings; any case) or JSON booleans -> booleans."""
+    try:
+        lowered = pc.utf8_lower(pa.array(values, pa.string()))
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([_mfa(v) for v in values], pa.bool_())  # some JSON booleans
+    return pc.if_else(pc.equal(lowered, _S_TRUE), _B_TRUE, pc.if_else(pc.equal(lowered, _S_FALSE), _B_FALSE, _B_NULL))
 
 
 def _mfa(value: str | bool | None) -> bool | None:
