@@ -14,7 +14,7 @@ app = typer.Typer(
 )
 
 
-COMMAND_MODULES = ("ingest_cmd", "query_cmd", "shell_cmd", "generate_cmd")
+COMMAND_MODULES = ("ingest_cmd", "query_cmd", "shell_cmd", "posture_cmd", "generate_cmd")
 
 
 def _register_commands() -> None:

@@ -1,0 +1,338 @@
+"""`trails`, `trace`, `policy` and `coverage`: thin skins over trailforensics.posture.
+
+Every command renders the same sections in every format: ``table`` prints them one after the
+other (tree and heat map as text), ``json`` writes one object with a key per section, and the
+row formats (csv, jsonl, parquet, timesketch) write the section chosen with ``--view``.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import typer
+
+from trailforensics.cli import app
+from trailforensics.cli.common import DatasetOption, fail, say
+from trailforensics.cli.query_cmd import FormatOption, OutOption, emit, open_dataset
+from trailforensics.output.formats import FORMATS, plain, render_rich, write_table
+from trailforensics.output.sanitize import terminal_safe
+from trailforensics.posture.coverage import BUCKETS, CoverageReport, coverage, heatmap_lines
+from trailforensics.posture.policy import PolicyError, PolicyResult, policy
+from trailforensics.posture.trace import TraceError, TraceResult, trace
+from trailforensics.posture.trails import TrailReport, trails
+from trailforensics.query.when import BadTime, parse_when
+
+SinceOption = typer.Option(None, help="From this time (ISO 8601, or relative: -7d, 2h, 30m).")
+UntilOption = typer.Option(None, help="Until this time (exclusive).")
+
+
+def _when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_when(value)
+    except BadTime as exc:
+        fail(str(exc))
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        fail(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+
+class _Sink:
+    """Where text output goes: the terminal, or one file for every section."""
+
+    def __init__(self, out: Path | None) -> None:
+        self.out = out
+        self.fh: TextIO | None = None
+
+    def __enter__(self) -> TextIO:
+        if self.out is None:
+            return sys.stdout
+        self.fh = open(self.out, "w", encoding="utf-8", newline="")
+        return self.fh
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+
+def _lines(fh: TextIO, lines: list[str]) -> None:
+    for line in lines:
+        fh.write(terminal_safe(line) + "\n")
+
+
+def _json(doc: Any, out: Path | None) -> None:
+    data = orjson.dumps(plain(doc), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n"
+    if out is not None:
+        out.write_text(data, encoding="utf-8")
+    else:
+        sys.stdout.write(data)
+
+
+def _sections_json(
+    sections: dict[str, pa.Table], out: Path | None, extra: dict[str, Any] | None = None
+) -> None:
+    doc: dict[str, Any] = dict(extra or {})
+    doc.update({name: t.to_pylist() for name, t in sections.items()})
+    _json(doc, out)
+
+
+def _pick_view(view: str, sections: dict[str, pa.Table], default: str) -> pa.Table:
+    name = default if view == "all" else view
+    if name not in sections:
+        fail(f"unknown --view {view!r}: choose one of all, {', '.join(sections)}")
+    return sections[name]
+
+
+# -- trails --------------------------------------------------------------------------------------
+STATE_COLUMNS = ["field", "value", "since", "event_name", "actor"]
+FINDING_COLUMNS = [
+    "event_time",
+    "trail_name",
+    "severity",
+    "finding",
+    "detail",
+    "actor",
+    "source_ip",
+    "event_id",
+]
+CHANGE_COLUMNS = ["event_time", "trail_name", "event_name", "actor", "source_ip", "error_code", "change"]
+
+
+WIDE = 110  # cells that carry the point of a section (a change, a finding's detail) are not cut at 60
+
+
+def render_trails(report: TrailReport, fh: TextIO) -> None:
+    for arn in sorted(report.trails):
+        rows = report.state.filter(pc.equal(report.state["trail"], arn)).select(STATE_COLUMNS)
+        render_rich(rows, fh, title=f"trail {arn}", max_cell=WIDE)
+    if report.deliveries.num_rows:
+        render_rich(
+            report.deliveries.select(["location", "org_id", "log_files", "digest_files", "evidence"]),
+            fh,
+            title="what the delivered files show",
+            max_cell=WIDE,
+        )
+    render_rich(report.findings.select(FINDING_COLUMNS), fh, title="findings", max_cell=WIDE)
+    render_rich(report.changes.select(CHANGE_COLUMNS), fh, title="changes", max_cell=WIDE)
+
+
+@app.command("trails")
+def trails_command(
+    dataset: Path = DatasetOption,
+    since: str = typer.Option(None, help="Only changes and findings from this time (the state needs all)."),
+    until: str = typer.Option(None, help="Reconstruct the state as of this time (exclusive)."),
+    view: str = typer.Option(
+        "all", help="Section for row formats: changes (default), state, findings, stops, deliveries."
+    ),
+    fmt: str = FormatOption,
+    out: Path = OutOption,
+) -> None:
+    """Each trail's logging configuration over time, its bucket and key, and what weakened it."""
+    _check_format(fmt)
+    ds = open_dataset(dataset)
+    report = trails(ds, since=_when(since), until=_when(until))
+    sections = report.sections()
+    if fmt == "table":
+        with _Sink(out) as fh:
+            if view == "all":
+                render_trails(report, fh)
+            else:
+                write_table(_pick_view(view, sections, "changes"), "table", None, title=view, stream=fh)
+    elif fmt == "json" and view == "all":
+        _sections_json(sections, out)
+    else:
+        emit(_pick_view(view, sections, "changes"), fmt, out, title="trails")
+
+
+# -- trace ---------------------------------------------------------------------------------------
+CHAIN_COLUMNS = ["hop", "kind", "principal", "access_key", "link", "link_event", "link_ip", "link_reason"]
+
+
+def _activity(row: dict[str, Any]) -> str:
+    if not row["events"]:
+        return "no activity of its own"
+    span = f"{plain(row['first_seen'])} .. {plain(row['last_seen'])}"
+    ips = ", ".join(row["ips"][:3]) + (" ..." if len(row["ips"]) > 3 else "")
+    names = ", ".join(row["event_names"][:4]) + (" ..." if row["distinct_event_names"] > 4 else "")
+    return (
+        f"{span}; {row['events']} events, {row['distinct_event_names']} names ({names}); "
+        f"IPs {ips or '-'}; {row['errors']} errors"
+    )
+
+
+def render_trace(result: TraceResult, fh: TextIO) -> None:
+    for target in result.targets:
+        chain = result.chain.filter(pc.equal(result.chain["target"], target.id))
+        render_rich(chain.select(CHAIN_COLUMNS), fh, title=f"chain of {target.id}")
+        for row in chain.to_pylist():
+            if row["notes"]:
+                fh.write(terminal_safe(f"  hop {row['hop']}: {row['notes']}") + "\n")
+    fh.write("\ntree of derived sessions\n")
+    root = None
+    for row in result.tree.to_pylist():
+        if row["root"] != root:
+            root = row["root"]
+            fh.write("\n")
+        fh.write(terminal_safe(f"{row['label']}  -- {_activity(row)}") + "\n")
+
+
+@app.command("trace")
+def trace_command(
+    target: str = typer.Argument(..., help="Access key id, session/user/role ARN, or a session name."),
+    dataset: Path = DatasetOption,
+    tree_from: str = typer.Option("origin", "--tree-from", help="Root the tree at the origin or the target."),
+    view: str = typer.Option("all", help="Section for row formats: chain (default) or tree."),
+    fmt: str = FormatOption,
+    out: Path = OutOption,
+) -> None:
+    """Where credentials came from (the chain back to the origin) and every session derived from it."""
+    _check_format(fmt)
+    if tree_from not in ("origin", "target"):
+        fail("--tree-from must be origin or target")
+    ds = open_dataset(dataset)
+    try:
+        result = trace(ds, target, tree_from=tree_from)
+    except TraceError as exc:
+        fail(str(exc))
+    sections = result.sections()
+    if fmt == "table" and view == "all":
+        with _Sink(out) as fh:
+            render_trace(result, fh)
+    elif fmt == "json" and view == "all":
+        _sections_json(sections, out)
+    else:
+        emit(_pick_view(view, sections, "chain"), fmt, out, title="trace")
+
+
+# -- policy --------------------------------------------------------------------------------------
+def render_policy(result: PolicyResult, fh: TextIO) -> None:
+    _lines(fh, orjson.dumps(result.document, option=orjson.OPT_INDENT_2).decode().splitlines())
+    for warning in result.warnings:
+        fh.write(terminal_safe(f"warning: {warning}") + "\n")
+    write_table(
+        result.actions.select(["action", "event_names", "events", "resources", "mapping", "note"]),
+        "table",
+        None,
+        title="actions",
+        stream=fh,
+    )
+    write_table(result.unmapped, "table", None, title="events without an IAM action", stream=fh)
+    write_table(result.recording, "table", None, title="what the trails recorded", stream=fh)
+
+
+@app.command("policy")
+def policy_command(
+    actor: str = typer.Option(..., "--actor", help="Principal ARN (user, role or session)."),
+    dataset: Path = DatasetOption,
+    since: str = SinceOption,
+    until: str = UntilOption,
+    view: str = typer.Option(
+        "all",
+        help="all, policy (the bare IAM policy document with -f json), statements, actions (what row "
+        "formats write for all), unmapped, recording.",
+    ),
+    fmt: str = FormatOption,
+    out: Path = OutOption,
+) -> None:
+    """A least-privilege IAM policy from the actions the principal performed successfully."""
+    _check_format(fmt)
+    ds = open_dataset(dataset)
+    try:
+        result = policy(ds, actor, since=_when(since), until=_when(until))
+    except PolicyError as exc:
+        fail(str(exc))
+    sections = result.sections()
+    if fmt == "table" and view == "all":
+        with _Sink(out) as fh:
+            render_policy(result, fh)
+        return
+    for warning in result.warnings:
+        say(f"warning: {warning}", err=True)
+    if fmt == "json" and view == "policy":
+        _json(result.document, out)
+    elif fmt == "json" and view == "all":
+        _sections_json(
+            {k: v for k, v in sections.items() if k != "statements"},
+            out,
+            {"policy": result.document, "warnings": result.warnings},
+        )
+    else:
+        emit(
+            _pick_view("statements" if view == "policy" else view, sections, "actions"),
+            fmt,
+            out,
+            title="policy",
+        )
+
+
+# -- coverage ------------------------------------------------------------------------------------
+def render_coverage(report: CoverageReport, fh: TextIO) -> None:
+    _lines(fh, heatmap_lines(report))
+    fh.write("\n")
+    write_table(
+        report.flags.select(
+            ["kind", "account", "region", "start", "end", "events", "detail", "stopped_logging"]
+        ),
+        "table",
+        None,
+        title="flags",
+        stream=fh,
+    )
+
+
+@app.command("coverage")
+def coverage_command(
+    dataset: Path = DatasetOption,
+    by: str = typer.Option("day", "--by", help=f"Bucket: {', '.join(BUCKETS)}."),
+    since: str = SinceOption,
+    until: str = UntilOption,
+    account: str = typer.Option(None, help="Only this account."),
+    rare_share: float = typer.Option(
+        0.01, "--rare-share", help="Flag regions with less than this share of events."
+    ),
+    new_after: float = typer.Option(
+        24.0, "--new-after", help="Flag regions first seen this many hours after the data starts."
+    ),
+    gap_min: float = typer.Option(20.0, "--gap-min", help="Shortest silence (minutes) to report as a gap."),
+    gap_expected: float = typer.Option(
+        10.0,
+        "--gap-expected",
+        help="Report a silence when the usual rate predicts at least this many events.",
+    ),
+    view: str = typer.Option("all", help="Section for row formats: counts (default) or flags."),
+    fmt: str = FormatOption,
+    out: Path = OutOption,
+) -> None:
+    """Events per account x region x day (or hour) as a heat map, unusual regions and logging gaps."""
+    _check_format(fmt)
+    if by not in BUCKETS:
+        fail(f"--by must be one of {', '.join(BUCKETS)}")
+    ds = open_dataset(dataset)
+    report = coverage(
+        ds,
+        by=by,
+        since=_when(since),
+        until=_when(until),
+        account=account,
+        rare_share=rare_share,
+        new_after=timedelta(hours=new_after),
+        gap_min=timedelta(minutes=gap_min),
+        gap_expected=gap_expected,
+    )
+    sections = report.sections()
+    if fmt == "table" and view == "all":
+        with _Sink(out) as fh:
+            render_coverage(report, fh)
+    elif fmt == "json" and view == "all":
+        _sections_json(sections, out, {"by": by})
+    else:
+        emit(_pick_view(view, sections, "counts"), fmt, out, title="coverage")

@@ -1,0 +1,434 @@
+"""`coverage`: events per account x region x day (or hour), and the holes and oddities in it.
+
+    >>> report = coverage(ds, by="hour")
+    >>> report.counts   # long table: account, region, bucket_start, events
+    >>> report.flags    # unusual regions and empty hours between busy ones, cross-checked
+    >>>                 # against the StopLogging periods reconstructed by `trails`
+
+Global services (IAM, STS, CloudFront, Organizations, Route 53...) log in us-east-1, so
+us-east-1 is judged on its other events only: it is never flagged for global services alone.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from trailforensics.output.sanitize import terminal_safe
+from trailforensics.posture.common import GLOBAL_REGION, GLOBAL_SOURCES, LOCATION_SQL, duration_text, iso
+from trailforensics.posture.trails import TrailReport, trails
+from trailforensics.schema import TIMESTAMP
+
+if TYPE_CHECKING:
+    from trailforensics.engine.dataset import Dataset
+
+BUCKETS = ("day", "hour")
+SHADES = "░▒▓█"
+HOUR = timedelta(hours=1)
+
+COUNTS_SCHEMA = pa.schema(
+    [("account", pa.string()), ("region", pa.string()), ("bucket_start", TIMESTAMP), ("events", pa.int64())]
+)
+FLAGS_SCHEMA = pa.schema(
+    [
+        ("kind", pa.string()),
+        ("source", pa.string()),
+        ("account", pa.string()),
+        ("region", pa.string()),
+        ("start", TIMESTAMP),
+        ("end", TIMESTAMP),
+        ("events", pa.int64()),
+        ("detail", pa.string()),
+        ("first_event", pa.string()),
+        ("first_actor", pa.string()),
+        ("event_id", pa.string()),
+        ("stopped_logging", pa.string()),
+    ]
+)
+
+
+@dataclass
+class CoverageReport:
+    by: str
+    counts: pa.Table
+    flags: pa.Table
+
+    def sections(self) -> dict[str, pa.Table]:
+        return {"counts": self.counts, "flags": self.flags}
+
+
+_ACCOUNT = "coalesce(recipient_account_id, source_account_id, user_identity_account_id, 'unknown')"
+
+
+def _where(since: datetime | None, until: datetime | None, account: str | None) -> tuple[str, list[Any]]:
+    conds: list[str] = ["event_time IS NOT NULL"]
+    params: list[Any] = []
+    if since:
+        conds.append("event_time >= ?")
+        params.append(since)
+    if until:
+        conds.append("event_time < ?")
+        params.append(until)
+    if account:
+        conds.append(f"{_ACCOUNT} = ?")
+        params.append(account)
+    return " WHERE " + " AND ".join(conds), params
+
+
+def _global_sql() -> str:
+    listed = ", ".join(f"'{s}'" for s in sorted(GLOBAL_SOURCES))
+    return f"(aws_region = '{GLOBAL_REGION}' AND event_source IN ({listed}))"
+
+
+def _stops_overlapping(
+    stops: list[dict[str, Any]], account: str | None, start: datetime, end: datetime
+) -> str | None:
+    hits = []
+    for s in stops:
+        s_end = s["started_at"] or datetime.max.replace(tzinfo=start.tzinfo)
+        if (
+            s["stopped_at"] < end
+            and start < s_end
+            and (account is None or s["account"] in (account, "unknown"))
+        ):
+            until = iso(s["started_at"]) if s["started_at"] else "the end of the data"
+            hits.append(
+                f"{s['trail_name']} stopped {iso(s['stopped_at'])} until {until} by {s['stopped_by']}"
+            )
+    return "; ".join(hits) or None
+
+
+def coverage(
+    ds: Dataset,
+    *,
+    by: str = "day",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    account: str | None = None,
+    rare_share: float = 0.01,
+    new_after: timedelta = timedelta(hours=24),
+    gap_min: timedelta = timedelta(minutes=20),
+    gap_expected: float = 10.0,
+    gap_factor: float = 3.0,
+    missing_run: int = 5,
+    missing_share: float = 0.8,
+    trail_report: TrailReport | None = None,
+) -> CoverageReport:
+    """Counts per account x region x ``by`` bucket, plus flags.
+
+    * ``region``: a region (us-east-1 judged without global services) holding less than
+      ``rare_share`` of the events, or whose first event comes more than ``new_after`` after
+      the data starts;
+    * ``gap``: a silence of at least ``gap_min`` (and ``gap_factor`` times the series' own
+      99th-percentile silence) in one delivery location (trail bucket) x account x region where
+      the usual rate predicts at least ``gap_expected`` events;
+    * ``missing-copies``: ``missing_run`` consecutive management events of an account x region that
+      other delivery locations have and one location, which normally has ``missing_share`` of them,
+      lacks (one trail stopped while another kept logging).
+    """
+    if by not in BUCKETS:
+        raise ValueError(f"--by must be one of {', '.join(BUCKETS)}")
+    where, params = _where(since, until, account)
+    counts = ds.sql(
+        f"""
+        SELECT {_ACCOUNT} AS account, coalesce(aws_region, 'unknown') AS region,
+               date_trunc('{by}', event_time) AS bucket_start, count(*) AS events
+        FROM events{where} GROUP BY ALL ORDER BY account, region, bucket_start""",
+        params,
+    )
+    counts = counts.cast(COUNTS_SCHEMA)
+    report = trail_report or trails(ds)
+    stops = report.stops.to_pylist()
+    flags = _region_flags(ds, where, params, rare_share, new_after, stops)
+    flags += _gap_flags(ds, where, params, gap_min, gap_expected, gap_factor, stops)
+    flags += _missing_copy_flags(ds, where, params, missing_run, missing_share, stops)
+    flags.sort(key=lambda f: (f["kind"], f["start"], f["account"] or "", f["region"] or ""))
+    return CoverageReport(by, counts, pa.Table.from_pylist(flags, schema=FLAGS_SCHEMA))
+
+
+def _region_flags(
+    ds: Dataset,
+    where: str,
+    params: list[Any],
+    rare_share: float,
+    new_after: timedelta,
+    stops: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    glob = _global_sql()
+    total_row = ds.sql(f"SELECT count(*) AS n, min(event_time) AS lo FROM events{where}", params).to_pylist()[
+        0
+    ]
+    total, data_start = total_row["n"], total_row["lo"]
+    if not total:
+        return []
+    rows = ds.sql(
+        f"""
+        SELECT coalesce(aws_region, 'unknown') AS region, count(*) AS events,
+               min(event_time) AS first_seen, max(event_time) AS last_seen,
+               arg_min(event_name, event_time) AS first_event, arg_min(actor, event_time) AS first_actor,
+               arg_min(event_id, event_time) AS first_event_id,
+               list_sort(list(DISTINCT {_ACCOUNT})) AS accounts, count(DISTINCT actor) AS actors,
+               list_sort(list(DISTINCT actor))[1:5] AS actor_list
+        FROM events{where} AND NOT {glob}
+        GROUP BY ALL""",
+        params,
+    ).to_pylist()
+    out = []
+    for r in rows:
+        share = r["events"] / total
+        late = r["first_seen"] - data_start
+        reasons = []
+        if share < rare_share:
+            reasons.append(f"rare: {r['events']} events, {share:.2%} of all")
+        if late > new_after:
+            reasons.append(
+                f"new: first event ever seen in this region, {duration_text(late.total_seconds())} "
+                "after the data starts"
+            )
+        if not reasons:
+            continue
+        accounts = [a for a in r["accounts"] if a]
+        detail = (
+            "; ".join(reasons)
+            + f"; accounts {', '.join(accounts)}; {r['actors']} actor(s): "
+            + ", ".join(a for a in r["actor_list"] if a)
+        )
+        if r["region"] == GLOBAL_REGION:
+            detail += " (global-service events not counted)"
+        out.append(
+            {
+                "kind": "region",
+                "account": accounts[0] if len(accounts) == 1 else None,
+                "region": r["region"],
+                "start": r["first_seen"],
+                "end": r["last_seen"],
+                "events": r["events"],
+                "detail": detail,
+                "first_event": r["first_event"],
+                "first_actor": r["first_actor"],
+                "event_id": r["first_event_id"],
+                "stopped_logging": _stops_overlapping(
+                    stops,
+                    accounts[0] if len(accounts) == 1 else None,
+                    r["first_seen"],
+                    r["last_seen"] + timedelta(seconds=1),
+                ),
+            }
+        )
+    return out
+
+
+def _copies_sql(where: str) -> str:
+    """Every delivered copy of every event (kept rows plus the duplicates dropped at ingest), per source.
+
+    A source is the delivery location: the folder holding ``AWSLogs/`` (one per trail's bucket
+    when buckets are synced side by side).  Counting copies per source shows one trail's silence
+    even when another trail delivered the same events.
+    """
+    return f"""
+        WITH copies AS (
+            SELECT source_file, event_time, event_id, recipient_account_id, source_account_id,
+                   user_identity_account_id, aws_region, event_category
+            FROM events
+            UNION ALL
+            SELECT d.source_file, e.event_time, e.event_id, e.recipient_account_id, e.source_account_id,
+                   e.user_identity_account_id, e.aws_region, e.event_category
+            FROM duplicates d JOIN events e
+              ON d.event_id = e.event_id
+             AND d.recipient_account_id IS NOT DISTINCT FROM e.recipient_account_id
+        ), series AS (
+            SELECT {LOCATION_SQL} AS source,
+                   {_ACCOUNT} AS account, coalesce(aws_region, 'unknown') AS region, event_time, event_id,
+                   recipient_account_id, coalesce(event_category, 'Management') = 'Management' AS mgmt
+            FROM copies{where}
+        )"""
+
+
+def _gap_flags(
+    ds: Dataset,
+    where: str,
+    params: list[Any],
+    min_silence: timedelta,
+    min_expected: float,
+    factor: float,
+    stops: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Silences in a busy series: no event for ``min_silence`` or more, ``factor`` times longer than the
+    series' own 99th-percentile silence, where the usual rate (median events an hour over the 6 hours
+    before and after) predicts ``min_expected`` events."""
+    copies = _copies_sql(where)
+    hourly = ds.sql(
+        copies
+        + """
+        SELECT source, account, region, date_trunc('hour', event_time) AS hour, count(*) AS events
+        FROM series GROUP BY ALL""",
+        params,
+    ).to_pylist()
+    counts: dict[tuple[str, str, str], dict[datetime, int]] = defaultdict(dict)
+    for r in hourly:
+        counts[(r["source"], r["account"], r["region"])][r["hour"]] = r["events"]
+    silences = ds.sql(
+        copies
+        + f"""
+        , lagged AS (
+            SELECT source, account, region, event_time AS next,
+                   lag(event_time) OVER (PARTITION BY source, account, region ORDER BY event_time) AS prev
+            FROM series
+        ), usual AS (
+            SELECT source, account, region, quantile_cont(epoch(next - prev), 0.99) AS p99
+            FROM lagged WHERE prev IS NOT NULL GROUP BY ALL
+        )
+        SELECT l.source, l.account, l.region, l.prev, l.next
+        FROM lagged l JOIN usual u USING (source, account, region)
+        WHERE epoch(l.next - l.prev) >= greatest({min_silence.total_seconds()}, {factor} * u.p99)
+        ORDER BY l.source, l.account, l.region, l.prev""",
+        params,
+    ).to_pylist()
+    out = []
+    for g in silences:
+        series = counts[(g["source"], g["account"], g["region"])]
+        first, last = (
+            g["prev"].replace(minute=0, second=0, microsecond=0),
+            g["next"].replace(minute=0, second=0, microsecond=0),
+        )
+        around = [series.get(first - i * HOUR, 0) for i in range(6)] + [
+            series.get(last + i * HOUR, 0) for i in range(6)
+        ]
+        rate = statistics.median(around)
+        silence = g["next"] - g["prev"]
+        expected = rate * silence / HOUR
+        if expected < min_expected:
+            continue
+        out.append(
+            {
+                "kind": "gap",
+                "source": g["source"],
+                "account": g["account"],
+                "region": g["region"],
+                "start": g["prev"],
+                "end": g["next"],
+                "events": 0,
+                "detail": f"no event for {duration_text(silence.total_seconds())} "
+                f"where about {rate:g} an hour "
+                f"are usual ({expected:.0f} expected): possible logging gap",
+                "first_event": None,
+                "first_actor": None,
+                "event_id": None,
+                "stopped_logging": _stops_overlapping(stops, g["account"], g["prev"], g["next"]),
+            }
+        )
+    return out
+
+
+def _missing_copy_flags(
+    ds: Dataset, where: str, params: list[Any], min_run: int, min_share: float, stops: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Runs of management events that a delivery location usually has a copy of, but not these.
+
+    With two trails over the same account (an organisation trail and an account trail, say), an
+    event normally arrives through both.  ``min_run`` or more consecutive events of an account x
+    region delivered by other locations only, where this location holds at least ``min_share`` of
+    them overall, mean it stopped delivering: logging stopped, the trail changed, or its files
+    were deleted.
+    """
+    rows = ds.sql(
+        _copies_sql(where)
+        + f"""
+        , sources AS (SELECT DISTINCT source FROM series)
+        , per_event AS (
+            SELECT account, region, min(event_time) AS event_time, list(DISTINCT source) AS srcs
+            FROM series WHERE mgmt AND event_id IS NOT NULL
+            GROUP BY event_id, recipient_account_id, account, region
+        ), shares AS (
+            SELECT s.source, p.account, p.region
+            FROM per_event p CROSS JOIN sources s
+            GROUP BY ALL
+            HAVING count(*) FILTER (WHERE list_contains(p.srcs, s.source)) >= {min_share} * count(*)
+               AND count(*) FILTER (WHERE NOT list_contains(p.srcs, s.source)) >= {min_run}
+               AND count(DISTINCT p.srcs) > 1
+        ), marked AS (
+            SELECT sh.source, p.account, p.region, p.event_time, list_contains(p.srcs, sh.source) AS has,
+                   sum(CASE WHEN list_contains(p.srcs, sh.source) THEN 1 ELSE 0 END) OVER (
+                       PARTITION BY sh.source, p.account, p.region ORDER BY p.event_time
+                       ROWS UNBOUNDED PRECEDING) AS grp
+            FROM per_event p JOIN shares sh ON p.account = sh.account AND p.region = sh.region
+        )
+        SELECT source, account, region, grp, count(*) FILTER (WHERE NOT has) AS missing,
+               max(event_time) FILTER (WHERE has) AS prev,
+               min(event_time) FILTER (WHERE NOT has) AS first_missing,
+               max(event_time) FILTER (WHERE NOT has) AS last_missing
+        FROM marked GROUP BY ALL
+        HAVING count(*) FILTER (WHERE NOT has) >= {int(min_run)}
+        ORDER BY source, account, region, first_missing""",
+        params,
+    ).to_pylist()
+    out = []
+    for r in rows:
+        start, end = r["first_missing"], r["last_missing"]
+        out.append(
+            {
+                "kind": "missing-copies",
+                "source": r["source"],
+                "account": r["account"],
+                "region": r["region"],
+                "start": start,
+                "end": end,
+                "events": r["missing"],
+                "detail": f"{r['missing']} management events from {iso(start)} to {iso(end)} "
+                "were delivered by other "
+                f"trails but not by {r['source']}, which has a copy of most of them: it stopped delivering "
+                f"(last copy before: {iso(r['prev']) or 'none'})",
+                "first_event": None,
+                "first_actor": None,
+                "event_id": None,
+                "stopped_logging": _stops_overlapping(stops, r["account"], start, end + timedelta(seconds=1)),
+            }
+        )
+    return out
+
+
+# -- terminal heat map ---------------------------------------------------------------------------
+def _shade(n: int, top: int) -> str:
+    if n <= 0:
+        return "·"
+    level = 1 + int((len(SHADES) - 1) * math.log1p(n) / math.log1p(top)) if top > 1 else len(SHADES)
+    return SHADES[min(level, len(SHADES)) - 1]
+
+
+def heatmap_lines(report: CoverageReport) -> list[str]:
+    """The counts as a compact heat map: one row per account/region (per day with --by hour)."""
+    rows = report.counts.to_pylist()
+    if not rows:
+        return ["no events"]
+    top = max(r["events"] for r in rows)
+    cells: dict[tuple[str, ...], dict[Any, int]] = defaultdict(dict)
+    if report.by == "day":
+        days = sorted({r["bucket_start"] for r in rows})
+        span = [days[0] + timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)]
+        for r in rows:
+            cells[(r["account"], r["region"])][r["bucket_start"]] = r["events"]
+        label_w = max(len(f"{a} {g}") for a, g in cells)
+        lines = [f"{'':{label_w}}  {span[0]:%Y-%m-%d} .. {span[-1]:%Y-%m-%d} (one column per day)"]
+        for (acct, region), row in sorted(cells.items()):
+            bar = "".join(_shade(row.get(d, 0), top) for d in span)
+            lines.append(f"{terminal_safe(f'{acct} {region}'):{label_w}}  {bar}  {sum(row.values()):,}")
+    else:
+        for r in rows:
+            b = r["bucket_start"]
+            cells[(r["account"], r["region"], f"{b:%Y-%m-%d}")][b.hour] = r["events"]
+        label_w = max(len(" ".join(k)) for k in cells)
+        lines = [
+            f"{'':{label_w}}  " + "".join(str(h // 10) for h in range(24)),
+            f"{'':{label_w}}  " + "".join(str(h % 10) for h in range(24)) + "  hour (UTC)",
+        ]
+        for key, row in sorted(cells.items()):
+            bar = "".join(_shade(row.get(h, 0), top) for h in range(24))
+            lines.append(f"{terminal_safe(' '.join(key)):{label_w}}  {bar}  {sum(row.values()):,}")
+    lines.append(f"scale: · none  {'  '.join(SHADES)}  (log scale up to {top:,} events per {report.by})")
+    return lines
