@@ -14,7 +14,9 @@ app = typer.Typer(
 )
 
 
-COMMAND_MODULES = ("ingest_cmd", "query_cmd", "shell_cmd", "posture_cmd", "generate_cmd")
+COMMAND_MODULES = (
+    "ingest_cmd", "query_cmd", "shell_cmd", "hunt_cmd", "verify_cmd", "posture_cmd", "generate_cmd",
+)
 
 
 def _register_commands() -> None:

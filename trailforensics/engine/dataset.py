@@ -48,15 +48,18 @@ class Dataset:
 
     # -- views --------------------------------------------------------------------------
     def _create_views(self) -> None:
-        files = self.snapshot.files
-        self.con.execute(views.events_view(self.path, files("events")))
-        self.con.execute(views.files_view(self.path, files("manifest")))
-        self.con.execute(views.duplicates_view(self.path, files("duplicates")))
         from trailforensics.engine.extensions import register_extensions
         from trailforensics.engine.macros import register_macros
 
+        files = self.snapshot.files
         register_macros(self.con)
+        self.con.execute(views.files_view(self.path, files("manifest")))
+        self.con.execute(views.duplicates_view(self.path, files("duplicates")))
         register_extensions(self)
+        verified = self.has_table("verification")
+        if verified:
+            self.con.execute(views.VERIFICATION_BY_FILE)
+        self.con.execute(views.events_view(self.path, files("events"), verified))
 
     def has_table(self, name: str) -> bool:
         return bool(self.snapshot.files(name))

@@ -57,12 +57,32 @@ def parquet_source(root: Path, files: list[str], schema: pa.Schema, hive: bool =
     return f"read_parquet([{listed}]{hive_opt}, union_by_name=true)"
 
 
-def events_view(root: Path, files: list[str]) -> str:
+def events_view(root: Path, files: list[str], verified: bool = False) -> str:
+    """``events``: the rows plus ``actor``, ``service`` and the verification status of their file."""
     src = parquet_source(root, files, EVENT_SCHEMA, hive=True)
+    status = "coalesce(v.verification_status, 'unverified')" if verified else "'unverified'"
+    join = " LEFT JOIN _verification_by_file v USING (source_file)" if verified else ""
     return (
         f"CREATE OR REPLACE VIEW events_raw AS SELECT * FROM {src};\n"
-        f"CREATE OR REPLACE VIEW events AS SELECT *, {ACTOR_SQL} AS actor, {SERVICE_SQL} AS service FROM events_raw;"
+        f"CREATE OR REPLACE VIEW events AS SELECT events_raw.*, {ACTOR_SQL} AS actor, {SERVICE_SQL} AS service, "
+        f"{status} AS verification_status FROM events_raw{join};"
     )
+
+
+# Verification results are keyed by the path under the verified tree, events by the path under
+# the ingested source: match them on the S3-key part (`AWSLogs/...`), unique per log file.
+# Computed once per Dataset over the (small) file tables, so event queries join on equality.
+VERIFICATION_BY_FILE = """
+CREATE OR REPLACE TEMP TABLE _verification_by_file AS
+WITH v AS (
+    SELECT coalesce(nullif(regexp_extract(source_file, 'AWSLogs/.*$'), ''), source_file) AS k,
+           min(status) AS verification_status
+    FROM verification WHERE kind <> 'cloudtrail-digest' GROUP BY 1
+)
+SELECT f.source_file, v.verification_status
+FROM (SELECT DISTINCT source_file FROM manifest WHERE status = 'ingested') f
+JOIN v ON coalesce(nullif(regexp_extract(f.source_file, 'AWSLogs/.*$'), ''), f.source_file) = v.k
+"""
 
 
 def files_view(root: Path, files: list[str]) -> str:

@@ -88,7 +88,9 @@ def run_shard(spec: ShardSpec) -> ShardResult:
     g = Gen(org, account, rng, spec.t0, spec.t1, trail_name=trail)
     run_background(g, spec.budget, spec.seed, spec.span, visit_share=min(1.0, spec.intensity / 2000.0))
     out = Path(spec.out)
-    salt = derive_seed(spec.seed, "deliver")
+    # Per shard: shards meeting at a chunk boundary deliver into the same 5-minute window,
+    # and must not produce the same file name (the second would overwrite the first).
+    salt = derive_seed(spec.seed, "deliver", spec.account, spec.t0)
     files = [write_batch(out, b, org_id=spec.org_id) for b in batch_events(g.events, salt)]
     return ShardResult(spec.index, len(g.events), files)
 

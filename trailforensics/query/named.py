@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset
 
 PARAM_TYPES = ("text", "glob", "timestamp", "int", "bool")
-_HEADER_RE = re.compile(r"^--\s*([a-z_]+)\s*:\s?(.*)$")
+_HEADER_RE = re.compile(r"^--\s*([a-z_][a-z0-9_]*)\s*:\s?(.*)$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

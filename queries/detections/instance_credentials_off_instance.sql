@@ -1,0 +1,48 @@
+-- id: instance_credentials_off_instance
+-- title: EC2 instance credentials used from another address
+-- severity: high
+-- attack: T1552.005, T1078.004
+-- events: *
+-- description: Calls made with an instance-profile session (an assumed-role session named after an instance id,
+-- description: i-...) from a public address other than the one the same credentials (same instance and session
+-- description: creation time) were first used from: credentials stolen through the metadata service and replayed
+-- description: elsewhere (GuardDuty's InstanceCredentialExfiltration, offline). Calls made through AWS services or
+-- description: from private addresses are left out. One hit per session and foreign address (the first call).
+-- false_positives: NAT gateways with several public addresses; instances whose public address changes without new
+-- false_positives: credentials; credentials deliberately shared with another host.
+-- references: https://attack.mitre.org/techniques/T1552/005/,
+-- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.credential-access.ec2-steal-instance-credentials/,
+-- references: https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html
+WITH candidates AS (
+    SELECT event_time, actor, user_identity_access_key_id, source_ip_address, user_agent, aws_region,
+           recipient_account_id, event_name, event_id, user_identity_arn,
+           coalesce(CAST(session_creation_date AS VARCHAR), '') AS session_key,
+           tf_ipv4_int(source_ip_address) AS v4
+    FROM events
+    WHERE user_identity_type = 'AssumedRole'
+      AND user_identity_invoked_by IS NULL
+      AND contains(user_identity_arn, '/i-')
+),
+sessions AS (
+    SELECT *, regexp_extract(user_identity_arn, '/(i-[0-9a-f]{8,17})$', 1) AS instance_id
+    FROM candidates
+    WHERE regexp_matches(user_identity_arn, '/i-[0-9a-f]{8,17}$')
+      AND CASE WHEN v4 IS NOT NULL THEN NOT tfh_private_ipv4(v4)
+               ELSE tfh_is_ip(source_ip_address) AND NOT tfh_private_ip(source_ip_address) END
+),
+home AS (
+    SELECT instance_id, session_key, source_ip_address AS home_ip
+    FROM sessions
+    QUALIFY row_number() OVER (PARTITION BY instance_id, session_key ORDER BY event_time, event_id) = 1
+)
+SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
+       aws_region AS region, recipient_account_id AS account, event_name, event_id,
+       'credentials of instance ' || instance_id || ' used from ' || source_ip_address || ' (' || calls
+       || ' call(s)); the instance first used them from ' || home_ip AS details
+FROM (
+    SELECT s.*, h.home_ip, count(*) OVER (PARTITION BY s.instance_id, s.session_key, s.source_ip_address) AS calls
+    FROM sessions s JOIN home h USING (instance_id, session_key)
+    WHERE s.source_ip_address <> h.home_ip
+)
+QUALIFY row_number() OVER (PARTITION BY instance_id, session_key, source_ip_address ORDER BY event_time, event_id) = 1
+ORDER BY event_time

@@ -1,0 +1,145 @@
+"""`trailforensics verify TREE`: offline validation of CloudTrail digest chains and log files."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import typer
+
+from trailforensics.cli import app
+from trailforensics.cli.common import ENV_DATASET, fail, say
+
+FORMATS = ("text", "json")
+
+
+def _progress(stream: TextIO) -> Callable[[str, int, int], None] | None:
+    """A Rich bar on a terminal (stderr), nothing otherwise."""
+    if not stream.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[files]:,} files"),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(file=stream),
+        transient=True,
+    )
+    state: dict[str, Any] = {"task": None, "files": 0}
+
+    def report(event: str, files: int, nbytes: int) -> None:
+        if event in ("digests", "logs"):
+            if state["task"] is None:
+                progress.start()
+            else:
+                progress.update(state["task"], visible=False)
+            state["files"] = 0
+            label = "reading digests" if event == "digests" else "hashing logs"
+            state["task"] = progress.add_task(label, total=max(nbytes, 1), files=0)
+        elif event == "advance" and state["task"] is not None:
+            state["files"] += files
+            progress.update(state["task"], advance=nbytes, files=state["files"])
+        elif event == "finish" and state["task"] is not None:
+            progress.stop()
+            state["task"] = None
+
+    return report
+
+
+@app.command("verify")
+def verify_command(
+    tree: Path = typer.Argument(
+        ...,
+        metavar="TREE",
+        help="A folder of synced buckets (one sub-folder per bucket), or one bucket dump "
+        "(top level AWSLogs/).",
+    ),
+    public_keys: list[Path] = typer.Option(
+        [],
+        "--public-keys",
+        "-k",
+        help="`aws cloudtrail list-public-keys` output (repeatable, one per region/period).",
+    ),
+    signatures: list[Path] = typer.Option(
+        [],
+        "--signatures",
+        "-s",
+        help="Signatures of digests (S3 metadata that `aws s3 sync` drops): a JSON map "
+        "{digest object key: hex signature}, `aws s3api head-object` output named <digest file>.json, "
+        "or a folder of them "
+        "(repeatable). Default: TREE/_verification/digest-signatures.json if present.",
+    ),
+    dataset: Path = typer.Option(
+        None,
+        "--dataset",
+        "-d",
+        envvar=ENV_DATASET,
+        show_envvar=False,
+        help="Also store per-file results in this dataset (table `verification`).",
+    ),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    require_signatures: bool = typer.Option(
+        False,
+        "--require-signatures",
+        help="Fail (exit bit 32) when any digest signature could not be checked.",
+    ),
+    workers: int = typer.Option(
+        0, "-j", "--workers", help="Worker processes for hashing (default: automatic)."
+    ),
+    max_findings: int = typer.Option(
+        200, "--max-findings", help="Text format: at most this many finding lines."
+    ),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bar."),
+) -> None:
+    """Validate CloudTrail digest files offline: signatures, hash chains, deleted, altered and injected logs.
+
+    Exit codes (bit flags, added together): 0 everything checked is valid, nothing missing, nothing
+    unreferenced; 1 could not verify (unreadable TREE / key / signature file, no digest files, dataset
+    error); 2 bad usage; 4 invalid (altered or appended log, forged / moved / replaced digest, refused
+    key, no key for a digest's fingerprint); 8 missing (deleted log files, deleted digests: chain gaps,
+    newest or oldest digests); 16 unreferenced log files inside digest coverage (injected?); 32
+    signatures left unchecked, only with --require-signatures.
+    """
+    if fmt not in FORMATS:
+        fail(f"unknown format {fmt!r}: choose text or json", code=2)
+    if not tree.is_dir():
+        fail(f"TREE {tree} is not a folder")
+    from trailforensics.verify import EXIT_ERROR, store_results, verify_tree
+    from trailforensics.verify.report import to_json_bytes, to_text
+
+    progress = None if quiet else _progress(sys.stderr)
+    report = verify_tree(
+        tree,
+        public_keys=public_keys,
+        signatures=signatures,
+        workers=workers or None,
+        progress=progress,
+        require_signatures=require_signatures,
+    )
+    stored = None
+    if dataset is not None and not report.fatal:
+        try:
+            store_results(report, dataset)
+            stored = dataset
+        except Exception as exc:
+            say(f"error: results not stored in {dataset}: {exc}", err=True)
+            if fmt == "text":
+                sys.stdout.write(to_text(report, max_findings=max_findings))
+            else:
+                sys.stdout.buffer.write(to_json_bytes(report))
+            raise typer.Exit(EXIT_ERROR) from None
+    if fmt == "json":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(to_json_bytes(report))
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(to_text(report, max_findings=max_findings))
+        if stored is not None:
+            say(f"stored {len(report.files):,} per-file results in {stored} (table `verification`)")
+    raise typer.Exit(report.exit_code)

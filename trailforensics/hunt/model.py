@@ -1,0 +1,131 @@
+"""What a detection is: its metadata, its severity scale and the columns its hits carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from trailforensics.query.named import NamedQuery, Param, QueryError
+
+SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+
+# Sigma levels and other spellings people use, mapped onto our scale.
+SEVERITY_ALIASES: dict[str, str] = {"informational": "info", "information": "info"}
+
+# Every hit carries these columns, in this order (the detection's SQL returns them first).
+EVIDENCE_COLUMNS: tuple[str, ...] = (
+    "event_time",
+    "actor",
+    "access_key",
+    "source_ip",
+    "user_agent",
+    "region",
+    "account",
+    "event_name",
+    "event_id",
+    "details",
+)
+METADATA_COLUMNS: tuple[str, ...] = ("detection_id", "title", "severity", "attack")
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+EVIDENCE_SCHEMA = pa.schema(
+    [pa.field("event_time", TIMESTAMP)] + [pa.field(c, pa.string()) for c in EVIDENCE_COLUMNS[1:]]
+)
+HITS_SCHEMA = pa.schema([pa.field(c, pa.string()) for c in METADATA_COLUMNS] + list(EVIDENCE_SCHEMA))
+SUMMARY_SCHEMA = pa.schema(
+    [
+        pa.field("detection_id", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("severity", pa.string()),
+        pa.field("attack", pa.string()),
+        pa.field("hits", pa.int64()),
+        pa.field("first_time", TIMESTAMP),
+        pa.field("last_time", TIMESTAMP),
+        pa.field("distinct_actors", pa.int64()),
+    ]
+)
+
+# Header keys: required ones, and every key a detection file may use.
+REQUIRED_KEYS: tuple[str, ...] = (
+    "id",
+    "title",
+    "severity",
+    "attack",
+    "events",
+    "description",
+    "false_positives",
+    "references",
+)
+OPTIONAL_KEYS: tuple[str, ...] = ("attack_v19", "name", "columns", "notes")
+
+
+class DetectionError(QueryError):
+    """A detection file is invalid (bad header, unknown severity, missing keys...)."""
+
+
+def normalize_severity(value: str) -> str:
+    """``High`` -> ``high``; ``informational`` -> ``info``; anything else is an error."""
+    low = (value or "").strip().lower()
+    low = SEVERITY_ALIASES.get(low, low)
+    if low not in SEVERITY_RANK:
+        raise DetectionError(f"unknown severity {value!r} (use one of {', '.join(SEVERITIES)})")
+    return low
+
+
+def severity_at_least(value: str, minimum: str) -> bool:
+    return SEVERITY_RANK[normalize_severity(value)] >= SEVERITY_RANK[normalize_severity(minimum)]
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One built-in (or user-supplied) detection: a named query plus hunting metadata."""
+
+    id: str
+    title: str
+    severity: str  # the highest severity its hits can have (a row may lower it, never raise it)
+    attack: tuple[str, ...]
+    attack_v19: tuple[str, ...]
+    events: tuple[str, ...]  # eventSource:eventName pairs
+    description: str
+    false_positives: str
+    references: tuple[str, ...]
+    query: NamedQuery = field(repr=False, compare=False)
+
+    @property
+    def params(self) -> list[Param]:
+        return self.query.params
+
+    @property
+    def sql(self) -> str:
+        return self.query.sql
+
+    @property
+    def path(self) -> Path:
+        return self.query.path
+
+    @property
+    def meta(self) -> dict[str, str]:
+        return self.query.meta
+
+    def bind(self, given: dict[str, str] | None = None) -> dict[str, Any]:
+        return self.query.bind(given or {})
+
+    def metadata(self) -> dict[str, Any]:
+        """The metadata as plain values (for listings and documentation)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "severity": self.severity,
+            "attack": ", ".join(self.attack),
+            "attack_v19": ", ".join(self.attack_v19),
+            "events": ", ".join(self.events),
+            "params": ", ".join(f"{p.name}={p.default}" for p in self.params),
+            "description": self.description,
+            "false_positives": self.false_positives,
+            "references": ", ".join(self.references),
+            "path": str(self.path),
+        }

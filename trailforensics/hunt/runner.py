@@ -1,0 +1,263 @@
+"""Running detections over a dataset: ``run_hunt`` -> ``HuntResult`` (summary + hits).
+
+Each detection runs on its own (one broken detection is reported in ``errors`` and the
+others still run).  The detections see the whole dataset: ``since``/``until`` filter the
+hits afterwards, never the baselines (first-seen, windows) the detections compute.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from trailforensics.hunt import scope, sqlenv
+from trailforensics.hunt.loader import load_detections
+from trailforensics.hunt.model import (
+    EVIDENCE_COLUMNS,
+    EVIDENCE_SCHEMA,
+    HITS_SCHEMA,
+    METADATA_COLUMNS,
+    SEVERITY_RANK,
+    SUMMARY_SCHEMA,
+    Detection,
+    DetectionError,
+    normalize_severity,
+)
+
+if TYPE_CHECKING:
+    from trailforensics.engine.dataset import Dataset
+
+
+@dataclass
+class HuntResult:
+    summary: pa.Table  # one row per detection that ran (hits may be 0), see SUMMARY_SCHEMA
+    hits: pa.Table  # HITS_SCHEMA (+ ``author`` after ``attack`` once Sigma hits are merged)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (detection id or file, message)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per detection
+    detections: list[Detection] = field(default_factory=list)  # the detections that ran
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def select_detections(
+    detections: list[Detection], *, min_severity: str = "info", only: Iterable[str] | None = None
+) -> list[Detection]:
+    """The detections to run: those named in ``only`` (all when None) at or above ``min_severity``."""
+    minimum = SEVERITY_RANK[normalize_severity(min_severity)]
+    chosen = detections
+    if only is not None:
+        wanted = [o.strip() for o in only if o.strip()]
+        known = {d.id for d in detections}
+        unknown = [o for o in wanted if o not in known]
+        if unknown:
+            raise DetectionError(
+                f"unknown detection id(s): {', '.join(unknown)} (see `trailforensics detections`)"
+            )
+        chosen = [d for d in detections if d.id in set(wanted)]
+    return [d for d in chosen if SEVERITY_RANK[d.severity] >= minimum]
+
+
+def run_detection(
+    ds: Dataset, det: Detection, params: dict[str, str] | None = None, narrowed: scope.Scope | None = None
+) -> pa.Table:
+    """Run one detection (the hunt environment must be prepared); returns HITS_SCHEMA rows.
+
+    With ``narrowed`` (see :func:`scope.prepare_scope`), ``events`` is narrowed to the
+    detection's declared pairs.  Raises ``DetectionError`` when the SQL does not return the
+    evidence columns in order, or returns a row severity that is not a severity.
+    """
+    sql = det.sql if narrowed is None else scope.scoped_sql(det, narrowed)
+    table = ds.sql(sql, det.bind(params))
+    names = table.column_names
+    if tuple(names[: len(EVIDENCE_COLUMNS)]) != EVIDENCE_COLUMNS:
+        raise DetectionError(
+            f"{det.id}: the SQL must return {', '.join(EVIDENCE_COLUMNS)} first "
+            f"(got {', '.join(names[: len(EVIDENCE_COLUMNS)])})"
+        )
+    evidence = [table.column(c).cast(f.type) for c, f in zip(EVIDENCE_COLUMNS, EVIDENCE_SCHEMA, strict=True)]
+    n = table.num_rows
+    severity: pa.Array | pa.ChunkedArray = pa.array([det.severity] * n, pa.string())
+    if "severity" in names[len(EVIDENCE_COLUMNS) :]:
+        severity = _row_severity(det, table.column("severity").to_pylist())
+    meta = [
+        pa.array([det.id] * n, pa.string()),
+        pa.array([det.title] * n, pa.string()),
+        severity,
+        pa.array([", ".join(det.attack)] * n, pa.string()),
+    ]
+    return pa.Table.from_arrays(meta + evidence, schema=HITS_SCHEMA)
+
+
+def _row_severity(det: Detection, values: list[Any]) -> pa.Array:
+    """A per-row ``severity`` column may lower the detection's severity, never raise it."""
+    cap = SEVERITY_RANK[det.severity]
+    out = []
+    for v in values:
+        if v is None:
+            out.append(det.severity)
+            continue
+        try:
+            s = normalize_severity(str(v))
+        except DetectionError as exc:
+            raise DetectionError(f"{det.id}: row severity: {exc}") from exc
+        out.append(s if SEVERITY_RANK[s] <= cap else det.severity)
+    return pa.array(out, pa.string())
+
+
+def filter_hits(
+    hits: pa.Table,
+    *,
+    min_severity: str = "info",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pa.Table:
+    """Hits at or above ``min_severity`` with ``since <= event_time < until``."""
+    if hits.num_rows == 0:
+        return hits
+    minimum = SEVERITY_RANK[normalize_severity(min_severity)]
+    ranks = [
+        SEVERITY_RANK.get(normalize_severity(s), 0) if s else 0 for s in hits.column("severity").to_pylist()
+    ]
+    mask = pa.array([r >= minimum for r in ranks])
+    times = hits.column("event_time")
+    if since is not None:
+        mask = pc.and_(mask, pc.fill_null(pc.greater_equal(times, pa.scalar(since, times.type)), False))
+    if until is not None:
+        mask = pc.and_(mask, pc.fill_null(pc.less(times, pa.scalar(until, times.type)), False))
+    return hits.filter(mask)
+
+
+def sort_hits(hits: pa.Table) -> pa.Table:
+    """Most severe first, then by time, then detection and event id (a stable, total order)."""
+    if hits.num_rows == 0:
+        return hits
+    rank = pa.array([-SEVERITY_RANK.get(str(s), 0) for s in hits.column("severity").to_pylist()], pa.int32())
+    keyed = hits.append_column("__rank", rank)
+    keyed = keyed.sort_by(
+        [
+            ("__rank", "ascending"),
+            ("event_time", "ascending"),
+            ("detection_id", "ascending"),
+            ("event_id", "ascending"),
+        ]
+    )
+    return keyed.drop_columns(["__rank"])
+
+
+def summarize(hits: pa.Table, detections: Iterable[Detection] = ()) -> pa.Table:
+    """One row per detection: the detections given (0 hits included) and any other id in ``hits``."""
+    rows: dict[str, dict[str, Any]] = {}
+    for det in detections:
+        rows[det.id] = {
+            "detection_id": det.id,
+            "title": det.title,
+            "severity": det.severity,
+            "attack": ", ".join(det.attack),
+            "hits": 0,
+            "first_time": None,
+            "last_time": None,
+            "_actors": set(),
+        }
+    for h in hits.select(["detection_id", "title", "severity", "attack", "event_time", "actor"]).to_pylist():
+        row = rows.setdefault(
+            h["detection_id"],
+            {
+                "detection_id": h["detection_id"],
+                "title": h["title"],
+                "severity": h["severity"],
+                "attack": h["attack"],
+                "hits": 0,
+                "first_time": None,
+                "last_time": None,
+                "_actors": set(),
+            },
+        )
+        if SEVERITY_RANK.get(h["severity"], 0) > SEVERITY_RANK.get(row["severity"], 0):
+            row["severity"] = h["severity"]
+        row["hits"] += 1
+        t = h["event_time"]
+        if t is not None:
+            row["first_time"] = t if row["first_time"] is None else min(row["first_time"], t)
+            row["last_time"] = t if row["last_time"] is None else max(row["last_time"], t)
+        if h["actor"] is not None:
+            row["_actors"].add(h["actor"])
+    out = []
+    for row in rows.values():
+        actors = row.pop("_actors")
+        row["distinct_actors"] = len(actors)
+        out.append(row)
+    out.sort(key=lambda r: (-SEVERITY_RANK.get(r["severity"], 0), -r["hits"], r["detection_id"]))
+    return pa.Table.from_pylist(out, schema=SUMMARY_SCHEMA)
+
+
+def run_hunt(
+    ds: Dataset,
+    *,
+    min_severity: str = "info",
+    only: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    known_accounts: Iterable[str] | None = None,
+    detections: list[Detection] | None = None,
+    params: dict[str, dict[str, str]] | None = None,
+    scoped: bool = True,
+) -> HuntResult:
+    """Run the built-in detections (or ``detections``) over ``ds``.
+
+    ``only``: detection ids to run; ``min_severity``: skip detections (and hits) below it;
+    ``since``/``until``: keep hits in ``[since, until)`` (the detections still see every event);
+    ``known_accounts``: account ids trusted besides the dataset's recipient accounts;
+    ``params``: ``{detection_id: {param: value}}`` overrides of the detections' parameters;
+    ``scoped``: narrow ``events`` to each detection's declared pairs (see :mod:`.scope`).
+    """
+    all_detections = detections if detections is not None else load_detections()
+    chosen = select_detections(all_detections, min_severity=min_severity, only=only)
+    unknown_params = sorted(set(params or {}) - {d.id for d in all_detections})
+    if unknown_params:
+        raise DetectionError(f"parameters given for unknown detection(s): {', '.join(unknown_params)}")
+    sqlenv.prepare(ds, known_accounts)
+    narrowed = scope.prepare_scope(ds, chosen) if scoped else None
+    parts: list[pa.Table] = []
+    errors: list[tuple[str, str]] = []
+    timings: dict[str, float] = {}
+    try:
+        for det in chosen:
+            started = time.perf_counter()
+            try:
+                parts.append(run_detection(ds, det, (params or {}).get(det.id), narrowed))
+            except Exception as exc:  # one broken detection must not stop the hunt
+                errors.append((det.id, one_line(exc)))
+            timings[det.id] = time.perf_counter() - started
+    finally:
+        if narrowed is not None:
+            scope.drop_scope(ds)
+    hits = pa.concat_tables(parts) if parts else HITS_SCHEMA.empty_table()
+    hits = sort_hits(filter_hits(hits, min_severity=min_severity, since=since, until=until))
+    ran = [d for d in chosen if d.id not in {e[0] for e in errors}]
+    return HuntResult(summary=summarize(hits, ran), hits=hits, errors=errors, timings=timings, detections=ran)
+
+
+def one_line(exc: Exception) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+__all__ = [
+    "METADATA_COLUMNS",
+    "HuntResult",
+    "filter_hits",
+    "one_line",
+    "run_detection",
+    "run_hunt",
+    "select_detections",
+    "sort_hits",
+    "summarize",
+]

@@ -1,0 +1,239 @@
+"""Storing a VerifyReport in a dataset: tables `verification` (+ findings, coverage, chains).
+
+Each run replaces the previous results (a new snapshot whose ``verification*`` tables list only
+this run's files), committed like an ingest run: files staged under ``.staging/<run>/``, the
+snapshot swapped atomically under the dataset's write lock.  The engine exposes every extra
+table as a view of the same name.
+
+``verification.source_file`` is relative to the verified tree's root, like
+``events.source_file`` when the same folder was ingested (both use ``discovery.source_root``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from trailforensics.schema import TIMESTAMP
+from trailforensics.store import layout
+from trailforensics.store.lock import WriteLock
+from trailforensics.store.writer import parquet_writer
+from trailforensics.verify import model as m
+
+S = pa.string()
+
+VERIFICATION_SCHEMA = pa.schema(
+    [
+        pa.field("source_file", S),
+        pa.field("kind", S),
+        pa.field("status", S),
+        pa.field("reason", S),
+        pa.field("digest_key", S),
+        pa.field("bucket", S),
+        pa.field("object_key", S),
+        pa.field("account_id", S),
+        pa.field("region", S),
+        pa.field("trail", S),
+        pa.field("expected_sha256", S),
+        pa.field("actual_sha256", S),
+        pa.field("signature", S),
+        pa.field("file_time", TIMESTAMP),
+        pa.field("digest_start", TIMESTAMP),
+        pa.field("digest_end", TIMESTAMP),
+        pa.field("size", pa.int64()),
+        pa.field("verify_run", S),
+        pa.field("verified_at", TIMESTAMP),
+        pa.field("tree", S),
+    ]
+)
+
+VERIFICATION_DOCS: dict[str, str] = {
+    "source_file": "Path relative to the verified tree's root, like `events.source_file` (`AWSLogs/...`, "
+    "prefixed by the bucket folder when the tree holds several buckets). For missing files: where the file "
+    "should be. At most one row per `source_file` in a run.",
+    "kind": "`cloudtrail` (log file), `cloudtrail-digest` or `cloudtrail-insight`.",
+    "status": "`valid` (log: hash matches a digest whose signature verified; digest: every check passed), "
+    "`invalid` (altered, appended to, forged, moved, unreadable), `unreferenced` (a log file inside digest "
+    "coverage that no digest lists: injected, or delivered while validation was off), `unverified` "
+    "(cannot be proven: no digest covers it, its digest's signature was not checked, or its digest is "
+    "missing) or `missing` (listed by a digest, or named by the next digest, but absent: deleted).",
+    "reason": "Why the file is not `valid`; NULL when valid.",
+    "digest_key": "Log files: the object key of the digest listing it; digests: their own `digestS3Object`.",
+    "bucket": "The S3 bucket the digest names for the file.",
+    "object_key": "The S3 object key (`[prefix/]AWSLogs/...`).",
+    "account_id": "Account id from the path.",
+    "region": "Region from the path.",
+    "trail": "Trail name (from the digest's key); NULL for files no digest lists.",
+    "expected_sha256": "The `hashValue` the digest records (missing digests: the successor's "
+    "`previousDigestHashValue`).",
+    "actual_sha256": "SHA-256 of the decompressed first gzip member, as computed.",
+    "signature": "Digests: `valid`, `invalid`, `no-key` (keys supplied, none with its fingerprint), "
+    "`unchecked-no-keys`, `unchecked-no-signature`; NULL for log files.",
+    "file_time": "The time in the file name (log files: the delivery minute; digests: the end time).",
+    "digest_start": "Start of the listing digest's window (digests: their own).",
+    "digest_end": "End of the listing digest's window (digests: their own).",
+    "size": "Bytes on disk.",
+    "verify_run": "Id of the verify run that wrote the row.",
+    "verified_at": "When the verify run ran.",
+    "tree": "Absolute path of the verified tree.",
+}
+
+FINDINGS_SCHEMA = pa.schema(
+    [
+        pa.field("kind", S),
+        pa.field("severity", S),
+        pa.field("message", S),
+        pa.field("files", S),  # JSON array text
+        pa.field("chain", S),
+        pa.field("start_time", TIMESTAMP),
+        pa.field("end_time", TIMESTAMP),
+        pa.field("count", pa.int64()),
+        pa.field("details", S),  # JSON object text
+        pa.field("verify_run", S),
+    ]
+)
+
+COVERAGE_SCHEMA = pa.schema(
+    [
+        pa.field("scope", S),
+        pa.field("account_id", S),
+        pa.field("region", S),
+        pa.field("hour", TIMESTAMP),
+        pa.field("log_files", pa.int64()),
+        pa.field("log_files_listed", pa.int64()),
+        pa.field("digest_covered", pa.bool_()),
+        pa.field("chain_broken", pa.bool_()),
+        pa.field("state", S),
+        pa.field("trails", S),
+        pa.field("verify_run", S),
+    ]
+)
+
+CHAINS_SCHEMA = pa.schema(
+    [
+        pa.field("chain", S),
+        pa.field("bucket", S),
+        pa.field("account_id", S),
+        pa.field("region", S),
+        pa.field("trail", S),
+        pa.field("home_region", S),
+        pa.field("backfill", pa.bool_()),
+        pa.field("scope", S),
+        pa.field("first_start", TIMESTAMP),
+        pa.field("last_end", TIMESTAMP),
+        pa.field("digests", pa.int64()),
+        pa.field("digests_valid", pa.int64()),
+        pa.field("digests_invalid", pa.int64()),
+        pa.field("digests_missing", pa.int64()),
+        pa.field("digests_unchecked", pa.int64()),
+        pa.field("logs_listed", pa.int64()),
+        pa.field("logs_valid", pa.int64()),
+        pa.field("logs_invalid", pa.int64()),
+        pa.field("logs_missing", pa.int64()),
+        pa.field("restarts", S),  # JSON array of times
+        pa.field("gaps", S),  # JSON array of {from, to, digests}
+        pa.field("verify_run", S),
+    ]
+)
+
+TABLES = ("verification", "verification_findings", "verification_coverage", "verification_chains")
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+def _ts(t: int | None) -> datetime | None:
+    return None if t is None else datetime.fromtimestamp(t, tz=timezone.utc)
+
+
+def _write(path: Path, schema: pa.Schema, rows: list[dict[str, Any]]) -> None:
+    writer = parquet_writer(path, schema, dictionary=True)
+    try:
+        writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+    finally:
+        writer.close()
+
+
+def _unique_rows(report: m.VerifyReport) -> list[m.FileResult]:
+    seen: dict[str, m.FileResult] = {}
+    for r in report.files:
+        seen.setdefault(r.source_file, r)  # the first (most specific) result for a path wins
+    return list(seen.values())
+
+
+def store_results(report: m.VerifyReport, dataset: Path | str) -> list[str]:
+    """Write the report into `dataset` (created when absent); returns the table files written."""
+    root = Path(dataset).absolute()
+    tree = Path(report.tree).absolute()
+    if root == tree or tree in root.parents:
+        raise StoreError(f"the dataset {root} is inside the verified tree {tree}: choose a folder outside it")
+    layout.create(root)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    run_id = now.strftime("%Y%m%dT%H%M%SZ") + "-v" + secrets.token_hex(3)
+    with WriteLock(root):
+        layout.recover(root)
+        snap = layout.load_snapshot(root)
+        stage = layout.staging_dir(root, run_id)
+        try:
+            rels = {t: f"verification/{t}-{run_id}.parquet" for t in TABLES}
+            files = [
+                {
+                    **r.to_json(),
+                    "file_time": _ts(r.file_time),
+                    "digest_start": _ts(r.digest_start),
+                    "digest_end": _ts(r.digest_end),
+                    "verify_run": run_id,
+                    "verified_at": now,
+                    "tree": report.tree,
+                }
+                for r in _unique_rows(report)
+            ]
+            _write(stage / rels["verification"], VERIFICATION_SCHEMA, files)
+            findings = [
+                {
+                    "kind": f.kind,
+                    "severity": f.severity,
+                    "message": f.message,
+                    "files": json.dumps(f.files),
+                    "chain": f.chain,
+                    "start_time": _ts(f.start),
+                    "end_time": _ts(f.end),
+                    "count": f.count,
+                    "details": json.dumps(f.details, default=str),
+                    "verify_run": run_id,
+                }
+                for f in report.findings
+            ]
+            _write(stage / rels["verification_findings"], FINDINGS_SCHEMA, findings)
+            coverage = [{**c.to_json(), "hour": _ts(c.hour), "verify_run": run_id} for c in report.coverage]
+            _write(stage / rels["verification_coverage"], COVERAGE_SCHEMA, coverage)
+            chains = [
+                {
+                    **c.to_json(),
+                    "first_start": _ts(c.first_start),
+                    "last_end": _ts(c.last_end),
+                    "restarts": json.dumps([m.iso(t) for t in c.restarts]),
+                    "gaps": json.dumps(
+                        [{"from": m.iso(a), "to": m.iso(b), "digests": n} for a, b, n in c.gaps]
+                    ),
+                    "verify_run": run_id,
+                }
+                for c in report.chains
+            ]
+            _write(stage / rels["verification_chains"], CHAINS_SCHEMA, chains)
+            tables = {k: list(v) for k, v in snap.tables.items()}
+            removed = [f for t in TABLES for f in tables.get(t, [])]
+            for t in TABLES:
+                tables[t] = [rels[t]]
+            layout.commit(root, run_id, layout.Snapshot(snap.generation + 1, tables), remove=removed)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+    return [rels[t] for t in TABLES]
