@@ -31,7 +31,7 @@ from trailforensics.store.writer import TableWriter, WrittenFile
 
 STDIN = "-"
 STDIN_DIR = "_input"  # inside the run's staging folder; removed before the commit
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 2 << 20
 CHUNK_FILES = 256
 
 ARCHIVE_MEMBER = "archive-member"

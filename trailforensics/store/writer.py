@@ -25,7 +25,8 @@ from trailforensics.schema import EVENT_SCHEMA, PARTITION_COLUMN, SCHEMA_VERSION
 
 ROW_GROUP_ROWS = 128 * 1024
 MAX_FILE_ROWS = 4 * 1024 * 1024
-MAX_BUFFER_ROWS = ROW_GROUP_ROWS  # at most about one row group in memory per worker
+MAX_BUFFER_ROWS = ROW_GROUP_ROWS  # at most about one row group in memory per worker...
+MAX_BUFFER_BYTES = 96 << 20  # ...and at most this much Arrow data: row groups of large records are smaller
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # the Hive/DuckDB spelling of a NULL partition value
 _NO_TIME = -(2**62)
 COMPRESSION = "zstd"
@@ -69,13 +70,26 @@ def partition_name(day: int) -> str:
     return (datetime(1970, 1, 1) + timedelta(days=int(day))).strftime("%Y-%m-%d")
 
 
+def arrow_bytes(batch: pa.RecordBatch) -> int:
+    """Memory held by a batch: its distinct buffers (columns of one file share a few big ones)."""
+    sizes: dict[int, int] = {}
+    for column in batch.columns:
+        for buf in column.buffers():
+            if buf is not None:
+                sizes[buf.address] = buf.size
+    return sum(sizes.values())
+
+
 class EventWriter:
     def __init__(self, root: Path, prefix: str, row_group_rows: int = ROW_GROUP_ROWS,
-                 max_buffer_rows: int = MAX_BUFFER_ROWS, max_file_rows: int = MAX_FILE_ROWS):
+                 max_buffer_rows: int = MAX_BUFFER_ROWS, max_file_rows: int = MAX_FILE_ROWS,
+                 max_buffer_bytes: int = MAX_BUFFER_BYTES):
         self.root = root  # the staging folder, laid out like the dataset
         self.prefix = prefix
         self.row_group_rows = row_group_rows
         self.max_buffer_rows = max_buffer_rows
+        self.max_buffer_bytes = max_buffer_bytes
+        self._buffered_bytes: dict[str, int] = {}
         self.max_file_rows = max_file_rows
         self._buffers: dict[str, list[pa.RecordBatch]] = {}
         self._buffered_rows: dict[str, int] = {}
@@ -93,14 +107,17 @@ class EventWriter:
             piece = batch if len(unique) == 1 else batch.filter(pa.array(days == day))
             self._buffers.setdefault(value, []).append(piece)
             self._buffered_rows[value] = self._buffered_rows.get(value, 0) + piece.num_rows
+            self._buffered_bytes[value] = self._buffered_bytes.get(value, 0) + arrow_bytes(piece)
             if self._buffered_rows[value] >= self.row_group_rows:
                 self._flush(value)
-        while sum(self._buffered_rows.values()) > self.max_buffer_rows and self._buffers:
-            self._flush(max(self._buffered_rows, key=self._buffered_rows.__getitem__))
+        while self._buffers and (sum(self._buffered_rows.values()) > self.max_buffer_rows
+                                 or sum(self._buffered_bytes.values()) > self.max_buffer_bytes):
+            self._flush(max(self._buffered_bytes, key=self._buffered_bytes.__getitem__))
 
     def _flush(self, partition: str) -> None:
         batches = self._buffers.pop(partition, [])
         rows = self._buffered_rows.pop(partition, 0)
+        self._buffered_bytes.pop(partition, None)
         if not batches:
             return
         table = pa.Table.from_batches(batches, schema=EVENT_SCHEMA)  # chunks are written as they are
