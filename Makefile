@@ -13,13 +13,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,sigma]'
 	touch $(STAMP)
 
+TF := $(VENV)/bin/trailforensics
+
+# The main job on the sample incident (sample_logs/README.md tells the story).
+# `verify` exits non-zero on purpose: the attacker deleted a log file.
 demo: $(STAMP)
 	rm -rf $(DEMO_DATASET)
-	$(VENV)/bin/trailforensics ingest sample_logs -d $(DEMO_DATASET)
-	$(VENV)/bin/trailforensics summary -d $(DEMO_DATASET)
-	$(VENV)/bin/trailforensics timeline -d $(DEMO_DATASET) --access-key AKIA5DKW7QHNMV2XRP4L --limit 40
-	$(VENV)/bin/trailforensics hunt -d $(DEMO_DATASET) --min-severity medium
-	-$(VENV)/bin/trailforensics verify sample_logs --public-keys sample_logs/_verification/public-keys.json
+	$(TF) ingest sample_logs -d $(DEMO_DATASET)
+	$(TF) summary -d $(DEMO_DATASET) --top 5
+	$(TF) timeline -d $(DEMO_DATASET) --access-key AKIA5DKW7QHNMV2XRP4L --since 2026-03-10T02:00:00Z --until 2026-03-10T03:00:00Z
+	$(TF) hunt -d $(DEMO_DATASET) --min-severity high
+	-$(TF) verify sample_logs --public-keys sample_logs/_verification/public-keys.json -d $(DEMO_DATASET)
+	$(TF) trails -d $(DEMO_DATASET) --view findings
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2
