@@ -1874,6 +1874,55 @@ b.ev(
     mark=QUIET,
 )
 
+# S3 mass download ---------------------------------------------------------------------------------
+def get_object(b: Builder, i: int, *, error: str | None = None, nbytes: int = 1000, **kw: Any) -> str:
+    return b.ev("GetObject", S3, at=i * 0.02, error=error, eventCategory="Data", managementEvent=False,
+                readOnly=True, rp={"bucketName": "exports", "key": f"part-{i:04d}.csv"},
+                additionalEventData={"bytesTransferredOut": nbytes}, **kw)
+
+
+b = case("s3_mass_download", "burst")
+ids = [get_object(b, i) for i in range(120)]
+b.case.quiet += ids[:99] + ids[100:]  # one hit: the 100th object; the rest of the day is the same burst
+b.case.hits.append(ids[99])
+
+b = case("s3_mass_download", "big_objects")
+ids = [get_object(b, i, nbytes=300_000_000) for i in range(4)]
+b.case.quiet += ids[:3]
+b.case.hits.append(ids[3])
+
+b = case("s3_mass_download", "below_threshold")
+b.case.quiet += [get_object(b, i) for i in range(99)]
+
+b = case("s3_mass_download", "denied_reads")
+b.case.quiet += [get_object(b, i, error="AccessDenied") for i in range(150)]
+
+b = case("s3_mass_download", "service_principal")
+svc = {"type": "AWSService", "invokedBy": "s3.amazonaws.com"}
+b.case.quiet += [get_object(b, i, ident=svc) for i in range(150)]
+
+# Long-term key used from a new address with a new client --------------------------------------------
+OLD_UA = "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64"
+NEW_UA = "Boto3/1.26.0 Python/3.9.2 Linux/5.15 Botocore/1.29.0"
+b = case("access_key_new_source", "new_ip_and_client")
+b.ev("ListBuckets", S3, ua=OLD_UA, ip="81.2.69.160", mark=QUIET)
+b.ev("ListBuckets", S3, at=13 * 60, ua=OLD_UA, ip="81.2.69.160", mark=QUIET)
+b.ev("GetCallerIdentity", STS, at=14 * 60, ua=NEW_UA, ip="185.220.101.47", mark=HIT)
+b.ev("ListUsers", IAM, at=14 * 60 + 1, ua=NEW_UA, ip="185.220.101.47", mark=QUIET)
+
+b = case("access_key_new_source", "new_ip_same_client")
+b.ev("ListBuckets", S3, ua=OLD_UA, ip="81.2.69.161", mark=QUIET)
+b.ev("ListBuckets", S3, at=14 * 60, ua=OLD_UA, ip="203.0.113.9", mark=QUIET)
+
+b = case("access_key_new_source", "no_history")
+b.ev("ListBuckets", S3, ua=OLD_UA, ip="81.2.69.162", mark=QUIET)
+b.ev("ListBuckets", S3, at=60, ua=NEW_UA, ip="203.0.113.10", mark=QUIET)
+
+b = case("access_key_new_source", "temporary_key")
+role = b.role()
+b.ev("ListBuckets", S3, ua=OLD_UA, ip="81.2.69.163", ident=role, mark=QUIET)
+b.ev("ListBuckets", S3, at=14 * 60, ua=NEW_UA, ip="203.0.113.11", ident=role, mark=QUIET)
+
 
 def all_records() -> list[dict[str, Any]]:
     return [r for c in CASES for r in c.records]

@@ -11,7 +11,9 @@
 -- description: left out. The hit is the call that reaches the threshold, and only the first burst of each
 -- description: principal (a role for role sessions) with each client (the first two user-agent tokens, e.g.
 -- description: aws-cli/2.15.30 Python/3.11.8) is reported: a pipeline that plans every hour is reported once,
--- description: the same keys used with another tool or version again.
+-- description: the same keys used with another tool or version again. A burst is medium when something about it
+-- description: is new or failing (a source address the principal was never seen from after a day of history,
+-- description: or at least 3 and a fifth of its calls failing), low otherwise (routine inventory by a known client).
 -- false_positives: Inventory and posture tools (CSPM, Steampipe, Config-like scanners), Terraform plans, the console
 -- false_positives: loading a dashboard. Pivot on the access key and source address to tell them apart.
 -- references: https://attack.mitre.org/techniques/T1087/004/, https://attack.mitre.org/techniques/T1580/,
@@ -23,7 +25,8 @@
 WITH reads AS (
     SELECT event_time, actor, user_identity_access_key_id, source_ip_address, user_agent, aws_region,
            recipient_account_id, event_name, event_id, event_source,
-           coalesce(user_identity_access_key_id, '') AS k, user_identity_type, user_identity_arn, session_issuer_arn
+           coalesce(user_identity_access_key_id, '') AS k, user_identity_type, user_identity_arn, session_issuer_arn,
+           error_code
     FROM events
     WHERE (starts_with(event_name, 'List') OR starts_with(event_name, 'Describe')
            OR event_name IN ('GetCallerIdentity', 'GetAccountAuthorizationDetails', 'GetAccountSummary',
@@ -52,7 +55,8 @@ busy AS (   -- only principals that reach a threshold over the whole dataset go 
 counted AS (
     SELECT *, count(DISTINCT event_name) OVER w AS names, count(DISTINCT aws_region) OVER w AS regions,
            count(DISTINCT event_source) OVER w AS services, count(*) OVER w AS calls,
-           max(CASE WHEN event_name = 'GetCallerIdentity' THEN 1 ELSE 0 END) OVER w AS whoami
+           max(CASE WHEN event_name = 'GetCallerIdentity' THEN 1 ELSE 0 END) OVER w AS whoami,
+           count(error_code) OVER w AS errors
     FROM reads SEMI JOIN busy USING (actor, k)
     WINDOW w AS (PARTITION BY actor, k ORDER BY event_time
                  RANGE BETWEEN to_minutes($window_minutes) PRECEDING AND CURRENT ROW)
@@ -65,12 +69,22 @@ bursts AS (   -- one row per burst: the call that reaches a threshold
     QUALIFY coalesce(event_time - lag(event_time) OVER (PARTITION BY actor, k ORDER BY event_time, event_id)
                      > to_minutes($window_minutes), true)
 )
-SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
-       aws_region AS region, recipient_account_id AS account, event_name, event_id,
-       names || ' distinct discovery calls over ' || services || ' service(s) in ' || $window_minutes || ' min ('
-       || calls || ' calls, ' || regions || ' region(s)'
-       || CASE WHEN whoami = 1 THEN ', with GetCallerIdentity' ELSE '' END || '); first burst of '
-       || principal || ' with client ' || client AS details
-FROM bursts
-QUALIFY row_number() OVER (PARTITION BY principal, client ORDER BY event_time, event_id) = 1
-ORDER BY event_time
+SELECT b.event_time, b.actor, b.user_identity_access_key_id AS access_key, b.source_ip_address AS source_ip,
+       b.user_agent, b.aws_region AS region, b.recipient_account_id AS account, b.event_name, b.event_id,
+       b.names || ' distinct discovery calls over ' || b.services || ' service(s) in ' || $window_minutes || ' min ('
+       || b.calls || ' calls, ' || b.regions || ' region(s), ' || b.errors || ' failed'
+       || CASE WHEN b.whoami = 1 THEN ', with GetCallerIdentity' ELSE '' END
+       || CASE WHEN n.new_ip THEN ', from an address new for this principal' ELSE '' END || '); first burst of '
+       || b.principal || ' with client ' || b.client AS details,
+       CASE WHEN n.new_ip OR (b.errors >= 3 AND b.errors >= 0.2 * b.calls) THEN 'medium' ELSE 'low' END AS severity
+FROM bursts b
+LEFT JOIN LATERAL (
+    -- Novelty: the principal has a day of history and never used this address before the burst.
+    SELECT coalesce(min(e.event_time) FILTER (WHERE e.source_ip_address = b.source_ip_address)
+                        >= b.event_time - to_minutes($window_minutes), false)
+           AND min(e.event_time) < b.event_time - INTERVAL 24 HOUR AS new_ip
+    FROM main.events e
+    WHERE e.actor = b.actor
+) n ON true
+QUALIFY row_number() OVER (PARTITION BY b.principal, b.client ORDER BY b.event_time, b.event_id) = 1
+ORDER BY b.event_time

@@ -1,0 +1,44 @@
+-- id: s3_mass_download
+-- title: Mass download from S3 by one principal
+-- severity: high
+-- attack: T1530
+-- events: s3.amazonaws.com:GetObject
+-- description: One principal and access key reading at least min_objects objects, or at least min_bytes bytes, with
+-- description: successful GetObject calls within window_minutes: the shape of data exfiltration. Needs S3 data
+-- description: events (a trail that records read data events on the bucket). AWS services acting for the account
+-- description: (replication, Athena, Glue...) are left out. One hit per principal, key and day: the call that
+-- description: reaches the threshold, with the object count, bytes and buckets of the window.
+-- false_positives: Backups, analytics jobs and data pipelines that read whole prefixes; pivot on the principal, the
+-- false_positives: source address and the user agent to tell a job from a person.
+-- references: https://attack.mitre.org/techniques/T1530/, https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-s3-info.html
+-- param: window_minutes int 10 | Length of the sliding window
+-- param: min_objects int 100 | Objects read within the window
+-- param: min_bytes int 1000000000 | Bytes read within the window (alternative trigger)
+WITH reads AS (
+    SELECT event_time, actor, user_identity_access_key_id, source_ip_address, user_agent, aws_region,
+           recipient_account_id, event_name, event_id, coalesce(user_identity_access_key_id, '') AS k,
+           json_extract_string(request_parameters, '$.bucketName') AS bucket,
+           coalesce(TRY_CAST(json_extract_string(additional_event_data, '$.bytesTransferredOut') AS DOUBLE), 0)
+               AS bytes_out
+    FROM events
+    WHERE event_source = 's3.amazonaws.com' AND event_name = 'GetObject'
+      AND error_code IS NULL
+      AND actor IS NOT NULL
+      AND coalesce(user_identity_type, '') <> 'AWSService'
+      AND user_identity_invoked_by IS NULL
+),
+counted AS (
+    SELECT *, count(*) OVER w AS objects, sum(bytes_out) OVER w AS bytes,
+           count(DISTINCT bucket) OVER w AS buckets
+    FROM reads
+    WINDOW w AS (PARTITION BY actor, k ORDER BY event_time
+                 RANGE BETWEEN to_minutes($window_minutes) PRECEDING AND CURRENT ROW)
+)
+SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
+       aws_region AS region, recipient_account_id AS account, event_name, event_id,
+       objects || ' objects, ' || CAST(round(bytes / 1e6, 1) AS VARCHAR) || ' MB from ' || buckets
+       || ' bucket(s) in ' || $window_minutes || ' min (bucket ' || coalesce(bucket, '?') || ')' AS details
+FROM counted
+WHERE objects >= $min_objects OR bytes >= $min_bytes
+QUALIFY row_number() OVER (PARTITION BY actor, k, CAST(event_time AS DATE) ORDER BY event_time, event_id) = 1
+ORDER BY event_time
