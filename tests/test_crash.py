@@ -18,23 +18,31 @@ from trailforensics.ingest import IngestOptions, ingest
 from trailforensics.store import layout
 
 UTC = timezone.utc
-RUN = ("import sys; from trailforensics.ingest import ingest, IngestOptions\n"
-       "if __name__ == '__main__':\n"
-       "    s = ingest([sys.argv[1]], sys.argv[2], IngestOptions(workers=int(sys.argv[3])))\n"
-       "    sys.exit(s.exit_code)\n")
+RUN = (
+    "import sys; from trailforensics.ingest import ingest, IngestOptions\n"
+    "if __name__ == '__main__':\n"
+    "    s = ingest([sys.argv[1]], sys.argv[2], IngestOptions(workers=int(sys.argv[3])))\n"
+    "    sys.exit(s.exit_code)\n"
+)
 
 
 def _start(src: Path, ds: Path, workers: int, crash_at: str | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ, TRAILFORENSICS_TEST_CRASH_AT=crash_at or "")
-    return subprocess.Popen([sys.executable, "-c", RUN, str(src), str(ds), str(workers)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", RUN, str(src), str(ds), str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
 
 
 def _rows(ds: Path) -> tuple[int, int]:
     if not layout.is_dataset(ds):
         return 0, 0
     with Dataset(ds) as d:
-        total, distinct = d.sql("SELECT count(*), count(DISTINCT event_id) FROM events").to_pylist()[0].values()
+        total, distinct = (
+            d.sql("SELECT count(*), count(DISTINCT event_id) FROM events").to_pylist()[0].values()
+        )
         for rel in d.snapshot.files("events"):
             pq.read_metadata(ds / rel)  # every listed file is complete
     return total, distinct
@@ -43,10 +51,14 @@ def _rows(ds: Path) -> tuple[int, int]:
 def test_sigkill_at_any_moment(tmp_path: Path) -> None:
     src = tmp_path / "dump"
     first = simple_tree(src / "a", files=20, per_file=150, seed=11)
-    later = [record("GetObject", datetime(2026, 3, 12, 0, 0, tzinfo=UTC) + timedelta(seconds=i), event_id=f"b{i}")
-             for i in range(3000)]
+    later = [
+        record("GetObject", datetime(2026, 3, 12, 0, 0, tzinfo=UTC) + timedelta(seconds=i), event_id=f"b{i}")
+        for i in range(3000)
+    ]
     for i in range(10):
-        write_log(src / "b", later[i * 300:(i + 1) * 300], delivered=datetime(2026, 3, 12, 1, i, tzinfo=UTC))
+        write_log(
+            src / "b", later[i * 300 : (i + 1) * 300], delivered=datetime(2026, 3, 12, 1, i, tzinfo=UTC)
+        )
     ds = tmp_path / "ds"
     assert ingest([src / "a"], ds, IngestOptions(workers=1)).rows_written == len(first)
     before, after = len(first), len(first) + len(later)

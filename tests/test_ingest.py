@@ -24,8 +24,11 @@ ONE = IngestOptions(workers=1)
 
 
 def tree_state(root: Path) -> dict[str, tuple[int, str]]:
-    return {str(p.relative_to(root)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def count(ds_path: Path, sql: str = "SELECT count(*) FROM events") -> int:
@@ -42,8 +45,10 @@ def test_tree_ingests_every_record(tmp_path: Path) -> None:
     assert summary.files_ingested == 6 and summary.rows_written == len(recs) == summary.records_read
     assert tree_state(src) == before  # the evidence tree is never written
     with Dataset(tmp_path / "ds") as ds:
-        rows = ds.sql("SELECT event_id, source_file, record_index, source_account_id, source_region, event_date "
-                      "FROM events").to_pylist()
+        rows = ds.sql(
+            "SELECT event_id, source_file, record_index, source_account_id, source_region, event_date "
+            "FROM events"
+        ).to_pylist()
         assert {r["event_id"] for r in rows} == {r["eventID"] for r in recs}
         assert all(r["source_file"].startswith("AWSLogs/111122223333/CloudTrail/") for r in rows)
         assert {r["source_region"] for r in rows} == {"eu-west-1", "us-east-1"}
@@ -84,17 +89,32 @@ def _bad_corpus(src: Path) -> dict[str, str]:
 
     put("truncated", gzip.compress(body)[:-20])
     put("badjson", gzip.compress(b'{"Records": [{"eventID": "x",}]}'))
-    put("twomembers", gzip.compress(body) + gzip.compress(json.dumps({"Records": [record("StopLogging")]}).encode()))
+    put(
+        "twomembers",
+        gzip.compress(body) + gzip.compress(json.dumps({"Records": [record("StopLogging")]}).encode()),
+    )
     put("norecords", gzip.compress(b'{"foo": []}'))
     put("badutf8", gzip.compress(b'{"Records": [{"eventID": "\xff\xfe"}]}'))
     put("empty", b"")
-    digest = {"awsAccountId": "111122223333", "digestStartTime": "2026-03-10T02:00:00Z",
-              "digestEndTime": "2026-03-10T03:00:00Z", "digestS3Bucket": "b", "digestS3Object": "k", "logFiles": []}
+    digest = {
+        "awsAccountId": "111122223333",
+        "digestStartTime": "2026-03-10T02:00:00Z",
+        "digestEndTime": "2026-03-10T03:00:00Z",
+        "digestS3Bucket": "b",
+        "digestS3Object": "k",
+        "logFiles": [],
+    }
     put("digest", gzip.compress(json.dumps(digest).encode()))
     write_log(src, good, delivered=when)
-    return {"truncated": "truncated", "badjson": "invalid JSON", "twomembers": "second gzip member",
-            "norecords": "not a CloudTrail log file", "badutf8": "invalid UTF-8", "empty": "empty file",
-            "digest": "digest"}
+    return {
+        "truncated": "truncated",
+        "badjson": "invalid JSON",
+        "twomembers": "second gzip member",
+        "norecords": "not a CloudTrail log file",
+        "badutf8": "invalid UTF-8",
+        "empty": "empty file",
+        "digest": "digest",
+    }
 
 
 def test_bad_input_is_reported_and_the_rest_ingested(tmp_path: Path) -> None:
@@ -121,14 +141,22 @@ def test_strict_stops_and_commits_nothing(tmp_path: Path) -> None:
 
 def test_huge_record_and_file(tmp_path: Path) -> None:
     src = tmp_path / "dump"
-    big = record("DescribeInstances", event_id="big",
-                 responseElements={"blob": "x" * (17 << 20), "items": list(range(1000))})
-    many = [record("GetObject", event_id=f"m{i}", requestParameters={"pad": "y" * 3000}) for i in range(10_000)]
+    big = record(
+        "DescribeInstances",
+        event_id="big",
+        responseElements={"blob": "x" * (17 << 20), "items": list(range(1000))},
+    )
+    many = [
+        record("GetObject", event_id=f"m{i}", requestParameters={"pad": "y" * 3000}) for i in range(10_000)
+    ]
     write_log(src, [big])
     write_log(src, many, delivered=datetime(2026, 3, 10, 2, 10, tzinfo=UTC))
     summary = ingest([src], tmp_path / "ds", ONE)
     assert summary.exit_code == EXIT_OK and summary.rows_written == 10_001
-    assert count(tmp_path / "ds", "SELECT length(response_elements) FROM events WHERE event_id = 'big'") > 17 << 20
+    assert (
+        count(tmp_path / "ds", "SELECT length(response_elements) FROM events WHERE event_id = 'big'")
+        > 17 << 20
+    )
 
 
 def test_org_and_account_trail_copies_dedup_with_provenance(tmp_path: Path) -> None:
@@ -140,11 +168,15 @@ def test_org_and_account_trail_copies_dedup_with_provenance(tmp_path: Path) -> N
     assert summary.reconciles and summary.rows_written == 40 and summary.duplicates_dropped == 40
     with Dataset(tmp_path / "ds") as ds:
         assert ds.sql("SELECT count(DISTINCT event_id) FROM events").column(0)[0].as_py() == 40
-        dups = ds.sql("SELECT d.source_file AS dropped, e.source_file AS kept FROM duplicates d "
-                      "JOIN events e USING (event_id, recipient_account_id)").to_pylist()
+        dups = ds.sql(
+            "SELECT d.source_file AS dropped, e.source_file AS kept FROM duplicates d "
+            "JOIN events e USING (event_id, recipient_account_id)"
+        ).to_pylist()
     assert len(dups) == 40
-    assert all({"org-bucket" in (d["dropped"] + d["kept"]), "account-bucket" in (d["dropped"] + d["kept"])} == {True}
-               for d in dups)
+    assert all(
+        {"org-bucket" in (d["dropped"] + d["kept"]), "account-bucket" in (d["dropped"] + d["kept"])} == {True}
+        for d in dups
+    )
 
 
 def test_same_file_twice_and_records_without_event_id(tmp_path: Path) -> None:
@@ -167,7 +199,9 @@ def test_rerun_is_a_noop_and_new_files_are_ingested_alone(tmp_path: Path) -> Non
     first = ingest([src], ds, ONE)
     again = ingest([src], ds, ONE)
     assert again.files_unchanged == 5 and again.files_ingested == 0 and not again.committed
-    write_log(src, [record("CreateUser", event_id="new-1")], delivered=datetime(2026, 3, 11, 0, 5, tzinfo=UTC))
+    write_log(
+        src, [record("CreateUser", event_id="new-1")], delivered=datetime(2026, 3, 11, 0, 5, tzinfo=UTC)
+    )
     third = ingest([src], ds, ONE)
     assert third.files_ingested == 1 and third.files_unchanged == 5 and third.rows_written == 1
     assert count(ds) == first.rows_written + 1
@@ -183,7 +217,9 @@ def test_changed_file_is_flagged_not_reingested(tmp_path: Path) -> None:
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched, same bytes
     touched = ingest([src], ds, ONE)
     assert touched.exit_code == EXIT_OK and touched.files_unchanged == 2
-    target.write_bytes(gzip.compress(json.dumps({"Records": [record("StopLogging", event_id="forged")]}).encode()))
+    target.write_bytes(
+        gzip.compress(json.dumps({"Records": [record("StopLogging", event_id="forged")]}).encode())
+    )
     changed = ingest([src], ds, ONE)
     assert changed.exit_code == EXIT_CHANGED_FILES and changed.files_changed == 1
     assert "possible tampering" in changed.changed[0][1]
@@ -226,29 +262,50 @@ def test_skipped_files_are_counted_by_reason(tmp_path: Path) -> None:
     cfg = src / "AWSLogs/111122223333/Config/eu-west-1/2026/03/10/ConfigSnapshot/x.json.gz"
     cfg.parent.mkdir(parents=True)
     cfg.write_bytes(gzip.compress(b"{}"))
-    (src / "notification.json").write_text(json.dumps(
-        {"s3Bucket": "b", "s3ObjectKey": ["AWSLogs/1/CloudTrail/x.json.gz"]}))
-    (src / "s3-notification.json").write_text(json.dumps(
-        {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put"}]}))
+    (src / "notification.json").write_text(
+        json.dumps({"s3Bucket": "b", "s3ObjectKey": ["AWSLogs/1/CloudTrail/x.json.gz"]})
+    )
+    (src / "s3-notification.json").write_text(
+        json.dumps(
+            {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put"}]}
+        )
+    )
     (src / "access-log-2026-03-10-00-00-00-ABCDEF").write_text("79a5 bucket [10/Mar/2026:00:00:00 +0000] ...")
     summary = ingest([src], tmp_path / "ds", ONE)
     assert summary.exit_code == EXIT_OK and summary.files_skipped == 5 and summary.reconciles
     reasons = " | ".join(summary.skipped_by_reason)
-    for fragment in ("hidden", "AWSLogs/Config", "delivery notification", "S3/SQS/SNS event notification",
-                     "not a JSON document"):
+    for fragment in (
+        "hidden",
+        "AWSLogs/Config",
+        "delivery notification",
+        "S3/SQS/SNS event notification",
+        "not a JSON document",
+    ):
         assert fragment in reasons
 
 
 def test_insight_files(tmp_path: Path) -> None:
     src = tmp_path / "dump"
-    insight = {"eventVersion": "1.08", "eventTime": "2026-03-10T02:20:00Z", "awsRegion": "eu-west-1",
-               "eventID": "ins-1", "eventType": "AwsCloudTrailInsight", "recipientAccountId": "111122223333",
-               "sharedEventID": "s-1", "insightDetails": {"state": "Start", "eventSource": "iam.amazonaws.com",
-                                                          "eventName": "ListUsers",
-                                                          "insightType": "ApiErrorRateInsight"},
-               "eventCategory": "Insight"}
-    key = ("AWSLogs/111122223333/CloudTrail-Insight/eu-west-1/2026/03/10/"
-           "111122223333_CloudTrail-Insight_eu-west-1_20260310T0230Z_abcdefghijklmnop.json.gz")
+    insight = {
+        "eventVersion": "1.08",
+        "eventTime": "2026-03-10T02:20:00Z",
+        "awsRegion": "eu-west-1",
+        "eventID": "ins-1",
+        "eventType": "AwsCloudTrailInsight",
+        "recipientAccountId": "111122223333",
+        "sharedEventID": "s-1",
+        "insightDetails": {
+            "state": "Start",
+            "eventSource": "iam.amazonaws.com",
+            "eventName": "ListUsers",
+            "insightType": "ApiErrorRateInsight",
+        },
+        "eventCategory": "Insight",
+    }
+    key = (
+        "AWSLogs/111122223333/CloudTrail-Insight/eu-west-1/2026/03/10/"
+        "111122223333_CloudTrail-Insight_eu-west-1_20260310T0230Z_abcdefghijklmnop.json.gz"
+    )
     write_log(src, [insight], key=key)
     summary = ingest([src], tmp_path / "ds", ONE)
     assert summary.rows_written == 1
@@ -263,8 +320,10 @@ def test_compact_keeps_rows_and_merges_files(tmp_path: Path) -> None:
     ds = tmp_path / "ds"
     total = 0
     for i in range(4):
-        recs = [record("GetObject", datetime(2026, 3, 10, 1, i, tzinfo=UTC) + timedelta(seconds=j))
-                for j in range(50)]
+        recs = [
+            record("GetObject", datetime(2026, 3, 10, 1, i, tzinfo=UTC) + timedelta(seconds=j))
+            for j in range(50)
+        ]
         write_log(src, recs, delivered=datetime(2026, 3, 10, 1, 5 + 5 * i, tzinfo=UTC))
         total += len(ingest([src], ds, ONE).failures) + 50
     from trailforensics.store.compact import compact
@@ -308,7 +367,9 @@ def test_cli_ingest_reports_and_escapes(tmp_path: Path) -> None:
     assert "records: 6 read = 6 rows written + 0 duplicates dropped + 0 rejected" in r.output
     r = runner.invoke(app, ["ingest", str(src), "-d", str(tmp_path / "ds"), "--json"])
     doc = json.loads(r.stdout)
-    assert doc["files"]["unchanged"] == 3 and doc["records"]["reconciles"] and r.exit_code == EXIT_FAILED_FILES
+    assert (
+        doc["files"]["unchanged"] == 3 and doc["records"]["reconciles"] and r.exit_code == EXIT_FAILED_FILES
+    )
     assert doc["failed_earlier"][0]["reason"].startswith("invalid JSON")
     r = runner.invoke(app, ["ingest", str(src)])
     assert r.exit_code == 1 and "-d" in r.output

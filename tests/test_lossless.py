@@ -27,27 +27,46 @@ def roundtrip(records: list[Any], pretty: bool = False) -> list[dict[str, Any]]:
 
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
 )
 json_values = st.recursive(
     scalars,
-    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children,
-                                                                                 max_size=4)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 known = sorted(KNOWN_TOP_LEVEL_KEYS)
 # Keys: every known key, case variants of them, and arbitrary unknown ones.
-keys = st.one_of(st.sampled_from(known), st.sampled_from([k.lower() for k in known] + [k.upper() for k in known]),
-                 st.text(max_size=12))
+keys = st.one_of(
+    st.sampled_from(known),
+    st.sampled_from([k.lower() for k in known] + [k.upper() for k in known]),
+    st.text(max_size=12),
+)
 time_texts = st.one_of(
-    st.sampled_from(["2026-03-10T02:13:07Z", "2026-03-10 02:13:07", "2026-03-10T02:13:07.123Z",
-                     "20131102T010628Z", "redacted", "", "2026-02-30T00:00:00Z", "2026-03-10T02:13:07+11:00"]),
+    st.sampled_from(
+        [
+            "2026-03-10T02:13:07Z",
+            "2026-03-10 02:13:07",
+            "2026-03-10T02:13:07.123Z",
+            "20131102T010628Z",
+            "redacted",
+            "",
+            "2026-02-30T00:00:00Z",
+            "2026-03-10T02:13:07+11:00",
+        ]
+    ),
     st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
 )
 records = st.dictionaries(keys, json_values, max_size=10).flatmap(
     lambda base: st.fixed_dictionaries({}, optional={"eventTime": st.one_of(time_texts, json_values)}).map(
-        lambda extra: {**base, **extra}))
+        lambda extra: {**base, **extra}
+    )
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -65,12 +84,26 @@ def test_non_objects_are_rejected_and_objects_kept(items: list[Any]) -> None:
 
 def test_odd_values_are_coerced_and_originals_kept() -> None:
     recs = [
-        {"eventID": "1", "readOnly": "True", "managementEvent": "false", "sessionCredentialFromConsole": "true",
-         "recipientAccountId": 123456789012, "eventTime": "2026-03-10 02:13:07",
-         "requestParameters": "{\"bucketName\": \"x\"}", "userIdentity": None, "tlsDetails": {},
-         "errorCode": 200, "Eventname": "case differs"},
-        {"eventID": "2", "eventTime": "redacted", "responseElements": None, "userIdentity": "not an object",
-         "tlsDetails": {"tlsVersion": "TLSv1.2", "extraTls": 1}},
+        {
+            "eventID": "1",
+            "readOnly": "True",
+            "managementEvent": "false",
+            "sessionCredentialFromConsole": "true",
+            "recipientAccountId": 123456789012,
+            "eventTime": "2026-03-10 02:13:07",
+            "requestParameters": '{"bucketName": "x"}',
+            "userIdentity": None,
+            "tlsDetails": {},
+            "errorCode": 200,
+            "Eventname": "case differs",
+        },
+        {
+            "eventID": "2",
+            "eventTime": "redacted",
+            "responseElements": None,
+            "userIdentity": "not an object",
+            "tlsDetails": {"tlsVersion": "TLSv1.2", "extraTls": 1},
+        },
     ]
     data = json.dumps({"Records": recs}).encode()
     decoded, _ = decode_records_document(data)
@@ -91,8 +124,14 @@ def test_odd_values_are_coerced_and_originals_kept() -> None:
 
 
 def test_large_integers_and_unicode_survive() -> None:
-    recs = [{"eventID": "x", "requestParameters": {"n": 2**80, "s": "Grüße 🚀 한국어", "f": 1.5e-300},
-             "userAgent": "\u202eevil", "eventName": "한국어"}]
+    recs = [
+        {
+            "eventID": "x",
+            "requestParameters": {"n": 2**80, "s": "Grüße 🚀 한국어", "f": 1.5e-300},
+            "userAgent": "\u202eevil",
+            "eventName": "한국어",
+        }
+    ]
     assert roundtrip(recs, pretty=True) == recs
 
 

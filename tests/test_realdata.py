@@ -25,22 +25,35 @@ MALFORMED = {  # the README's malformed files (doc blocks with typos, fragments,
     "awsdocs-amazon-s3-userguide/doc_source/lifecycle-configure-notification/block01.txt",
     "awsdocs-amazon-s3-userguide/doc_source/notification-content-structure/block02.txt",
 }
+_ELASTIC_PIPELINE = "elastic-integrations/packages/aws/data_stream/cloudtrail/_dev/test/pipeline"
+_DIGEST_DOCS = "awsdocs-aws-cloudtrail-user-guide/doc_source/cloudtrail-log-file-validation-digest-file-structure"
 LOOK_ALIKES = {
     "awsdocs-amazon-s3-userguide/doc_source/notification-content-structure/block01.json": "event notification",
     "aws-cloudtrail-processing-library/src/test/resources/SQSMessageBody": "log delivery",
     "aws-cloudtrail-processing-library/src/test/resources/SQSMessageBodyWrongFormat": "log delivery",
-    "awsdocs-aws-cloudtrail-user-guide/doc_source/cloudtrail-log-file-validation-digest-file-structure/block01.json":
-        "digest",
-    "awsdocs-aws-cloudtrail-user-guide/doc_source/cloudtrail-log-file-validation-digest-file-structure/block02.json":
-        "digest",
-    "elastic-integrations/packages/aws/data_stream/cloudtrail/_dev/test/pipeline/test-cloudtrail-digest-json.log":
-        "digest",
+    f"{_DIGEST_DOCS}/block01.json": "digest",
+    f"{_DIGEST_DOCS}/block02.json": "digest",
+    f"{_ELASTIC_PIPELINE}/test-cloudtrail-digest-json.log": "digest",
 }
 
 
 def _is_record(obj: Any) -> bool:
-    return isinstance(obj, dict) and sum(k in obj for k in ("eventVersion", "eventTime", "eventSource", "eventName",
-                                                            "eventID", "userIdentity", "awsRegion")) >= 2
+    return (
+        isinstance(obj, dict)
+        and sum(
+            k in obj
+            for k in (
+                "eventVersion",
+                "eventTime",
+                "eventSource",
+                "eventName",
+                "eventID",
+                "userIdentity",
+                "awsRegion",
+            )
+        )
+        >= 2
+    )
 
 
 def expected_records(path: Path) -> int | None:
@@ -61,15 +74,17 @@ def expected_records(path: Path) -> int | None:
     count = 0
     for doc in docs:
         if isinstance(doc, dict) and isinstance(doc.get("Records"), list):
-            count += sum(isinstance(item, dict) for item in doc["Records"])  # every object of Records is a record
+            count += sum(
+                isinstance(item, dict) for item in doc["Records"]
+            )  # every object of Records is a record
             continue
         items = doc if isinstance(doc, list) else doc.get("Events") or [doc]
         for item in items:
-            if isinstance(item, dict) and "CloudTrailEvent" in item:
-                count += 1
-            elif isinstance(item, dict) and "detail-type" in item and _is_record(item.get("detail")):
-                count += 1
-            elif _is_record(item) and not str(item.get("eventSource", "")).startswith("aws:"):
+            if (
+                (isinstance(item, dict) and "CloudTrailEvent" in item)
+                or (isinstance(item, dict) and "detail-type" in item and _is_record(item.get("detail")))
+                or (_is_record(item) and not str(item.get("eventSource", "")).startswith("aws:"))
+            ):
                 count += 1
     return count
 
@@ -122,19 +137,38 @@ def test_malformed_and_look_alikes_are_reported(ingested: tuple[Path, Any]) -> N
 def test_quirks_survive(ingested: tuple[Path, Any]) -> None:
     ds, _ = ingested
     with Dataset(ds) as d:
+
         def one(sql: str) -> Any:
             return d.sql(sql).to_pylist()
 
         types = {r["t"] for r in one("SELECT DISTINCT user_identity_type AS t FROM events")}
-        assert {"IAMUser", "AssumedRole", "Root", "AWSService", "AWSAccount", "IdentityCenterUser",
-                "SAMLUser"} <= types
-        assert one("SELECT count(*) AS n FROM events WHERE source_ip_address = '81.2.69.142, 192.168.10.10'")[0][
-            "n"] == 1
-        assert one("SELECT count(*) AS n FROM events WHERE user_identity_arn LIKE 'arn:aws-us-gov:%'")[0]["n"] >= 1
-        compact = one("SELECT session_creation_date AS t FROM events WHERE json_extract_string(user_identity, "
-                      "'$.sessionContext.attributes.creationDate') = '20131102T010628Z'")
+        assert {
+            "IAMUser",
+            "AssumedRole",
+            "Root",
+            "AWSService",
+            "AWSAccount",
+            "IdentityCenterUser",
+            "SAMLUser",
+        } <= types
+        assert (
+            one("SELECT count(*) AS n FROM events WHERE source_ip_address = '81.2.69.142, 192.168.10.10'")[0][
+                "n"
+            ]
+            == 1
+        )
+        assert (
+            one("SELECT count(*) AS n FROM events WHERE user_identity_arn LIKE 'arn:aws-us-gov:%'")[0]["n"]
+            >= 1
+        )
+        compact = one(
+            "SELECT session_creation_date AS t FROM events WHERE json_extract_string(user_identity, "
+            "'$.sessionContext.attributes.creationDate') = '20131102T010628Z'"
+        )
         assert compact and compact[0]["t"].isoformat() == "2013-11-02T01:06:28+00:00"
-        plaso = one("SELECT source_format, count(*) AS n FROM events WHERE source_file LIKE 'plaso/%' GROUP BY ALL")
+        plaso = one(
+            "SELECT source_format, count(*) AS n FROM events WHERE source_file LIKE 'plaso/%' GROUP BY ALL"
+        )
         assert plaso == [{"source_format": "lookup-events", "n": 6}]
         bridge = one("SELECT count(*) AS n FROM events WHERE source_format = 'eventbridge'")
         assert bridge[0]["n"] == 2

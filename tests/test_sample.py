@@ -61,9 +61,11 @@ def test_compromised_key_timeline_shows_the_attack_in_order(sample: tuple[Path, 
     steps = [s for s in f["steps"] if s.get("access_key_id") == key]
     until = t(steps[-1]["time"]) + timedelta(seconds=1)  # the developer keeps using the key later that day
     with Dataset(ds_path) as ds:
-        rows = timeline(ds, EventFilter(access_key=key, since=t(f["compromised_key"]["first_malicious_use"]),
-                                        until=until),
-                        columns=["event_time", "event_id", "event_name", "source_ip"]).to_pylist()
+        rows = timeline(
+            ds,
+            EventFilter(access_key=key, since=t(f["compromised_key"]["first_malicious_use"]), until=until),
+            columns=["event_time", "event_id", "event_name", "source_ip"],
+        ).to_pylist()
     assert [r["event_id"] for r in rows] == [s["eventID"] for s in steps]
     assert len(rows) == f["compromised_key"]["malicious_events"]
     assert {r["source_ip"] for r in rows} == {"185.220.101.47"}
@@ -101,8 +103,9 @@ def test_named_queries_find_the_storyline(sample: tuple[Path, Any]) -> None:
         keys = run_query(ds, q["access_keys_created"], {}).to_pylist()
         backdoor = [k for k in keys if k["new_access_key"] == f["backdoor"]["access_key_id"]]
         assert backdoor and backdoor[0]["for_another_user"] is True
-        exfil = run_query(ds, q["bucket_data_events"], {"bucket": f["exfiltration"]["bucket"],
-                                                         "event": "GetObject"}).to_pylist()
+        exfil = run_query(
+            ds, q["bucket_data_events"], {"bucket": f["exfiltration"]["bucket"], "event": "GetObject"}
+        ).to_pylist()
         by_key = [e for e in exfil if e["access_key"] == f["exfiltration"]["access_key_id"]]
         assert len(by_key) == f["exfiltration"]["get_object_count"]
         assert sum(e["bytes_out"] for e in by_key) == f["exfiltration"]["bytes_out"]

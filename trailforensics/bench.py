@@ -29,13 +29,33 @@ from pathlib import Path
 from typing import Any
 
 DUCK_COLUMNS = {
-    "eventVersion": "VARCHAR", "userIdentity": "JSON", "eventTime": "VARCHAR", "eventSource": "VARCHAR",
-    "eventName": "VARCHAR", "awsRegion": "VARCHAR", "sourceIPAddress": "VARCHAR", "userAgent": "VARCHAR",
-    "errorCode": "VARCHAR", "errorMessage": "VARCHAR", "requestParameters": "JSON", "responseElements": "JSON",
-    "additionalEventData": "JSON", "requestID": "VARCHAR", "eventID": "VARCHAR", "readOnly": "BOOLEAN",
-    "resources": "JSON", "eventType": "VARCHAR", "apiVersion": "VARCHAR", "managementEvent": "BOOLEAN",
-    "recipientAccountId": "VARCHAR", "sharedEventID": "VARCHAR", "vpcEndpointId": "VARCHAR",
-    "eventCategory": "VARCHAR", "serviceEventDetails": "JSON", "insightDetails": "JSON", "tlsDetails": "JSON",
+    "eventVersion": "VARCHAR",
+    "userIdentity": "JSON",
+    "eventTime": "VARCHAR",
+    "eventSource": "VARCHAR",
+    "eventName": "VARCHAR",
+    "awsRegion": "VARCHAR",
+    "sourceIPAddress": "VARCHAR",
+    "userAgent": "VARCHAR",
+    "errorCode": "VARCHAR",
+    "errorMessage": "VARCHAR",
+    "requestParameters": "JSON",
+    "responseElements": "JSON",
+    "additionalEventData": "JSON",
+    "requestID": "VARCHAR",
+    "eventID": "VARCHAR",
+    "readOnly": "BOOLEAN",
+    "resources": "JSON",
+    "eventType": "VARCHAR",
+    "apiVersion": "VARCHAR",
+    "managementEvent": "BOOLEAN",
+    "recipientAccountId": "VARCHAR",
+    "sharedEventID": "VARCHAR",
+    "vpcEndpointId": "VARCHAR",
+    "eventCategory": "VARCHAR",
+    "serviceEventDetails": "JSON",
+    "insightDetails": "JSON",
+    "tlsDetails": "JSON",
     "sessionCredentialFromConsole": "VARCHAR",
 }
 
@@ -112,8 +132,10 @@ def log_files(tree: Path) -> list[str]:
 def raw_json_source() -> str:
     """DuckDB's own reader with an explicit schema and JSON columns (the file list is parameter $1)."""
     struct = "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in DUCK_COLUMNS.items()) + ")[]"
-    return (f"read_json($1, columns = {{'Records': '{struct}'}}, records = 'true', "
-            "maximum_object_size = 1073741824)")
+    return (
+        f"read_json($1, columns = {{'Records': '{struct}'}}, records = 'true', "
+        "maximum_object_size = 1073741824)"
+    )
 
 
 def tree_bytes(root: Path) -> int:
@@ -148,11 +170,18 @@ def bench_ingest(tree: Path, out: Path, label: str) -> dict[str, Any]:
     seconds, peak, summary = timed(lambda: ingest([tree], ds, IngestOptions()))
     mb = summary.bytes_read / 1e6
     again_s, _, again = timed(lambda: ingest([tree], ds, IngestOptions()))
-    return {"records": summary.records_read, "rows": summary.rows_written, "files": summary.files_seen,
-            "seconds": round(seconds, 2), "records_per_s": round(summary.records_read / seconds),
-            "mb_per_s": round(mb / seconds, 1), "peak_rss_mb": round(peak / 2**20),
-            "noop_rerun_s": round(again_s, 2), "noop_files_unchanged": again.files_unchanged,
-            "exit_code": summary.exit_code}
+    return {
+        "records": summary.records_read,
+        "rows": summary.rows_written,
+        "files": summary.files_seen,
+        "seconds": round(seconds, 2),
+        "records_per_s": round(summary.records_read / seconds),
+        "mb_per_s": round(mb / seconds, 1),
+        "peak_rss_mb": round(peak / 2**20),
+        "noop_rerun_s": round(again_s, 2),
+        "noop_files_unchanged": again.files_unchanged,
+        "exit_code": summary.exit_code,
+    }
 
 
 def duckdb_native_ingest(tree: Path, out: Path, label: str) -> dict[str, Any]:
@@ -160,15 +189,22 @@ def duckdb_native_ingest(tree: Path, out: Path, label: str) -> dict[str, Any]:
 
     target = out / f"duck-{label}.parquet"
     target.unlink(missing_ok=True)
-    sql = (f"COPY (SELECT unnest(Records, recursive := true) FROM {raw_json_source()}) "
-           f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
+    sql = (
+        f"COPY (SELECT unnest(Records, recursive := true) FROM {raw_json_source()}) "
+        f"TO '{target}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
+    )
     con = duckdb.connect()
     files = log_files(tree)
     seconds, peak, _ = timed(lambda: con.execute(sql, [files]))
-    n = con.execute(f"SELECT count(*) FROM '{target}'").fetchone()[0]
+    row = con.execute(f"SELECT count(*) FROM '{target}'").fetchone()
+    n = row[0] if row else 0
     con.close()
-    return {"records": n, "seconds": round(seconds, 2), "records_per_s": round(n / seconds),
-            "peak_rss_mb": round(peak / 2**20)}
+    return {
+        "records": n,
+        "seconds": round(seconds, 2),
+        "records_per_s": round(n / seconds),
+        "peak_rss_mb": round(peak / 2**20),
+    }
 
 
 def bench_queries(tree: Path, ds_path: Path) -> dict[str, Any]:
@@ -178,9 +214,13 @@ def bench_queries(tree: Path, ds_path: Path) -> dict[str, Any]:
     from trailforensics.query.timeline import EventFilter, timeline
 
     ds = Dataset(ds_path)
-    actor, start = ds.sql("""
+    actor, start = (
+        ds.sql("""
         SELECT actor, min(event_time) FROM events WHERE user_identity_type = 'IAMUser'
-        GROUP BY actor ORDER BY count(*) DESC LIMIT 1""").to_pylist()[0].values()
+        GROUP BY actor ORDER BY count(*) DESC LIMIT 1""")
+        .to_pylist()[0]
+        .values()
+    )
     from datetime import timedelta
 
     start = start + timedelta(hours=6)
@@ -188,30 +228,39 @@ def bench_queries(tree: Path, ds_path: Path) -> dict[str, Any]:
     flt = EventFilter(since=start, until=end, actor=actor)
     ours = {
         "timeline_1_principal_2h": lambda: timeline(ds, flt),
-        "top_event_names": lambda: ds.sql("SELECT event_name, count(*) n FROM events GROUP BY 1 ORDER BY 2 DESC "
-                                          "LIMIT 10"),
-        "json_field_filter": lambda: ds.sql("SELECT count(*) FROM events WHERE "
-                                            "json_extract_string(request_parameters, '$.bucketName') = ?",
-                                            ["metrolio-customer-exports"]),
+        "top_event_names": lambda: ds.sql(
+            "SELECT event_name, count(*) n FROM events GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+        ),
+        "json_field_filter": lambda: ds.sql(
+            "SELECT count(*) FROM events WHERE json_extract_string(request_parameters, '$.bucketName') = ?",
+            ["metrolio-customer-exports"],
+        ),
         # The same answer with a substring prefilter (what tf_json_eq does): no JSON parse for most rows.
         "json_field_filter_prefiltered": lambda: ds.sql(
             "SELECT count(*) FROM events WHERE tf_json_eq(request_parameters, 'bucketName', ?)",
-            ["metrolio-customer-exports"]),
+            ["metrolio-customer-exports"],
+        ),
     }
     raw = duckdb.connect()
     listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in log_files(tree)) + "]"
-    raw.execute("CREATE VIEW rawct AS SELECT unnest(Records, recursive := true) FROM "
-                + raw_json_source().replace("$1", listed))
+    raw.execute(
+        "CREATE VIEW rawct AS SELECT unnest(Records, recursive := true) FROM "
+        + raw_json_source().replace("$1", listed)
+    )
     arn_filter = "userIdentity->>'arn' = ?"
     baseline = {
         "timeline_1_principal_2h": lambda: raw.execute(
             f"SELECT * FROM rawct WHERE {arn_filter} AND eventTime::TIMESTAMPTZ >= ? AND eventTime::TIMESTAMPTZ < ? "
-            "ORDER BY eventTime", [actor, start, end]).fetchall(),
+            "ORDER BY eventTime",
+            [actor, start, end],
+        ).fetchall(),
         "top_event_names": lambda: raw.execute(
-            "SELECT eventName, count(*) FROM rawct GROUP BY 1 ORDER BY 2 DESC LIMIT 10").fetchall(),
+            "SELECT eventName, count(*) FROM rawct GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+        ).fetchall(),
         "json_field_filter": lambda: raw.execute(
             "SELECT count(*) FROM rawct WHERE requestParameters->>'bucketName' = ?",
-            ["metrolio-customer-exports"]).fetchall(),
+            ["metrolio-customer-exports"],
+        ).fetchall(),
     }
     baseline["json_field_filter_prefiltered"] = baseline["json_field_filter"]
     results = {}
@@ -224,7 +273,7 @@ def bench_queries(tree: Path, ds_path: Path) -> dict[str, Any]:
 
 def bench_verify(tree: Path) -> dict[str, Any] | None:
     try:
-        from trailforensics.verify import verify_tree  # type: ignore[attr-defined]
+        from trailforensics.verify import verify_tree
     except ImportError:
         return None
     files = sorted(tree.rglob("*.json.gz"))
@@ -240,10 +289,16 @@ def bench_verify(tree: Path) -> dict[str, Any] | None:
     floor_s, _, _ = timed(floor)
     keys = tree / "_verification" / "public-keys.json"
     verify_s, peak, _ = timed(lambda: verify_tree(tree, public_keys=[keys] if keys.exists() else []))
-    return {"files": len(files), "mb": round(size / 1e6), "floor_s": round(floor_s, 2),
-            "floor_mb_per_s": round(size / 1e6 / floor_s, 1), "verify_s": round(verify_s, 2),
-            "verify_mb_per_s": round(size / 1e6 / verify_s, 1), "ratio_of_floor": round(floor_s / verify_s, 2),
-            "peak_rss_mb": round(peak / 2**20)}
+    return {
+        "files": len(files),
+        "mb": round(size / 1e6),
+        "floor_s": round(floor_s, 2),
+        "floor_mb_per_s": round(size / 1e6 / floor_s, 1),
+        "verify_s": round(verify_s, 2),
+        "verify_mb_per_s": round(size / 1e6 / verify_s, 1),
+        "ratio_of_floor": round(floor_s / verify_s, 2),
+        "peak_rss_mb": round(peak / 2**20),
+    }
 
 
 def _gunzip_sha256(path: str) -> str:
@@ -271,7 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument("--small", type=int, default=200_000)
     parser.add_argument("--out", type=Path, default=Path(".bench"))
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,queries,verify,hunt")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated sections to skip: ingest,queries,verify,hunt"
+    )
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     out = args.out.absolute()
@@ -279,15 +336,21 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"cpu_count": os.cpu_count()}
     big = ensure_tree(out, args.events)
     small = ensure_tree(out, args.small)
-    results["tree"] = {"events": count_records(big), "files": sum(1 for _ in big.rglob("*.json.gz")),
-                       "mb": round(tree_bytes(big) / 1e6)}
+    results["tree"] = {
+        "events": count_records(big),
+        "files": sum(1 for _ in big.rglob("*.json.gz")),
+        "mb": round(tree_bytes(big) / 1e6),
+    }
     print(json.dumps(results["tree"]), flush=True)
     if "ingest" not in skip:
         for label, tree in (("small", small), ("large", big)):
             ours = bench_ingest(tree, out, label)
             duck = duckdb_native_ingest(tree, out, label)
-            results[f"ingest_{label}"] = {"trailforensics": ours, "duckdb_native": duck,
-                                          "ratio": round(ours["records_per_s"] / duck["records_per_s"], 2)}
+            results[f"ingest_{label}"] = {
+                "trailforensics": ours,
+                "duckdb_native": duck,
+                "ratio": round(ours["records_per_s"] / duck["records_per_s"], 2),
+            }
             print(f"ingest {label}: " + json.dumps(results[f"ingest_{label}"]), flush=True)
     if "queries" not in skip and (out / "ds-large").exists():
         results["queries"] = bench_queries(big, out / "ds-large")

@@ -130,13 +130,19 @@ def discover(sources: Iterable[str | Path]) -> list[InputFile]:
             if path in found:
                 continue
             try:
-                st = entry.stat() if isinstance(entry, os.DirEntry) else entry.stat()
+                st = entry.stat()
             except OSError:
                 continue
             rel = os.path.relpath(path, root).replace(os.sep, "/")
             kind, reason, meta = classify(rel)
             found[path] = InputFile(
-                path=path, source_file=rel, kind=kind, reason=reason, size=st.st_size,
-                mtime_ns=st.st_mtime_ns, file_time=_file_time(rel.rsplit("/", 1)[-1]), **meta,
+                path=path,
+                source_file=rel,
+                kind=kind,
+                reason=reason,
+                size=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+                file_time=_file_time(rel.rsplit("/", 1)[-1]),
+                **meta,
             )
     return sorted(found.values(), key=InputFile.sort_key)

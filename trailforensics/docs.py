@@ -33,7 +33,9 @@ GROUP_TITLES = {
 def _type(t: pa.DataType) -> str:
     if pa.types.is_timestamp(t):
         return "TIMESTAMP (µs, UTC)"
-    return {pa.string(): "VARCHAR", pa.bool_(): "BOOLEAN", pa.int32(): "INTEGER", pa.int64(): "BIGINT"}.get(t, str(t))
+    return {pa.string(): "VARCHAR", pa.bool_(): "BOOLEAN", pa.int32(): "INTEGER", pa.int64(): "BIGINT"}.get(
+        t, str(t)
+    )
 
 
 def _cell(text: str) -> str:
@@ -78,11 +80,19 @@ def render_schema() -> str:
         "",
     ]
     for name, schema, docs, intro in (
-        ("files` / `manifest", MANIFEST_SCHEMA, MANIFEST_DOCS,
-         "One row per input file per run that looked at it (`manifest`); `files` keeps the latest row per path."),
-        ("duplicates", DUPLICATES_SCHEMA, DUPLICATES_DOCS,
-         "Copies of events already in the dataset, dropped at ingest, and where they came from (join `events` on "
-         "`event_id, recipient_account_id` to find the kept copy)."),
+        (
+            "files` / `manifest",
+            MANIFEST_SCHEMA,
+            MANIFEST_DOCS,
+            "One row per input file per run that looked at it (`manifest`); `files` keeps the latest row per path.",
+        ),
+        (
+            "duplicates",
+            DUPLICATES_SCHEMA,
+            DUPLICATES_DOCS,
+            "Copies of events already in the dataset, dropped at ingest, and where they came from (join `events` on "
+            "`event_id, recipient_account_id` to find the kept copy).",
+        ),
     ):
         out += [f"## `{name}`", "", intro, "", "| column | type | meaning |", "|---|---|---|"]
         for f in schema:

@@ -15,7 +15,13 @@ app = typer.Typer(
 
 
 COMMAND_MODULES = (
-    "ingest_cmd", "query_cmd", "shell_cmd", "hunt_cmd", "verify_cmd", "posture_cmd", "generate_cmd",
+    "ingest_cmd",
+    "query_cmd",
+    "shell_cmd",
+    "hunt_cmd",
+    "verify_cmd",
+    "posture_cmd",
+    "generate_cmd",
 )
 
 

@@ -15,7 +15,11 @@ from trailforensics.store.layout import is_dataset
 ENV_DATASET = "TRAILFORENSICS_DATASET"
 
 DatasetOption = typer.Option(
-    None, "-d", "--dataset", envvar=ENV_DATASET, show_envvar=True,
+    None,
+    "-d",
+    "--dataset",
+    envvar=ENV_DATASET,
+    show_envvar=True,
     help="Dataset folder (default: $TRAILFORENSICS_DATASET, else the current folder if it is a dataset).",
 )
 

@@ -17,16 +17,28 @@ from trailforensics.ingest import IngestOptions, ingest
 @app.command("ingest")
 def ingest_command(
     sources: list[Path] = typer.Argument(
-        ..., help="Folders (any level of an AWSLogs tree), files, archives (zip, tar, tgz), or - for stdin."),
-    dataset: Path = typer.Option(None, "-d", "--dataset", envvar=ENV_DATASET, show_envvar=True,
-                                 help="Dataset folder to create or add to (never inside the evidence)."),
+        ..., help="Folders (any level of an AWSLogs tree), files, archives (zip, tar, tgz), or - for stdin."
+    ),
+    dataset: Path = typer.Option(
+        None,
+        "-d",
+        "--dataset",
+        envvar=ENV_DATASET,
+        show_envvar=True,
+        help="Dataset folder to create or add to (never inside the evidence).",
+    ),
     workers: int = typer.Option(0, "-j", "--workers", help="Worker processes (default: the CPU count)."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first failed file; commit nothing."),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress and no report (the exit code tells)."),
+    quiet: bool = typer.Option(
+        False, "-q", "--quiet", help="No progress and no report (the exit code tells)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
     input_format: str = typer.Option(
-        None, "--input-format", help="Force one input shape instead of detecting it: cloudtrail, lookup-events, "
-        "jsonl, cloudwatch-logs, json-array, eventbridge, event-history-csv."),
+        None,
+        "--input-format",
+        help="Force one input shape instead of detecting it: cloudtrail, lookup-events, "
+        "jsonl, cloudwatch-logs, json-array, eventbridge, event-history-csv.",
+    ),
 ) -> None:
     """Ingest CloudTrail logs into a deduplicated, incremental Parquet dataset.
 
@@ -37,7 +49,9 @@ def ingest_command(
     if dataset is None:
         fail(f"name the dataset with -d DIR (or set {ENV_DATASET})")
     progress = None if (quiet or as_json) else make_progress(sys.stderr)
-    options = IngestOptions(workers=workers or None, strict=strict, progress=progress, input_format=input_format)
+    options = IngestOptions(
+        workers=workers or None, strict=strict, progress=progress, input_format=input_format
+    )
     summary = ingest(sources, dataset, options)
     if as_json:
         sys.stdout.write(json.dumps(summary.to_json(), indent=1) + "\n")
@@ -59,7 +73,7 @@ def compact_command(
         fail(f"name the dataset (or set {ENV_DATASET})")
     try:
         report = compact(dataset)
-    except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback
+    except Exception as exc:
         fail(str(exc))
     if not quiet:
         for line in report:

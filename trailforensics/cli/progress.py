@@ -15,8 +15,15 @@ def make_progress(stream: TextIO) -> ProgressFn:
 
 
 def _plain_progress(stream: TextIO, every: float = 5.0) -> ProgressFn:
-    state = {"files": 0, "bytes": 0, "records": 0, "total": 0, "total_bytes": 0, "t0": time.monotonic(),
-             "last": 0.0}
+    state = {
+        "files": 0,
+        "bytes": 0,
+        "records": 0,
+        "total": 0,
+        "total_bytes": 0,
+        "t0": time.monotonic(),
+        "last": 0.0,
+    }
 
     def report(event: str, files: int, nbytes: int, records: int) -> None:
         if event == "start":
@@ -45,6 +52,7 @@ def _rich_progress(stream: TextIO) -> ProgressFn:
         BarColumn,
         DownloadColumn,
         Progress,
+        TaskID,
         TextColumn,
         TimeRemainingColumn,
         TransferSpeedColumn,
@@ -52,22 +60,29 @@ def _rich_progress(stream: TextIO) -> ProgressFn:
 
     console = Console(file=stream)
     progress = Progress(
-        TextColumn("ingest"), BarColumn(), TextColumn("{task.fields[files]:,}/{task.fields[total_files]:,} files"),
-        TextColumn("{task.fields[records]:,} records"), DownloadColumn(), TransferSpeedColumn(),
-        TextColumn("ETA"), TimeRemainingColumn(), console=console,
+        TextColumn("ingest"),
+        BarColumn(),
+        TextColumn("{task.fields[files]:,}/{task.fields[total_files]:,} files"),
+        TextColumn("{task.fields[records]:,} records"),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
     )
-    state = {"task": 0, "files": 0, "records": 0}
+    state = {"files": 0, "records": 0}
+    task: list[TaskID] = []
 
     def report(event: str, files: int, nbytes: int, records: int) -> None:
         if event == "start":
             progress.start()
-            state["task"] = progress.add_task("ingest", total=nbytes, files=0, total_files=files, records=0)
+            task.append(progress.add_task("ingest", total=nbytes, files=0, total_files=files, records=0))
             return
         if event == "finish":
             progress.stop()
             return
         state["files"] += files
         state["records"] += records
-        progress.update(state["task"], advance=nbytes, files=state["files"], records=state["records"])
+        progress.update(task[0], advance=nbytes, files=state["files"], records=state["records"])
 
     return report

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import typer
 
 from trailforensics.cli import app
@@ -27,11 +29,11 @@ def open_dataset(dataset: Path | None) -> Dataset:
     path = resolve_dataset(dataset)
     try:
         return Dataset(path)
-    except Exception as exc:  # noqa: BLE001 - one clear line
+    except Exception as exc:
         fail(f"cannot open dataset {path}: {exc}")
 
 
-def emit(table, fmt: str, out: Path | None, title: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def emit(table: pa.Table, fmt: str, out: Path | None, title: str | None = None) -> None:
     try:
         write_table(table, fmt, out, title=title)
     except OutputError as exc:
@@ -46,7 +48,7 @@ def sql_error(exc: Exception) -> str:
     return f"{first} ({where})" if where else first
 
 
-def _when(value: str | None) -> object:
+def _when(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
@@ -98,9 +100,20 @@ def timeline_command(
     out: Path = OutOption,
 ) -> None:
     """Events in time order, with the filters responders pivot on."""
-    flt = EventFilter(since=_when(since), until=_when(until), actor=actor, arn=arn,  # type: ignore[arg-type]
-                      access_key=access_key, ip=ip, event_name=event_name, event_source=event_source,
-                      region=region, account=account, errors_only=errors_only, writes_only=writes_only)
+    flt = EventFilter(
+        since=_when(since),
+        until=_when(until),
+        actor=actor,
+        arn=arn,
+        access_key=access_key,
+        ip=ip,
+        event_name=event_name,
+        event_source=event_source,
+        region=region,
+        account=account,
+        errors_only=errors_only,
+        writes_only=writes_only,
+    )
     ds = open_dataset(dataset)
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     try:
@@ -121,7 +134,7 @@ def summary_command(
 ) -> None:
     """Time range, accounts, regions, categories, top events/actors/IPs, errors, ingest health."""
     ds = open_dataset(dataset)
-    sections = summary(ds, EventFilter(since=_when(since), until=_when(until)), top=top)  # type: ignore[arg-type]
+    sections = summary(ds, EventFilter(since=_when(since), until=_when(until)), top=top)
     if fmt == "table" and out is None:
         for name, table in sections.items():
             emit(table, "table", None, title=name.replace("_", " "))
@@ -154,7 +167,7 @@ def identities_command(
 ) -> None:
     """One row per principal and access key: first/last seen, IPs, user agents, regions, errors."""
     ds = open_dataset(dataset)
-    flt = EventFilter(since=_when(since), until=_when(until), actor=actor)  # type: ignore[arg-type]
+    flt = EventFilter(since=_when(since), until=_when(until), actor=actor)
     emit(identities(ds, flt, keys=keys, by_key=not by_principal), fmt, out, title="identities")
 
 

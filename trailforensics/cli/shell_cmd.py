@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -40,14 +41,18 @@ class Shell:
         if cmd == ".help":
             self.out.write(HELP + "\n")
         elif cmd == ".tables":
-            rows = self.ds.con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()
+            rows = self.ds.con.execute(
+                "SELECT table_name FROM information_schema.tables ORDER BY 1"
+            ).fetchall()
             self.out.write("  ".join(r[0] for r in rows) + "\n")
         elif cmd == ".schema":
             name = args[0] if args else "events"
             try:
                 rows = self.ds.con.execute(
                     "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-                    "ORDER BY ordinal_position", [name]).fetchall()
+                    "ORDER BY ordinal_position",
+                    [name],
+                ).fetchall()
             except duckdb.Error as exc:
                 rows = []
                 self.out.write(sql_error(exc) + "\n")
@@ -108,10 +113,8 @@ def _history() -> Path | None:
     except ImportError:
         return None
     path = Path(os.environ.get("TRAILFORENSICS_HISTORY", Path.home() / ".trailforensics_history"))
-    try:
+    with contextlib.suppress(OSError):  # no history yet
         readline.read_history_file(path)
-    except OSError:
-        pass
     readline.set_history_length(5000)
     return path
 
@@ -128,8 +131,6 @@ def shell_command(dataset: Path = DatasetOption, fmt: str = FormatOption) -> Non
     if history is not None:
         import readline
 
-        try:
+        with contextlib.suppress(OSError):
             readline.write_history_file(history)
-        except OSError:
-            pass
     raise typer.Exit(0)

@@ -23,10 +23,16 @@ from trailforensics.engine import views
 from trailforensics.store import layout
 
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
-SHELL_STATEMENTS = READ_ONLY_STATEMENTS | frozenset({
-    duckdb.StatementType.CREATE, duckdb.StatementType.DROP, duckdb.StatementType.INSERT,
-    duckdb.StatementType.UPDATE, duckdb.StatementType.DELETE, duckdb.StatementType.PRAGMA,
-})
+SHELL_STATEMENTS = READ_ONLY_STATEMENTS | frozenset(
+    {
+        duckdb.StatementType.CREATE,
+        duckdb.StatementType.DROP,
+        duckdb.StatementType.INSERT,
+        duckdb.StatementType.UPDATE,
+        duckdb.StatementType.DELETE,
+        duckdb.StatementType.PRAGMA,
+    }
+)
 
 
 class QueryRefused(ValueError):
@@ -70,8 +76,13 @@ class Dataset:
         rel = self.con.sql(query, params=params)
         return rel.to_arrow_table() if rel is not None else pa.table({})
 
-    def user_sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None, *,
-                 allowed: frozenset[duckdb.StatementType] = READ_ONLY_STATEMENTS) -> pa.Table | None:
+    def user_sql(
+        self,
+        query: str,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+        *,
+        allowed: frozenset[duckdb.StatementType] = READ_ONLY_STATEMENTS,
+    ) -> pa.Table | None:
         """Run SQL typed by a user: only statements that cannot write files are accepted."""
         statements = self.con.extract_statements(query)
         if not statements:

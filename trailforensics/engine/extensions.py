@@ -18,5 +18,6 @@ def register_extensions(ds: Dataset) -> None:
         if table in CORE_TABLES or not parquet:
             continue
         listed = ", ".join(_quote_path(ds.path / f) for f in parquet)
-        ds.con.execute(f'CREATE OR REPLACE VIEW "{table}" AS SELECT * FROM read_parquet([{listed}], '
-                       "union_by_name=true)")
+        ds.con.execute(
+            f'CREATE OR REPLACE VIEW "{table}" AS SELECT * FROM read_parquet([{listed}], union_by_name=true)'
+        )

@@ -57,21 +57,24 @@ def process_file(task: FileTask, run_id: str, forced: str | None = None) -> tupl
             return result, []
         if task.previous_status == INGESTED:
             result.status = CHANGED
-            result.reason = (f"content changed since it was ingested (sha256 was {task.previous_sha256}): "
-                             "possible tampering; not re-ingested")
+            result.reason = (
+                f"content changed since it was ingested (sha256 was {task.previous_sha256}): "
+                "possible tampering; not re-ingested"
+            )
             return result, []
     if task.skip_reason:
         result.status, result.reason = SKIPPED, task.skip_reason
         return result, []
     try:
         return _parse(task, data, result, run_id, forced)
-    except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
+    except Exception as exc:
         result.status, result.reason = FAILED, f"internal error: {type(exc).__name__}: {exc}"
         return result, []
 
 
-def _parse(task: FileTask, data: bytes, result: FileResult, run_id: str,
-           forced: str | None) -> tuple[FileResult, list[Built]]:
+def _parse(
+    task: FileTask, data: bytes, result: FileResult, run_id: str, forced: str | None
+) -> tuple[FileResult, list[Built]]:
     try:
         text, _ = maybe_gunzip(data)
     except DecompressError as exc:
@@ -128,18 +131,29 @@ def _read(task: FileTask, text: bytes, forced: str | None) -> Read:
     return read_any(text, forced)
 
 
-def _archive(task: FileTask, text: bytes, result: FileResult, run_id: str,
-             forced: str | None) -> tuple[FileResult, list[Built]]:
+def _archive(
+    task: FileTask, text: bytes, result: FileResult, run_id: str, forced: str | None
+) -> tuple[FileResult, list[Built]]:
     built: list[Built] = []
     for member in members(text, task.source_file):
         if member.data is None:
-            result.members.append(MemberResult(member.name, SKIPPED if member.skip else FAILED, member.problem))
+            result.members.append(
+                MemberResult(member.name, SKIPPED if member.skip else FAILED, member.problem)
+            )
             continue
         outcome = _document(task, member.data, member.name, run_id, forced)
         if outcome.built is not None:
             built.append(outcome.built)
-        result.members.append(MemberResult(outcome.name, outcome.status, outcome.reason, outcome.records,
-                                           outcome.rejected, outcome.source_format))
+        result.members.append(
+            MemberResult(
+                outcome.name,
+                outcome.status,
+                outcome.reason,
+                outcome.records,
+                outcome.rejected,
+                outcome.source_format,
+            )
+        )
     statuses = {m.status for m in result.members}
     result.records = sum(m.records for m in result.members)
     result.rejected = sum(m.rejected for m in result.members)

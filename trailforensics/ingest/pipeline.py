@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
 import os
 import secrets
-import sys
-import hashlib
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
 from datetime import datetime, timezone
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import numpy as np
 
@@ -62,13 +62,19 @@ def _check_paths(sources: Sequence[Path], dataset: Path) -> None:
         if not src.exists():
             raise IngestError(f"source does not exist: {src}")
         if src.is_dir() and (dataset == src or src in dataset.parents):
-            raise IngestError(f"the dataset {dataset} is inside the evidence tree {src}: choose a folder outside it")
+            raise IngestError(
+                f"the dataset {dataset} is inside the evidence tree {src}: choose a folder outside it"
+            )
         if dataset in src.parents or dataset == src:
             raise IngestError(f"source {src} is inside the dataset {dataset}")
 
 
-def _tasks(files: list[InputFile], known: dict[str, Known], identities: dict[str, str],
-           failed_before: list[tuple[str, str]]) -> tuple[list[FileTask], int]:
+def _tasks(
+    files: list[InputFile],
+    known: dict[str, Known],
+    identities: dict[str, str],
+    failed_before: list[tuple[str, str]],
+) -> tuple[list[FileTask], int]:
     tasks: list[FileTask] = []
     unchanged = 0
     for f in files:
@@ -79,12 +85,23 @@ def _tasks(files: list[InputFile], known: dict[str, Known], identities: dict[str
             if prev.status == FAILED:
                 failed_before.append((f.source_file, prev.reason or "failed"))
             continue
-        tasks.append(FileTask(
-            path=f.path, source_file=f.source_file, kind=f.kind, skip_reason=f.reason, org_id=f.org_id,
-            account_id=f.account_id, region=f.region, file_time=f.file_time, size=f.size, mtime_ns=f.mtime_ns,
-            previous_sha256=prev.sha256 if prev else None, previous_status=prev.status if prev else None,
-            identity=identity,
-        ))
+        tasks.append(
+            FileTask(
+                path=f.path,
+                source_file=f.source_file,
+                kind=f.kind,
+                skip_reason=f.reason,
+                org_id=f.org_id,
+                account_id=f.account_id,
+                region=f.region,
+                file_time=f.file_time,
+                size=f.size,
+                mtime_ns=f.mtime_ns,
+                previous_sha256=prev.sha256 if prev else None,
+                previous_status=prev.status if prev else None,
+                identity=identity,
+            )
+        )
     return tasks, unchanged
 
 
@@ -124,11 +141,14 @@ class _Run:
             if self.options.strict and res.status in (FAILED, CHANGED):
                 raise IngestError(f"--strict: {res.task.source_file}: {res.reason}")
         if self.options.progress:
-            self.options.progress("advance", len(results), sum(r.size for r in results),
-                                  sum(r.records for r in results))
+            self.options.progress(
+                "advance", len(results), sum(r.size for r in results), sum(r.records for r in results)
+            )
 
 
-def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOptions | None = None) -> IngestSummary:
+def ingest(
+    sources: Sequence[str | Path], dataset: str | Path, options: IngestOptions | None = None
+) -> IngestSummary:
     """Ingest files or folders into a dataset; returns the run summary (never raises for bad files)."""
     options = options or IngestOptions()
     started = time.perf_counter()
@@ -140,7 +160,9 @@ def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOp
 
         if options.input_format not in SHAPES:
             summary = IngestSummary(run_id=new_run_id(now), dataset=str(dataset_path))
-            summary.aborted = f"unknown input format {options.input_format!r} (choose from {', '.join(SHAPES)})"
+            summary.aborted = (
+                f"unknown input format {options.input_format!r} (choose from {', '.join(SHAPES)})"
+            )
             return summary
     summary = IngestSummary(run_id=new_run_id(now), dataset=str(dataset_path))
     try:
@@ -163,11 +185,14 @@ def _stdin_file(stage: Path, stream: BinaryIO) -> tuple[InputFile, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     st = path.stat()
-    return InputFile(path=str(path), source_file="<stdin>", kind=CANDIDATE, reason=None, size=st.st_size,
-                     mtime_ns=0), f"<stdin>:sha256:{sha}"
+    return InputFile(
+        path=str(path), source_file="<stdin>", kind=CANDIDATE, reason=None, size=st.st_size, mtime_ns=0
+    ), f"<stdin>:sha256:{sha}"
 
 
-def _run(sources: list[Path], dataset: Path, now: datetime, summary: IngestSummary, options: IngestOptions) -> None:
+def _run(
+    sources: list[Path], dataset: Path, now: datetime, summary: IngestSummary, options: IngestOptions
+) -> None:
     snapshot = layout.load_snapshot(dataset)
     stage = layout.staging_dir(dataset, summary.run_id)
     try:
@@ -195,7 +220,11 @@ def _run(sources: list[Path], dataset: Path, now: datetime, summary: IngestSumma
     chunks = list(_chunks(tasks))
     workers = max(1, min(options.workers or os.cpu_count() or 1, len(chunks)))
     try:
-        written = _process_serial(chunks, stage, run) if workers == 1 else _process_parallel(chunks, stage, run, workers)
+        written = (
+            _process_serial(chunks, stage, run)
+            if workers == 1
+            else _process_parallel(chunks, stage, run, workers)
+        )
         if options.progress:
             options.progress("finish", 0, 0, 0)
         _commit(dataset, stage, snapshot, run, written, now)
@@ -214,14 +243,19 @@ def _process_serial(chunks: list[list[FileTask]], stage: Path, run: _Run) -> lis
     return proc.close()
 
 
-def _process_parallel(chunks: list[list[FileTask]], stage: Path, run: _Run, n_workers: int) -> list[WrittenFile]:
+def _process_parallel(
+    chunks: list[list[FileTask]], stage: Path, run: _Run, n_workers: int
+) -> list[WrittenFile]:
     ctx = mp.get_context("spawn")
     conns: list[Connection] = []
     procs = []
     for wid in range(n_workers):
         parent, child = ctx.Pipe(duplex=True)
-        p = ctx.Process(target=worker_main, daemon=True,
-                        args=(child, str(stage), run.summary.run_id, wid, run.options.input_format))
+        p = ctx.Process(
+            target=worker_main,
+            daemon=True,
+            args=(child, str(stage), run.summary.run_id, wid, run.options.input_format),
+        )
         p.start()
         child.close()
         conns.append(parent)
@@ -234,7 +268,8 @@ def _process_parallel(chunks: list[list[FileTask]], stage: Path, run: _Run, n_wo
         for conn in conns:
             _send_next(conn, pending)
         while active:
-            for conn in wait(list(active)):
+            for ready in wait(list(active)):
+                conn = cast(Connection, ready)
                 try:
                     msg = conn.recv()
                 except EOFError:
@@ -267,26 +302,63 @@ def _send_next(conn: Connection, pending: Iterator[list[FileTask]]) -> None:
     conn.send(("stop",) if chunk is None else ("chunk", 0, chunk))
 
 
-def _commit(dataset: Path, stage: Path, snapshot: layout.Snapshot, run: _Run, written: list[WrittenFile],
-            now: datetime) -> None:
+def _commit(
+    dataset: Path,
+    stage: Path,
+    snapshot: layout.Snapshot,
+    run: _Run,
+    written: list[WrittenFile],
+    now: datetime,
+) -> None:
     run_id = run.summary.run_id
     rows = []
     for r in run.results:
-        rows.append(manifest_row(
-            path=r.task.key, source_file=r.task.source_file, size=r.size or r.task.size, mtime_ns=r.task.mtime_ns,
-            sha256=r.sha256, kind=r.task.kind, status=r.status, reason=r.reason, records=r.records,
-            rows_written=r.rows_written, duplicates=r.duplicates, rejected=r.rejected, org_id=r.task.org_id,
-            account_id=r.task.account_id, region=r.task.region, file_time=r.task.file_time, ingest_run=run_id,
-            ingested_at=now,
-        ))
+        rows.append(
+            manifest_row(
+                path=r.task.key,
+                source_file=r.task.source_file,
+                size=r.size or r.task.size,
+                mtime_ns=r.task.mtime_ns,
+                sha256=r.sha256,
+                kind=r.task.kind,
+                status=r.status,
+                reason=r.reason,
+                records=r.records,
+                rows_written=r.rows_written,
+                duplicates=r.duplicates,
+                rejected=r.rejected,
+                org_id=r.task.org_id,
+                account_id=r.task.account_id,
+                region=r.task.region,
+                file_time=r.task.file_time,
+                ingest_run=run_id,
+                ingested_at=now,
+            )
+        )
         for m in r.members:
-            inner = m.name[len(r.task.source_file):]
-            rows.append(manifest_row(
-                path=r.task.key + inner, source_file=m.name, size=0, mtime_ns=0, sha256=None, kind=ARCHIVE_MEMBER,
-                status=m.status, reason=m.reason, records=m.records, rows_written=m.rows_written,
-                duplicates=m.duplicates, rejected=m.rejected, org_id=None, account_id=None, region=None,
-                file_time=None, ingest_run=run_id, ingested_at=now,
-            ))
+            inner = m.name[len(r.task.source_file) :]
+            rows.append(
+                manifest_row(
+                    path=r.task.key + inner,
+                    source_file=m.name,
+                    size=0,
+                    mtime_ns=0,
+                    sha256=None,
+                    kind=ARCHIVE_MEMBER,
+                    status=m.status,
+                    reason=m.reason,
+                    records=m.records,
+                    rows_written=m.rows_written,
+                    duplicates=m.duplicates,
+                    rejected=m.rejected,
+                    org_id=None,
+                    account_id=None,
+                    region=None,
+                    file_time=None,
+                    ingest_run=run_id,
+                    ingested_at=now,
+                )
+            )
     tables = {k: list(v) for k, v in snapshot.tables.items()}
     manifest_rel = f"manifest/part-{run_id}.parquet"
     mw = TableWriter(stage / manifest_rel, manifest_rel, manifest_table([]).schema)

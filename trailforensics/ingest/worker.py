@@ -54,7 +54,7 @@ class ChunkProcessor:
             members = {m.name: m for m in res.members}
             for b in batches:
                 n = b.batch.num_rows
-                keep = mask[pos:pos + n]
+                keep = mask[pos : pos + n]
                 pos += n
                 kept = int(keep.sum())
                 res.rows_written += kept
@@ -75,7 +75,9 @@ class ChunkProcessor:
         return files + ([dup] if dup else [])
 
 
-def worker_main(conn: Connection, staging: str, run_id: str, worker_id: int, forced: str | None = None) -> None:
+def worker_main(
+    conn: Connection, staging: str, run_id: str, worker_id: int, forced: str | None = None
+) -> None:
     # The system allocator hands large buffers back to the OS when freed; Arrow's default
     # pools keep them, which made the workers' memory grow with the input.
     pa.set_memory_pool(pa.system_memory_pool())
@@ -94,5 +96,5 @@ def worker_main(conn: Connection, staging: str, run_id: str, worker_id: int, for
             conn.send(("done", chunk_id, results))
     except (EOFError, KeyboardInterrupt):
         return
-    except Exception:  # noqa: BLE001 - report, the coordinator aborts the run
+    except Exception:
         conn.send(("closed", [], traceback.format_exc()))

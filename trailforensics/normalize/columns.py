@@ -10,10 +10,9 @@ for odd records (explicit nulls, escapes in odd places, missing eventIDs).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -27,10 +26,10 @@ from trailforensics.normalize.fast import (
     ABSENT,
     ANY_DECODER,
     EXTRA_KEYS,
+    IDENTITY_LIST_DECODER,
     NO_RAW,
     NOT_SET,
     Attributes,
-    IDENTITY_LIST_DECODER,
     DecodeError,
     FastRecord,
     Identity,
@@ -133,7 +132,9 @@ class _Nulls:
         for bit, key in enumerate(keys):
             codes |= self.masks[key].astype(np.int64) << bit
         distinct, index = np.unique(codes, return_inverse=True)
-        names = [",".join(k for b, k in enumerate(keys) if code >> b & 1) or None for code in distinct.tolist()]
+        names = [
+            ",".join(k for b, k in enumerate(keys) if code >> b & 1) or None for code in distinct.tolist()
+        ]
         return pa.array(names, pa.string()).take(pa.array(index.reshape(-1)))
 
 
@@ -202,17 +203,21 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     cols["source_org_id"] = _constant(ctx.org_id, n)
     cols["source_account_id"] = _constant(ctx.account_id, n)
     cols["source_region"] = _constant(ctx.region, n)
-    cols["partial_record"] = pa.array([i in decoded.partial for i in range(n)], pa.bool_()) if decoded.partial \
+    cols["partial_record"] = (
+        pa.array([i in decoded.partial for i in range(n)], pa.bool_())
+        if decoded.partial
         else pa.repeat(_B_FALSE, n)
+    )
     cols["record_hash"] = _sparse(n, hashes)
     cols["ingest_run"] = _constant(ctx.ingest_run, n)
     batch = pa.RecordBatch.from_arrays([cols[f.name] for f in EVENT_SCHEMA], schema=EVENT_SCHEMA)
     return Built(batch, keys)
 
 
-def _string_bools(text: pa.Array, key: str, values: tuple[Any, ...],
-                  originals: dict[int, dict[str, Raw]]) -> pa.Array:
-    """"true"/"false" strings (any case) -> booleans; any other string is kept in original_values."""
+def _string_bools(
+    text: pa.Array, key: str, values: tuple[Any, ...], originals: dict[int, dict[str, Raw]]
+) -> pa.Array:
+    """ "true"/"false" strings (any case) -> booleans; any other string is kept in original_values."""
     lowered = pc.utf8_lower(text)
     is_true, is_false = pc.equal(lowered, _S_TRUE), pc.equal(lowered, _S_FALSE)
     result = pc.if_else(is_true, _B_TRUE, pc.if_else(is_false, _B_FALSE, _B_NULL))
@@ -302,19 +307,46 @@ def _identity_columns(decoded: Decoded, jc: RawColumns) -> dict[str, pa.Array]:
     return out
 
 
-_IDENTITY_NAMES = ("user_identity_type", "user_identity_principal_id", "user_identity_arn",
-                   "user_identity_account_id", "user_identity_access_key_id", "user_identity_user_name",
-                   "user_identity_invoked_by", "user_identity_identity_provider", "user_identity_credential_id")
-_ISSUER_NAMES = ("session_issuer_type", "session_issuer_principal_id", "session_issuer_arn",
-                 "session_issuer_account_id", "session_issuer_user_name")
-assert Identity.__struct_fields__[:-1] == ("type", "principalId", "arn", "accountId", "accessKeyId", "userName",
-                                          "invokedBy", "identityProvider", "credentialId")
-assert SessionContext.__struct_fields__ == ("sessionIssuer", "attributes", "sourceIdentity", "webIdFederationData")
+_IDENTITY_NAMES = (
+    "user_identity_type",
+    "user_identity_principal_id",
+    "user_identity_arn",
+    "user_identity_account_id",
+    "user_identity_access_key_id",
+    "user_identity_user_name",
+    "user_identity_invoked_by",
+    "user_identity_identity_provider",
+    "user_identity_credential_id",
+)
+_ISSUER_NAMES = (
+    "session_issuer_type",
+    "session_issuer_principal_id",
+    "session_issuer_arn",
+    "session_issuer_account_id",
+    "session_issuer_user_name",
+)
+assert Identity.__struct_fields__[:-1] == (
+    "type",
+    "principalId",
+    "arn",
+    "accountId",
+    "accessKeyId",
+    "userName",
+    "invokedBy",
+    "identityProvider",
+    "credentialId",
+)
+assert SessionContext.__struct_fields__ == (
+    "sessionIssuer",
+    "attributes",
+    "sourceIdentity",
+    "webIdFederationData",
+)
 
 
 def _decode_identities(jc: RawColumns, n: int) -> list[Identity]:
     """All userIdentity values decoded in one call (joined into a JSON array)."""
-    raws = jc.flat[_USER_IDENTITY * n:(_USER_IDENTITY + 1) * n]
+    raws: Sequence[Raw | bytes] = jc.flat[_USER_IDENTITY * n : (_USER_IDENTITY + 1) * n]
     first = jc.first_bytes(_USER_IDENTITY)
     if not (first == LBRACE).all():
         raws = [r if f == LBRACE else b"{}" for r, f in zip(raws, first.tolist())]
@@ -325,18 +357,20 @@ def _decode_identities(jc: RawColumns, n: int) -> list[Identity]:
 
 
 def _mfa_column(values: tuple[Any, ...]) -> pa.Array:
-    """"true"/"false" (AWS writes strings; any case) or JSON booleans -> booleans."""
+    """ "true"/"false" (AWS writes strings; any case) or JSON booleans -> booleans."""
     try:
         lowered = pc.utf8_lower(pa.array(values, pa.string()))
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         return pa.array([_mfa(v) for v in values], pa.bool_())  # some JSON booleans
-    return pc.if_else(pc.equal(lowered, _S_TRUE), _B_TRUE, pc.if_else(pc.equal(lowered, _S_FALSE), _B_FALSE, _B_NULL))
+    return pc.if_else(
+        pc.equal(lowered, _S_TRUE), _B_TRUE, pc.if_else(pc.equal(lowered, _S_FALSE), _B_FALSE, _B_NULL)
+    )
 
 
 def _mfa(value: str | bool | None) -> bool | None:
-    if value is None or value.__class__ is bool:
-        return value  # type: ignore[return-value]
-    low = value.lower()  # type: ignore[union-attr]
+    if not isinstance(value, str):
+        return value
+    low = value.lower()
     return True if low == "true" else False if low == "false" else None
 
 
@@ -355,8 +389,16 @@ def _dedup_keys(decoded: Decoded, cols: dict[str, pa.Array]) -> tuple[dict[int, 
     return hashes, b"".join(map(_digest, material))
 
 
-_KEY_COLUMNS = ("event_id", "recipient_account_id", "event_source", "event_name", "user_identity_principal_id",
-                "user_identity_arn", "user_identity_access_key_id", "source_ip_address")
+_KEY_COLUMNS = (
+    "event_id",
+    "recipient_account_id",
+    "event_source",
+    "event_name",
+    "user_identity_principal_id",
+    "user_identity_arn",
+    "user_identity_access_key_id",
+    "source_ip_address",
+)
 _EMPTY = pa.scalar("", pa.string())
 _SEPARATOR = pa.scalar("\x1f", pa.string())
 _BLAKE = hashlib.blake2b(digest_size=KEY_SIZE)

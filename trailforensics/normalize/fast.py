@@ -3,8 +3,9 @@
 A record decodes into ``FastRecord`` only when every key is known and every value has the
 JSON type CloudTrail documents; anything else (an unknown key, ``"True"`` for a bool, a
 number for a string, even an explicit null) fails validation and the record takes the
-tolerant path (:mod:`.tolerant`), which may also put None in a field.  Free-form parts (``requestParameters`` and friends) are kept as
-``msgspec.Raw``: the original bytes, never re-serialised.
+tolerant path (:mod:`.tolerant`), which may also put None in a field.  Free-form parts
+(``requestParameters`` and friends) are kept as ``msgspec.Raw``: the original bytes, never
+re-serialised.
 """
 
 from __future__ import annotations

@@ -23,8 +23,17 @@ from trailforensics.normalize.fast import (
     WebId,
 )
 
-_IDENTITY_KEYS = ("type", "principalId", "arn", "accountId", "accessKeyId", "userName", "invokedBy",
-                  "identityProvider", "credentialId")
+_IDENTITY_KEYS = (
+    "type",
+    "principalId",
+    "arn",
+    "accountId",
+    "accessKeyId",
+    "userName",
+    "invokedBy",
+    "identityProvider",
+    "credentialId",
+)
 _ISSUER_KEYS = ("type", "principalId", "arn", "accountId", "userName")
 
 
@@ -52,12 +61,16 @@ def lenient_identity(value: Any) -> Identity:
         mfa = att.get("mfaAuthenticated") if isinstance(att, dict) else None
         session = SessionContext(
             sessionIssuer=Issuer(**_texts(iss, _ISSUER_KEYS)) if isinstance(iss, dict) else EMPTY_ISSUER,
-            attributes=Attributes(creationDate=_text(att.get("creationDate")),
-                                  mfaAuthenticated=mfa if isinstance(mfa, (str, bool)) else None)
-            if isinstance(att, dict) else EMPTY_ATTRIBUTES,
+            attributes=Attributes(
+                creationDate=_text(att.get("creationDate")),
+                mfaAuthenticated=mfa if isinstance(mfa, (str, bool)) else None,
+            )
+            if isinstance(att, dict)
+            else EMPTY_ATTRIBUTES,
             sourceIdentity=_text(ctx.get("sourceIdentity")),
             webIdFederationData=WebId(federatedProvider=_text(web.get("federatedProvider")))
-            if isinstance(web, dict) else EMPTY_WEBID,
+            if isinstance(web, dict)
+            else EMPTY_WEBID,
         )
     return Identity(sessionContext=session, **_texts(value, _IDENTITY_KEYS))
 

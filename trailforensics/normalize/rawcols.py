@@ -47,7 +47,7 @@ class RawColumns:
         )
 
     def first_bytes(self, c: int) -> np.ndarray:
-        return self.first[c * self.n:(c + 1) * self.n]
+        return self.first[c * self.n : (c + 1) * self.n]
 
     def present(self, c: int) -> np.ndarray:
         return self.first_bytes(c) != 0

@@ -9,7 +9,13 @@ from typing import Any
 import orjson
 
 from trailforensics.normalize.timeparse import format_time
-from trailforensics.schema import STRING_BOOL_KEYS, TLS_KEYS, TOP_LEVEL_BOOL_KEYS, TOP_LEVEL_JSON_KEYS, TOP_LEVEL_STRING_KEYS
+from trailforensics.schema import (
+    STRING_BOOL_KEYS,
+    TLS_KEYS,
+    TOP_LEVEL_BOOL_KEYS,
+    TOP_LEVEL_JSON_KEYS,
+    TOP_LEVEL_STRING_KEYS,
+)
 
 
 def _loads(text: str) -> Any:

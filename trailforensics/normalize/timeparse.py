@@ -83,8 +83,12 @@ def _canonical_micros(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     mi = digits[:, 14] * 10 + digits[:, 15]
     ss = digits[:, 17] * 10 + digits[:, 18]
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    month_len = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(mo - 1, 0, 11)] + (leap & (mo == 2))
-    good &= (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= month_len) & (hh <= 23) & (mi <= 59) & (ss <= 59) & (y >= 1)
+    month_len = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(mo - 1, 0, 11)] + (
+        leap & (mo == 2)
+    )
+    good &= (
+        (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= month_len) & (hh <= 23) & (mi <= 59) & (ss <= 59) & (y >= 1)
+    )
     # days from civil (Howard Hinnant's algorithm), vectorised
     yy = y - (mo <= 2)
     era = np.floor_divide(yy, 400)
@@ -114,8 +118,9 @@ def parse_time_array(arr: pa.Array) -> tuple[pa.Array, list[int]]:
             if dt is not None:
                 micros[i] = int(dt.timestamp()) * 1_000_000 + dt.microsecond
                 ok[i] = True
-    result = pa.Array.from_buffers(TIMESTAMP, len(arr), [_bitmap(ok), pa.py_buffer(micros)],
-                                   null_count=int((~ok).sum()))
+    result = pa.Array.from_buffers(
+        TIMESTAMP, len(arr), [_bitmap(ok), pa.py_buffer(micros)], null_count=int((~ok).sum())
+    )
     return result, odd
 
 

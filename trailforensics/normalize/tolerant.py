@@ -24,7 +24,13 @@ from trailforensics.normalize.fast import (
     Tls,
     ValidationError,
 )
-from trailforensics.schema import STRING_BOOL_KEYS, TLS_KEYS, TOP_LEVEL_BOOL_KEYS, TOP_LEVEL_JSON_KEYS, TOP_LEVEL_STRING_KEYS
+from trailforensics.schema import (
+    STRING_BOOL_KEYS,
+    TLS_KEYS,
+    TOP_LEVEL_BOOL_KEYS,
+    TOP_LEVEL_JSON_KEYS,
+    TOP_LEVEL_STRING_KEYS,
+)
 
 _STRING_KEYS = frozenset([*TOP_LEVEL_STRING_KEYS, "eventTime"])
 _BOOL_KEYS = frozenset(TOP_LEVEL_BOOL_KEYS)

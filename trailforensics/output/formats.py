@@ -76,8 +76,15 @@ def _dumps(obj: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS, default=str)
 
 
-def write_table(table: pa.Table, fmt: str, out: Path | None = None, *, title: str | None = None,
-                message_columns: tuple[str, ...] = ("actor", "event_name"), stream: TextIO | None = None) -> None:
+def write_table(
+    table: pa.Table,
+    fmt: str,
+    out: Path | None = None,
+    *,
+    title: str | None = None,
+    message_columns: tuple[str, ...] = ("actor", "event_name"),
+    stream: TextIO | None = None,
+) -> None:
     if fmt not in FORMATS:
         raise OutputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if fmt == "parquet":
@@ -93,8 +100,14 @@ def write_table(table: pa.Table, fmt: str, out: Path | None = None, *, title: st
     _write_text(table, fmt, target, title, message_columns, to_terminal=fmt == "table")
 
 
-def _write_text(table: pa.Table, fmt: str, fh: TextIO, title: str | None, message_columns: tuple[str, ...],
-                to_terminal: bool) -> None:
+def _write_text(
+    table: pa.Table,
+    fmt: str,
+    fh: TextIO,
+    title: str | None,
+    message_columns: tuple[str, ...],
+    to_terminal: bool,
+) -> None:
     if fmt == "table":
         render_rich(table, fh, title=title, escape=True)
     elif fmt == "csv":
@@ -122,22 +135,34 @@ def timesketch_row(row: dict[str, Any], message_columns: tuple[str, ...]) -> dic
         when = next((v for v in row.values() if isinstance(v, datetime)), None)
     parts = [text(row.get(c)) for c in message_columns if row.get(c) is not None]
     message = " ".join(p for p in parts if p) or "CloudTrail event"
-    out.update(message=message, datetime=plain(when) if when is not None else None,
-               timestamp_desc="Event Time" if "event_time" in row else "Time")
+    out.update(
+        message=message,
+        datetime=plain(when) if when is not None else None,
+        timestamp_desc="Event Time" if "event_time" in row else "Time",
+    )
     return out
 
 
-def render_rich(table: pa.Table, fh: TextIO, *, title: str | None = None, escape: bool = True,
-                max_cell: int = MAX_CELL) -> None:
+def render_rich(
+    table: pa.Table, fh: TextIO, *, title: str | None = None, escape: bool = True, max_cell: int = MAX_CELL
+) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=fh, width=None if fh.isatty() else 240, highlight=False, markup=False,
-                      emoji=False, soft_wrap=False)
+    console = Console(
+        file=fh,
+        width=None if fh.isatty() else 240,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )
     rich_table = Table(title=terminal_safe(title) if title else None, show_lines=False, header_style="bold")
     for name in table.column_names:
-        rich_table.add_column(Text(terminal_safe(name)), overflow="ellipsis", no_wrap=True, max_width=max_cell + 2)
+        rich_table.add_column(
+            Text(terminal_safe(name)), overflow="ellipsis", no_wrap=True, max_width=max_cell + 2
+        )
     for row in _rows(table):
         cells = []
         for value in row.values():

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 LIST_MAX = 10
 
 
-def identities(ds: Dataset, flt: EventFilter | None = None, *, keys: str | None = None,
-               by_key: bool = True) -> pa.Table:
+def identities(
+    ds: Dataset, flt: EventFilter | None = None, *, keys: str | None = None, by_key: bool = True
+) -> pa.Table:
     """Per (actor, access key): first/last seen, counts and the distinct values to pivot on.
 
     ``keys`` filters access key ids with a glob (``ASIA*``); ``by_key=False`` rolls every

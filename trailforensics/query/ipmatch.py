@@ -7,6 +7,7 @@ comma-separated addresses: a filter matches when any of them does.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from typing import Any
 
@@ -33,14 +34,19 @@ def _ipv6_in_network(value: str | None, network: str) -> bool:
 
 
 def ensure_udf(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        con.create_function(UDF_NAME, _ipv6_in_network, [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
-                            duckdb.sqltype("BOOLEAN"), null_handling="special")
-    except duckdb.Error:
-        pass  # already registered on this connection
+    with contextlib.suppress(duckdb.Error):  # already registered on this connection
+        con.create_function(  # type: ignore[call-overload]
+            UDF_NAME,
+            _ipv6_in_network,
+            [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
+            duckdb.sqltype("BOOLEAN"),
+            null_handling="special",
+        )
 
 
-def ip_condition(column: str, value: str, con: duckdb.DuckDBPyConnection | None = None) -> tuple[str, list[Any]]:
+def ip_condition(
+    column: str, value: str, con: duckdb.DuckDBPyConnection | None = None
+) -> tuple[str, list[Any]]:
     """SQL matching an address or a network (``10.0.0.0/8``, ``2001:db8::/32``) against a column."""
     value = value.strip()
     try:
@@ -56,7 +62,10 @@ def ip_condition(column: str, value: str, con: duckdb.DuckDBPyConnection | None 
         return f"list_contains(tf_ip_list({column}), ?)", [value]
     if network.version == 4:
         lo, hi = int(network.network_address), int(network.broadcast_address)
-        return (f"len(list_filter(tf_ip_list({column}), lambda x: tf_ipv4_int(x) BETWEEN ? AND ?)) > 0", [lo, hi])
+        return (
+            f"len(list_filter(tf_ip_list({column}), lambda x: tf_ipv4_int(x) BETWEEN ? AND ?)) > 0",
+            [lo, hi],
+        )
     if con is not None:
         ensure_udf(con)
     return f"(contains({column}, ':') AND {UDF_NAME}({column}, ?))", [str(network)]

@@ -99,7 +99,9 @@ def available_columns(ds: Dataset) -> list[str]:
 
 def select_list(ds: Dataset, columns: list[str] | None) -> str:
     if not columns:
-        return ", ".join(f"{expr} AS {name}" if expr != name else name for name, expr in DEFAULT_COLUMNS.items())
+        return ", ".join(
+            f"{expr} AS {name}" if expr != name else name for name, expr in DEFAULT_COLUMNS.items()
+        )
     known = set(available_columns(ds))
     parts = []
     for col in columns:
@@ -109,12 +111,15 @@ def select_list(ds: Dataset, columns: list[str] | None) -> str:
         elif col in known:
             parts.append(f'"{col}"')
         else:
-            raise BadColumn(f"unknown column {col!r}; columns are: {', '.join(sorted(known | set(DEFAULT_COLUMNS)))}")
+            raise BadColumn(
+                f"unknown column {col!r}; columns are: {', '.join(sorted(known | set(DEFAULT_COLUMNS)))}"
+            )
     return ", ".join(parts)
 
 
-def timeline(ds: Dataset, flt: EventFilter | None = None, *, columns: list[str] | None = None,
-             limit: int | None = None) -> pa.Table:
+def timeline(
+    ds: Dataset, flt: EventFilter | None = None, *, columns: list[str] | None = None, limit: int | None = None
+) -> pa.Table:
     flt = flt or EventFilter()
     where, params = flt.where(ds)
     sql = f"SELECT {select_list(ds, columns)} FROM events{where} ORDER BY event_time, event_id"

@@ -92,8 +92,12 @@ def _zip_members(data: bytes, label: str, depth: int) -> Iterator[Member]:
             yield Member(name, None, "symbolic link inside the archive (not followed)", skip=True)
             continue
         if info.file_size > limit:
-            yield Member(name, None, f"member would decompress to {info.file_size:,} bytes, over the limit of "
-                                     f"{limit:,} (a decompression bomb?)")
+            yield Member(
+                name,
+                None,
+                f"member would decompress to {info.file_size:,} bytes, over the limit of "
+                f"{limit:,} (a decompression bomb?)",
+            )
             continue
         try:
             with zf.open(info) as fh:
@@ -102,14 +106,16 @@ def _zip_members(data: bytes, label: str, depth: int) -> Iterator[Member]:
             yield Member(name, None, f"cannot read member: {exc}")
             continue
         if len(raw) > limit:
-            yield Member(name, None, f"member decompresses to more than {limit:,} bytes (a decompression bomb?)")
+            yield Member(
+                name, None, f"member decompresses to more than {limit:,} bytes (a decompression bomb?)"
+            )
             continue
         yield from _expand(name, raw, depth, limit)
 
 
 def _tar_members(data: bytes, label: str, depth: int) -> Iterator[Member]:
     try:
-        tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:")
+        tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:")  # noqa: SIM115 - closed by `with tf` below
     except tarfile.TarError as exc:
         yield Member(label, None, f"corrupt tar archive: {exc}")
         return

@@ -33,7 +33,7 @@ def _describe(exc: Exception) -> str:
 def check_text(data: bytes) -> bytes:
     """Strip a UTF-8 BOM; refuse empty files and invalid UTF-8 (msgspec skips raw values unchecked)."""
     if data.startswith(UTF8_BOM):
-        data = data[len(UTF8_BOM):]
+        data = data[len(UTF8_BOM) :]
     if not data.strip():
         raise FileFormatError("empty file")
     try:

@@ -9,6 +9,8 @@ isal (Intel ISA-L) inflates 2-3x faster than zlib; the stdlib is the fallback.
 
 from __future__ import annotations
 
+from typing import cast
+
 try:  # pragma: no cover - exercised implicitly depending on the environment
     from isal import isal_zlib as _zlib
 
@@ -18,6 +20,8 @@ except ImportError:  # pragma: no cover
 
     BACKEND = "zlib"
 
+# isal's stubs type its error class as an instance; name it once so the except clause type-checks.
+_ZLIB_ERROR = cast("type[Exception]", _zlib.error)
 GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_WBITS = 31  # MAX_WBITS | 16: gzip header and trailer
 
@@ -38,7 +42,7 @@ def gunzip_strict(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
     d = _zlib.decompressobj(_GZIP_WBITS)
     try:
         out = d.decompress(data, limit + 1)
-    except _zlib.error as exc:
+    except _ZLIB_ERROR as exc:
         raise DecompressError(f"corrupt gzip data ({exc})") from exc
     if len(out) > limit:
         raise DecompressError(f"decompresses to more than {limit:,} bytes (a decompression bomb?)")

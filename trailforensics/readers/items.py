@@ -21,7 +21,15 @@ EVENTBRIDGE_DETAIL_TYPES = (
     "AWS Console Action via CloudTrail",
 )
 # Keys a CloudTrail record has and look-alikes (S3 notifications aside) do not all have.
-_RECORD_KEYS = ("eventVersion", "eventTime", "eventSource", "eventName", "eventID", "userIdentity", "awsRegion")
+_RECORD_KEYS = (
+    "eventVersion",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "eventID",
+    "userIdentity",
+    "awsRegion",
+)
 
 RECORD = "record"
 LOOKUP = "lookup-events"
@@ -91,8 +99,13 @@ def records_of_item(item: bytes | Raw) -> tuple[str, list[bytes]]:
 
 
 PARTIAL_LOOKUP = "lookup-events-partial"
-_LOOKUP_FIELDS = {"EventId": "eventID", "EventName": "eventName", "EventTime": "eventTime",
-                  "EventSource": "eventSource", "ReadOnly": "readOnly"}
+_LOOKUP_FIELDS = {
+    "EventId": "eventID",
+    "EventName": "eventName",
+    "EventTime": "eventTime",
+    "EventSource": "eventSource",
+    "ReadOnly": "readOnly",
+}
 
 
 def partial_from_lookup(item: bytes | Raw) -> bytes:
@@ -102,13 +115,20 @@ def partial_from_lookup(item: bytes | Raw) -> bytes:
     when = rec.get("eventTime")
     if isinstance(when, (int, float)) and not isinstance(when, bool):
         rec["eventTime"] = datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(rec.get("readOnly"), str):
-        rec["readOnly"] = rec["readOnly"].lower() == "true"  # type: ignore[union-attr]
-    identity = {k: value[src] for k, src in (("userName", "Username"), ("accessKeyId", "AccessKeyId"))
-                if value.get(src)}
+    read_only = rec.get("readOnly")
+    if isinstance(read_only, str):
+        rec["readOnly"] = read_only.lower() == "true"
+    identity = {
+        k: value[src]
+        for k, src in (("userName", "Username"), ("accessKeyId", "AccessKeyId"))
+        if value.get(src)
+    }
     if identity:
         rec["userIdentity"] = identity
     if value.get("Resources"):
-        rec["resources"] = [{"type": r.get("ResourceType"), "ARN": r.get("ResourceName")}
-                            for r in value["Resources"] if isinstance(r, dict)]
+        rec["resources"] = [
+            {"type": r.get("ResourceType"), "ARN": r.get("ResourceName")}
+            for r in value["Resources"]
+            if isinstance(r, dict)
+        ]
     return msgspec.json.encode(rec)

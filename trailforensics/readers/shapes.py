@@ -24,9 +24,22 @@ import msgspec
 from msgspec import Raw
 
 from trailforensics.normalize.columns import Decoded
-from trailforensics.readers.cloudtrail import FileFormatError, check_text, decode_raw_records, decode_records_document
+from trailforensics.readers.cloudtrail import (
+    FileFormatError,
+    check_text,
+    decode_raw_records,
+    decode_records_document,
+)
 from trailforensics.readers.csvexport import NotEventHistory, looks_like_event_history, read_event_history_csv
-from trailforensics.readers.items import EVENTBRIDGE, LOOKUP, PARTIAL_LOOKUP, RECORD, WRAPPER, NotARecord, records_of_item
+from trailforensics.readers.items import (
+    EVENTBRIDGE,
+    LOOKUP,
+    PARTIAL_LOOKUP,
+    RECORD,
+    WRAPPER,
+    NotARecord,
+    records_of_item,
+)
 from trailforensics.readers.sniff import LookAlike, describe_document
 
 CLOUDTRAIL = "cloudtrail"
@@ -106,7 +119,7 @@ def _split_lines(text: bytes) -> tuple[list[bytes], bool]:
         m = _TIMESTAMP_PREFIX.match(line)
         if m:
             prefixed = True
-            line = line[m.end():]
+            line = line[m.end() :]
         lines.append(line)
     return lines, prefixed
 
@@ -180,14 +193,19 @@ def read_any(text: bytes, forced: str | None = None) -> Read:
     text = check_text(text)
     problems: Counter[str] = Counter()
     head = text.lstrip()[:1]
-    if forced == EVENT_HISTORY_CSV or (forced is None and head not in (b"{", b"[") and
-                                       looks_like_event_history(text[:4096].decode("utf-8", "replace"))):
+    if forced == EVENT_HISTORY_CSV or (
+        forced is None
+        and head not in (b"{", b"[")
+        and looks_like_event_history(text[:4096].decode("utf-8", "replace"))
+    ):
         return _csv(text, problems)
     if forced in (JSONL, CLOUDWATCH) or (forced is None and head not in (b"{", b"[")):
         if forced is None and not _TIMESTAMP_PREFIX.match(text.lstrip()):
             if b'":' in text[:4096]:
-                raise FileFormatError("invalid JSON: it looks like JSON but does not start with { or [ "
-                                      "(a fragment without its enclosing braces, or annotated text?)")
+                raise FileFormatError(
+                    "invalid JSON: it looks like JSON but does not start with { or [ "
+                    "(a fragment without its enclosing braces, or annotated text?)"
+                )
             if b"," in text[:4096].split(b"\n", 1)[0]:
                 raise LookAlike("CSV of other data (no Event name/Event time/Event source columns)")
             raise LookAlike("not a JSON document")

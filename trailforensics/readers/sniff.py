@@ -72,10 +72,19 @@ def _describe_records(records: bytes) -> str | None:
             continue
         source = item.get("eventSource")
         version = item.get("eventVersion")
-        if isinstance(source, str) and source.startswith("aws:") and isinstance(version, str) \
-                and version.startswith("2."):
+        if (
+            isinstance(source, str)
+            and source.startswith("aws:")
+            and isinstance(version, str)
+            and version.startswith("2.")
+        ):
             return f"S3/SQS/SNS event notification ({source}, eventVersion {version}), not CloudTrail"
-        if "s3" in item and "eventName" in item and "responseElements" in item and "userIdentity" in item \
-                and isinstance(item.get("s3"), dict):
+        if (
+            "s3" in item
+            and "eventName" in item
+            and "responseElements" in item
+            and "userIdentity" in item
+            and isinstance(item.get("s3"), dict)
+        ):
             return "S3 event notification, not CloudTrail"
     return None

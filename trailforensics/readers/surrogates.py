@@ -23,12 +23,20 @@ def replace_lone_surrogates(data: bytes) -> tuple[bytes, int]:
         high = m.group(2)[1:2].lower() in b"89ab"
         if high:
             nxt = matches[idx + 1] if idx + 1 < len(matches) else None
-            paired = (nxt is not None and nxt.start() == m.end() and len(nxt.group(1)) == 1
-                      and nxt.group(2)[1:2].lower() in b"cdef")
+            paired = (
+                nxt is not None
+                and nxt.start() == m.end()
+                and len(nxt.group(1)) == 1
+                and nxt.group(2)[1:2].lower() in b"cdef"
+            )
         else:
             prev = matches[idx - 1] if idx else None
-            paired = (prev is not None and prev.end() == m.start() and len(prev.group(1)) % 2 == 1
-                      and prev.group(2)[1:2].lower() in b"89ab")
+            paired = (
+                prev is not None
+                and prev.end() == m.start()
+                and len(prev.group(1)) % 2 == 1
+                and prev.group(2)[1:2].lower() in b"89ab"
+            )
         if paired:
             continue
         start = m.start() + len(m.group(1)) - 1  # keep any escaped backslashes before it

@@ -52,13 +52,19 @@ class Snapshot:
         return list(self.tables.get(table, []))
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, "schema_version": SCHEMA_VERSION, "generation": self.generation,
-                "tables": self.tables}
+        return {
+            "format": FORMAT,
+            "schema_version": SCHEMA_VERSION,
+            "generation": self.generation,
+            "tables": self.tables,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Snapshot:
-        return cls(generation=int(data.get("generation", 0)),
-                   tables={k: list(v) for k, v in data.get("tables", {}).items()})
+        return cls(
+            generation=int(data.get("generation", 0)),
+            tables={k: list(v) for k, v in data.get("tables", {}).items()},
+        )
 
 
 def is_dataset(path: Path) -> bool:
@@ -69,7 +75,9 @@ def create(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     if not is_dataset(path):
         if any(p for p in path.iterdir() if not p.name.startswith(".")):
-            raise NotADataset(f"{path} exists and is not a trailforensics dataset (refusing to write into it)")
+            raise NotADataset(
+                f"{path} exists and is not a trailforensics dataset (refusing to write into it)"
+            )
         _atomic_write(path / MARKER, {"format": FORMAT, "schema_version": SCHEMA_VERSION})
         save_snapshot(path, Snapshot())
 

@@ -47,11 +47,44 @@ def manifest_table(rows: list[dict[str, object]]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=MANIFEST_SCHEMA)
 
 
-def manifest_row(*, path: str, source_file: str, size: int, mtime_ns: int, sha256: str | None, kind: str,
-                 status: str, reason: str | None, records: int, rows_written: int, duplicates: int,
-                 rejected: int, org_id: str | None, account_id: str | None, region: str | None,
-                 file_time: datetime | None, ingest_run: str, ingested_at: datetime) -> dict[str, object]:
-    return dict(path=path, source_file=source_file, size=size, mtime_ns=mtime_ns, sha256=sha256, kind=kind,
-                status=status, reason=reason, records=records, rows_written=rows_written, duplicates=duplicates,
-                rejected=rejected, org_id=org_id, account_id=account_id, region=region, file_time=file_time,
-                ingest_run=ingest_run, ingested_at=ingested_at)
+def manifest_row(
+    *,
+    path: str,
+    source_file: str,
+    size: int,
+    mtime_ns: int,
+    sha256: str | None,
+    kind: str,
+    status: str,
+    reason: str | None,
+    records: int,
+    rows_written: int,
+    duplicates: int,
+    rejected: int,
+    org_id: str | None,
+    account_id: str | None,
+    region: str | None,
+    file_time: datetime | None,
+    ingest_run: str,
+    ingested_at: datetime,
+) -> dict[str, object]:
+    return dict(
+        path=path,
+        source_file=source_file,
+        size=size,
+        mtime_ns=mtime_ns,
+        sha256=sha256,
+        kind=kind,
+        status=status,
+        reason=reason,
+        records=records,
+        rows_written=rows_written,
+        duplicates=duplicates,
+        rejected=rejected,
+        org_id=org_id,
+        account_id=account_id,
+        region=region,
+        file_time=file_time,
+        ingest_run=ingest_run,
+        ingested_at=ingested_at,
+    )

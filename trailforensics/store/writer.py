@@ -34,9 +34,22 @@ COMPRESSION_LEVEL = 1  # level 6+ doubles write time for 8-10 % smaller files
 
 # High-cardinality columns gain nothing from dictionary encoding and cost time.
 _NO_DICTIONARY = {
-    "event_time", "event_id", "request_id", "shared_event_id", "user_identity", "request_parameters",
-    "response_elements", "additional_event_data", "resources", "service_event_details", "insight_details",
-    "extra", "original_values", "record_index", "record_hash", "session_creation_date",
+    "event_time",
+    "event_id",
+    "request_id",
+    "shared_event_id",
+    "user_identity",
+    "request_parameters",
+    "response_elements",
+    "additional_event_data",
+    "resources",
+    "service_event_details",
+    "insight_details",
+    "extra",
+    "original_values",
+    "record_index",
+    "record_hash",
+    "session_creation_date",
 }
 DICTIONARY_COLUMNS = [f.name for f in EVENT_SCHEMA if f.name not in _NO_DICTIONARY]
 
@@ -45,8 +58,13 @@ def parquet_writer(path: Path, schema: pa.Schema, dictionary: list[str] | bool =
     path.parent.mkdir(parents=True, exist_ok=True)
     schema = schema.with_metadata({b"trailforensics.schema_version": str(SCHEMA_VERSION).encode()})
     return pq.ParquetWriter(
-        str(path), schema, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL,
-        use_dictionary=dictionary, write_statistics=True, data_page_size=1 << 20,
+        str(path),
+        schema,
+        compression=COMPRESSION,
+        compression_level=COMPRESSION_LEVEL,
+        use_dictionary=dictionary,
+        write_statistics=True,
+        data_page_size=1 << 20,
     )
 
 
@@ -81,9 +99,15 @@ def arrow_bytes(batch: pa.RecordBatch) -> int:
 
 
 class EventWriter:
-    def __init__(self, root: Path, prefix: str, row_group_rows: int = ROW_GROUP_ROWS,
-                 max_buffer_rows: int = MAX_BUFFER_ROWS, max_file_rows: int = MAX_FILE_ROWS,
-                 max_buffer_bytes: int = MAX_BUFFER_BYTES):
+    def __init__(
+        self,
+        root: Path,
+        prefix: str,
+        row_group_rows: int = ROW_GROUP_ROWS,
+        max_buffer_rows: int = MAX_BUFFER_ROWS,
+        max_file_rows: int = MAX_FILE_ROWS,
+        max_buffer_bytes: int = MAX_BUFFER_BYTES,
+    ):
         self.root = root  # the staging folder, laid out like the dataset
         self.prefix = prefix
         self.row_group_rows = row_group_rows
@@ -110,8 +134,10 @@ class EventWriter:
             self._buffered_bytes[value] = self._buffered_bytes.get(value, 0) + arrow_bytes(piece)
             if self._buffered_rows[value] >= self.row_group_rows:
                 self._flush(value)
-        while self._buffers and (sum(self._buffered_rows.values()) > self.max_buffer_rows
-                                 or sum(self._buffered_bytes.values()) > self.max_buffer_bytes):
+        while self._buffers and (
+            sum(self._buffered_rows.values()) > self.max_buffer_rows
+            or sum(self._buffered_bytes.values()) > self.max_buffer_bytes
+        ):
             self._flush(max(self._buffered_bytes, key=self._buffered_bytes.__getitem__))
 
     def _flush(self, partition: str) -> None:
