@@ -79,9 +79,7 @@ def log_key(
 ) -> str:
     rng = rng or random.Random()
     kind = "CloudTrail-Insight" if insight else "CloudTrail"
-    rand = "".join(
-        rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") for _ in range(16)
-    )
+    rand = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") for _ in range(16))
     org = f"{org_id}/" if org_id else ""
     return (
         f"AWSLogs/{org}{account}/{kind}/{region}/{delivered:%Y/%m/%d}/"

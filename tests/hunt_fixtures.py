@@ -406,9 +406,7 @@ b.ev("CreateFilter", GD, at=4, rp={"detectorId": "d1", "name": "tag", "action": 
 b.ev("DeleteDetector", GD, at=5, rp={"detectorId": "d2"}, error="AccessDenied", mark=QUIET)
 
 b = case("security_monitoring_disabled", "other_services")
-b.ev(
-    "StopConfigurationRecorder", "config.amazonaws.com", rp={"configurationRecorderName": "default"}, mark=HIT
-)
+b.ev("StopConfigurationRecorder", "config.amazonaws.com", rp={"configurationRecorderName": "default"}, mark=HIT)
 b.ev("DescribeConfigurationRecorders", "config.amazonaws.com", at=1, mark=QUIET)
 b.ev(
     "BatchUpdateFindings",
@@ -520,9 +518,7 @@ b = case("root_account_usage", "root")
 signin(b, ok=True, at=0, ident=b.root(), mark=HIT, severity="critical")
 signin(b, ok=False, at=1, ident=b.root(), mark=QUIET)
 b.ev("ListBuckets", S3, at=2, ident=b.root(), mark=HIT, severity="medium")
-b.ev(
-    "ListUsers", IAM, at=3, ident=b.root(), mark=QUIET
-)  # same day, key and address: grouped with ListBuckets
+b.ev("ListUsers", IAM, at=3, ident=b.root(), mark=QUIET)  # same day, key and address: grouped with ListBuckets
 b.ev("CreateAccessKey", IAM, at=4, ident=b.root(), mark=HIT, severity="critical")
 b.ev("AssumeRole", STS, at=5, ident=b.root(), eventType="AwsServiceEvent", mark=QUIET)
 signin(b, ok=True, at=6, mark=QUIET)  # an IAM user
@@ -684,9 +680,7 @@ b.ev(
     mark=HIT,
     severity="high",
 )
-b.ev(
-    "UpdateLoginProfile", IAM, at=6, ident=b.role("IAM", session="erin"), rp={"userName": "erin"}, mark=QUIET
-)
+b.ev("UpdateLoginProfile", IAM, at=6, ident=b.role("IAM", session="erin"), rp={"userName": "erin"}, mark=QUIET)
 b.ev("CreateAccessKey", IAM, at=7, ident=b.root(), rp={"userName": "frank"}, mark=HIT)
 
 b = case("new_user_with_credentials", "create_then_key")
@@ -730,9 +724,7 @@ b.ev(
     rp={"roleName": "r", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
     mark=QUIET,
 )
-b.ev(
-    "PutUserPolicy", IAM, at=2, rp={"userName": "u", "policyName": "p", "policyDocument": ADMIN_DOC}, mark=HIT
-)
+b.ev("PutUserPolicy", IAM, at=2, rp={"userName": "u", "policyName": "p", "policyDocument": ADMIN_DOC}, mark=HIT)
 b.ev(
     "PutUserPolicy",
     IAM,
@@ -848,9 +840,7 @@ b.ev(
     at=5,
     rp={
         "roleName": "r3",
-        "assumeRolePolicyDocument": policy(
-            allow({"AWS": "*"}, Condition={"StringEquals": {"sts:ExternalId": "123"}})
-        ),
+        "assumeRolePolicyDocument": policy(allow({"AWS": "*"}, Condition={"StringEquals": {"sts:ExternalId": "123"}})),
     },
     mark=HIT,
 )
@@ -934,13 +924,9 @@ b.ev(
 via = b.role("WebRole", session=inst, created=iso(b.t0))
 via["invokedBy"] = "eks.amazonaws.com"
 b.ev("DescribeInstances", EC2, at=2, ident=via, ip="eks.amazonaws.com", mark=QUIET)
-later = b.role(
-    "WebRole", session=inst, created=iso(b.t0 + timedelta(hours=1))
-)  # new credentials, new address
+later = b.role("WebRole", session=inst, created=iso(b.t0 + timedelta(hours=1)))  # new credentials, new address
 b.ev("DescribeInstances", EC2, at=61, ident=later, ip="3.250.2.99", mark=QUIET)
-b.ev(
-    "DescribeInstances", EC2, at=62, ident=b.role("WebRole", session="deploy"), ip="45.33.32.157", mark=QUIET
-)
+b.ev("DescribeInstances", EC2, at=62, ident=b.role("WebRole", session="deploy"), ip="45.33.32.157", mark=QUIET)
 
 # 17. Secrets harvesting ----------------------------------------------------------------------------
 SM = "secretsmanager.amazonaws.com"
@@ -968,9 +954,7 @@ b.ev(
 )
 
 b = case("secrets_harvesting", "few_secrets")
-b.case.quiet += [
-    b.ev("GetSecretValue", SM, at=i * 0.2, rp={"secretId": f"prod/secret-{i % 5}"}) for i in range(30)
-]
+b.case.quiet += [b.ev("GetSecretValue", SM, at=i * 0.2, rp={"secretId": f"prod/secret-{i % 5}"}) for i in range(30)]
 
 b = case("secrets_harvesting", "batch_catch_all")
 b.ev(
@@ -1027,16 +1011,14 @@ b.ev(
 
 b = case("ec2_user_data_harvested", "bulk")
 ids = [
-    b.ev("DescribeInstanceAttribute", EC2, at=i, rp={"instanceId": f"i-{i}", "attribute": "userData"})
-    for i in range(5)
+    b.ev("DescribeInstanceAttribute", EC2, at=i, rp={"instanceId": f"i-{i}", "attribute": "userData"}) for i in range(5)
 ]
 b.case.quiet += ids[:4]
 b.case.hits.append(ids[4])
 
 b = case("ec2_user_data_harvested", "few_or_other_attribute")
 b.case.quiet += [
-    b.ev("DescribeInstanceAttribute", EC2, at=i, rp={"instanceId": f"i-{i}", "attribute": "userData"})
-    for i in range(4)
+    b.ev("DescribeInstanceAttribute", EC2, at=i, rp={"instanceId": f"i-{i}", "attribute": "userData"}) for i in range(4)
 ]
 b.case.quiet += [
     b.ev(
@@ -1154,9 +1136,7 @@ b.ev(
     rp={"functionName": "f"},
     mark=HIT,
 )
-b.ev(
-    "UpdateFunctionConfiguration20150331v2", LAMBDA, at=3, rp={"functionName": "f", "timeout": 30}, mark=QUIET
-)
+b.ev("UpdateFunctionConfiguration20150331v2", LAMBDA, at=3, rp={"functionName": "f", "timeout": 30}, mark=QUIET)
 b.ev(
     "UpdateFunctionConfiguration20150331v2",
     LAMBDA,
@@ -1267,9 +1247,7 @@ b.ev(
     S3,
     rp={
         "bucketName": "b",
-        "bucketPolicy": policy(
-            allow({"AWS": "*"}, "s3:GetObject", Resource="arn:aws:s3:::b/*"), as_string=False
-        ),
+        "bucketPolicy": policy(allow({"AWS": "*"}, "s3:GetObject", Resource="arn:aws:s3:::b/*"), as_string=False),
     },
     mark=HIT,
 )
@@ -1561,9 +1539,7 @@ b.ev(
     mark=HIT,
     severity="high",
 )
-b.ev(
-    "ModifyDBInstance", RDS, at=6, rp={"dBInstanceIdentifier": "db", "publiclyAccessible": False}, mark=QUIET
-)
+b.ev("ModifyDBInstance", RDS, at=6, rp={"dBInstanceIdentifier": "db", "publiclyAccessible": False}, mark=QUIET)
 
 # 24. Ransomware / destruction ----------------------------------------------------------------------
 b = case("recovery_inhibition", "s3")
@@ -1874,11 +1850,21 @@ b.ev(
     mark=QUIET,
 )
 
+
 # S3 mass download ---------------------------------------------------------------------------------
 def get_object(b: Builder, i: int, *, error: str | None = None, nbytes: int = 1000, **kw: Any) -> str:
-    return b.ev("GetObject", S3, at=i * 0.02, error=error, eventCategory="Data", managementEvent=False,
-                readOnly=True, rp={"bucketName": "exports", "key": f"part-{i:04d}.csv"},
-                additionalEventData={"bytesTransferredOut": nbytes}, **kw)
+    return b.ev(
+        "GetObject",
+        S3,
+        at=i * 0.02,
+        error=error,
+        eventCategory="Data",
+        managementEvent=False,
+        readOnly=True,
+        rp={"bucketName": "exports", "key": f"part-{i:04d}.csv"},
+        additionalEventData={"bytesTransferredOut": nbytes},
+        **kw,
+    )
 
 
 b = case("s3_mass_download", "burst")

@@ -73,9 +73,7 @@ ROLE_B = f"arn:aws:iam::{ACCT}:role/role-b"
 ROLE_C = f"arn:aws:iam::{ACCT}:role/role-c"
 ROLE_D = f"arn:aws:iam::{ACCT}:role/role-d"
 ROLE_X = f"arn:aws:iam::{ACCT_B}:role/cross-role"
-SSO_ROLE = (
-    f"arn:aws:iam::{ACCT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ReadOnly_0123abcd"
-)
+SSO_ROLE = f"arn:aws:iam::{ACCT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ReadOnly_0123abcd"
 SAML_PROVIDER = f"arn:aws:iam::{ACCT}:saml-provider/CorpIdP"
 
 # policy ---------------------------------------------------------------------------------------
@@ -102,9 +100,7 @@ def _rng() -> random.Random:
 RNG = _rng()
 
 
-def iam_user(
-    name: str, key: str, account: str = ACCT, session: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def iam_user(name: str, key: str, account: str = ACCT, session: dict[str, Any] | None = None) -> dict[str, Any]:
     ident: dict[str, Any] = {
         "type": "IAMUser",
         "principalId": f"AIDA{name.upper().replace('-', '')[:12]}",
@@ -194,9 +190,7 @@ def ev(
         managementEvent=category == "Management",
         **extra,
     )
-    rec["readOnly"] = (
-        read_only if read_only is not None else name.startswith(("Describe", "List", "Get", "Head"))
-    )
+    rec["readOnly"] = read_only if read_only is not None else name.startswith(("Describe", "List", "Get", "Head"))
     if error:
         rec["errorCode"] = error
         rec["errorMessage"] = f"User is not authorized to perform {name}"
@@ -207,9 +201,7 @@ def ev(
     if request_id:
         rec["requestID"] = request_id
     if source != "ec2.amazonaws.com":
-        rec["tlsDetails"]["clientProvidedHostHeader"] = source.replace(
-            ".amazonaws.com", f".{region}.amazonaws.com"
-        )
+        rec["tlsDetails"]["clientProvidedHostHeader"] = source.replace(".amazonaws.com", f".{region}.amazonaws.com")
     return rec
 
 
@@ -731,9 +723,7 @@ def trace_records() -> list[dict[str, Any]]:
                 "credentials": creds(ASIA_SSO, f_at, 8),
                 "subject": "frank",
                 "issuer": "https://portal.sso.eu-west-1.amazonaws.com/saml/assertion/abc",
-                "assumedRoleUser": {
-                    "arn": f"arn:aws:sts::{ACCT}:assumed-role/AWSReservedSSO_ReadOnly_0123abcd/frank"
-                },
+                "assumedRoleUser": {"arn": f"arn:aws:sts::{ACCT}:assumed-role/AWSReservedSSO_ReadOnly_0123abcd/frank"},
             },
             ip="192.0.2.50",
             region="us-east-1",
@@ -1083,9 +1073,7 @@ def all_records() -> list[dict[str, Any]]:
     return trail_records() + trace_records() + policy_records() + both + org_only
 
 
-def write_tree(
-    root: Path, records: list[dict[str, Any]], *, per_file: int = 40, org_id: str | None = None
-) -> None:
+def write_tree(root: Path, records: list[dict[str, Any]], *, per_file: int = 40, org_id: str | None = None) -> None:
     """AWSLogs files per account and region; records shuffled so events arrive out of order."""
     by_place: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rec in records:
@@ -1097,9 +1085,7 @@ def write_tree(
         for i in range(0, len(recs), per_file):
             chunk = recs[i : i + per_file]
             delivered = DATA_END + timedelta(minutes=i // per_file)
-            write_log(
-                root, chunk, account=account, region=region, delivered=delivered, rng=rng, org_id=org_id
-            )
+            write_log(root, chunk, account=account, region=region, delivered=delivered, rng=rng, org_id=org_id)
 
 
 def build_dataset(tmp: Path) -> Path:

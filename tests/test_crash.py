@@ -40,9 +40,7 @@ def _rows(ds: Path) -> tuple[int, int]:
     if not layout.is_dataset(ds):
         return 0, 0
     with Dataset(ds) as d:
-        total, distinct = (
-            d.sql("SELECT count(*), count(DISTINCT event_id) FROM events").to_pylist()[0].values()
-        )
+        total, distinct = d.sql("SELECT count(*), count(DISTINCT event_id) FROM events").to_pylist()[0].values()
         for rel in d.snapshot.files("events"):
             pq.read_metadata(ds / rel)  # every listed file is complete
     return total, distinct
@@ -56,9 +54,7 @@ def test_sigkill_at_any_moment(tmp_path: Path) -> None:
         for i in range(3000)
     ]
     for i in range(10):
-        write_log(
-            src / "b", later[i * 300 : (i + 1) * 300], delivered=datetime(2026, 3, 12, 1, i, tzinfo=UTC)
-        )
+        write_log(src / "b", later[i * 300 : (i + 1) * 300], delivered=datetime(2026, 3, 12, 1, i, tzinfo=UTC))
     ds = tmp_path / "ds"
     assert ingest([src / "a"], ds, IngestOptions(workers=1)).rows_written == len(first)
     before, after = len(first), len(first) + len(later)

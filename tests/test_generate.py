@@ -139,9 +139,7 @@ def public_key(root: Path) -> Any:
     try:  # SubjectPublicKeyInfo or PKCS#1 RSAPublicKey, as the doc samples show both
         key = serialization.load_der_public_key(der)
     except ValueError:
-        pem = (
-            b"-----BEGIN RSA PUBLIC KEY-----\n" + base64.encodebytes(der) + b"-----END RSA PUBLIC KEY-----\n"
-        )
+        pem = b"-----BEGIN RSA PUBLIC KEY-----\n" + base64.encodebytes(der) + b"-----END RSA PUBLIC KEY-----\n"
         key = serialization.load_pem_public_key(pem)
     return key, entry["Fingerprint"]
 
@@ -252,9 +250,7 @@ def test_same_seed_same_bytes_whatever_the_workers(tmp_path: Path) -> None:
     assert _tree_bytes(tmp_path / "d") != a
 
 
-def test_event_count_and_stats(
-    tree: tuple[Path, GenerateStats, Any], tree_records: list[dict[str, Any]]
-) -> None:
+def test_event_count_and_stats(tree: tuple[Path, GenerateStats, Any], tree_records: list[dict[str, Any]]) -> None:
     out, stats, _ = tree
     assert abs(stats.events - 20000) / 20000 < 0.05
     assert len(tree_records) == stats.events
@@ -380,9 +376,7 @@ def test_services_errors_and_type_conflicts(tree_records: list[dict[str, Any]]) 
     assert len(sources) >= 38
     errors = [r for r in tree_records if r.get("errorCode")]
     assert 0.03 < len(errors) / len(tree_records) < 0.08
-    assert {"AccessDenied", "Client.UnauthorizedOperation", "ThrottlingException"} <= {
-        r["errorCode"] for r in errors
-    }
+    assert {"AccessDenied", "Client.UnauthorizedOperation", "ThrottlingException"} <= {r["errorCode"] for r in errors}
     types: dict[str, set[str]] = defaultdict(set)
     for r in tree_records:
         rp = r.get("requestParameters")
@@ -401,9 +395,7 @@ def test_services_errors_and_type_conflicts(tree_records: list[dict[str, Any]]) 
     } <= data
     get = next(r for r in tree_records if r["eventName"] == "GetObject" and not r.get("errorCode"))
     assert {x["type"] for x in get["resources"]} == {"AWS::S3::Object", "AWS::S3::Bucket"}
-    assert {"bytesTransferredOut", "x-amz-id-2", "SignatureVersion", "CipherSuite"} <= set(
-        get["additionalEventData"]
-    )
+    assert {"bytesTransferredOut", "x-amz-id-2", "SignatureVersion", "CipherSuite"} <= set(get["additionalEventData"])
     logins = [r for r in tree_records if r["eventName"] == "ConsoleLogin"]
     assert logins and all(r["eventType"] == "AwsConsoleSignIn" for r in logins)
     assert all({"LoginTo", "MobileVersion", "MFAUsed"} <= set(r["additionalEventData"]) for r in logins)
@@ -579,12 +571,8 @@ def test_sample_digests_verify(sample_facts: dict[str, Any]) -> None:
     assert s3["digests"] == sample_facts["trails"][m.S3_TRAIL]["digest_files"]
     regions = sample_facts["digest_regions"]
     assert {m.MAIN, m.DR, m.GLOBAL, m.MINING_REGION} <= set(regions)
-    assert len(audit["starts"]) == 2 * len(
-        regions
-    )  # chain start at the sample start + restart after StartLogging
-    assert sl["deleted_log_key"] in {
-        f["s3Object"] for f in audit["docs"][sl["deleted_log_digest"]][1]["logFiles"]
-    }
+    assert len(audit["starts"]) == 2 * len(regions)  # chain start at the sample start + restart after StartLogging
+    assert sl["deleted_log_key"] in {f["s3Object"] for f in audit["docs"][sl["deleted_log_digest"]][1]["logFiles"]}
     for region, key in sample_facts["digest_restarts"].items():
         doc = audit["docs"][key][1]
         assert key in audit["starts"] and f"/CloudTrail-Digest/{region}/" in key
@@ -593,9 +581,7 @@ def test_sample_digests_verify(sample_facts: dict[str, Any]) -> None:
     assert not files_under(SAMPLE / m.ORG_BUCKET, "CloudTrail-Digest")
 
 
-def test_sample_trails_and_dedup(
-    sample_facts: dict[str, Any], sample_recs: dict[str, list[dict[str, Any]]]
-) -> None:
+def test_sample_trails_and_dedup(sample_facts: dict[str, Any], sample_recs: dict[str, list[dict[str, Any]]]) -> None:
     trails = sample_facts["trails"]
     for name, bucket in (
         (m.ORG_TRAIL, m.ORG_BUCKET),
@@ -613,9 +599,7 @@ def test_sample_trails_and_dedup(
     for r in sample_recs[m.AUDIT_BUCKET]:  # the audit trail's records are the org trail's prod copies
         assert r["recipientAccountId"] == m.PROD and r["eventCategory"] == "Management"
         assert json.dumps(org[r["eventID"]]) == json.dumps(r)
-    prod_mgmt = [
-        r for r in org.values() if r["recipientAccountId"] == m.PROD and r["eventCategory"] == "Management"
-    ]
+    prod_mgmt = [r for r in org.values() if r["recipientAccountId"] == m.PROD and r["eventCategory"] == "Management"]
     gap = sample_facts["audit_gap"]
     audit_ids = {r["eventID"] for r in sample_recs[m.AUDIT_BUCKET]}
     missing = []
@@ -635,9 +619,7 @@ def test_sample_trails_and_dedup(
     assert len(union) == sample_facts["unique_events"]
 
 
-def test_sample_storyline_facts(
-    sample_facts: dict[str, Any], sample_recs: dict[str, list[dict[str, Any]]]
-) -> None:
+def test_sample_storyline_facts(sample_facts: dict[str, Any], sample_recs: dict[str, list[dict[str, Any]]]) -> None:
     f = sample_facts
     org = {r["eventID"]: r for r in sample_recs[m.ORG_BUCKET]}
     s3 = {r["eventID"]: r for r in sample_recs[m.S3_BUCKET]}
@@ -671,14 +653,10 @@ def test_sample_storyline_facts(
     assert normal and all(r["userAgent"].startswith(ck["normal_user_agent_prefix"]) for r in normal)
     assert any(r["eventTime"].startswith("2026-03-09") for r in normal)
     bad = [r for r in uses if r["sourceIPAddress"] == f["attacker"]["source_ips"][0]]
-    assert (
-        len(bad) == ck["malicious_events"] and min(r["eventTime"] for r in bad) == ck["first_malicious_use"]
-    )
+    assert len(bad) == ck["malicious_events"] and min(r["eventTime"] for r in bad) == ck["first_malicious_use"]
     assert all(r["userAgent"] == f["attacker"]["user_agents"][0] for r in bad)
     assert sum(1 for r in bad if r.get("errorCode") == "AccessDenied") >= 8
-    assert f["recon"]["access_denied"] == sum(
-        1 for r in bad if str(r.get("errorCode", "")).startswith("AccessDenied")
-    )
+    assert f["recon"]["access_denied"] == sum(1 for r in bad if str(r.get("errorCode", "")).startswith("AccessDenied"))
     # persistence and the key it returned
     created = next(r for r in bad if r["eventName"] == "CreateAccessKey")
     assert created["responseElements"]["accessKey"]["accessKeyId"] == f["backdoor"]["access_key_id"]
@@ -693,8 +671,7 @@ def test_sample_storyline_facts(
         assert r["responseElements"]["credentials"]["accessKeyId"] == link["access_key_id"]
         users = [x for x in org.values() if x["userIdentity"].get("accessKeyId") == link["access_key_id"]]
         assert users and all(
-            x["userIdentity"]["sessionContext"]["attributes"]["creationDate"] == link["assumed_at"]
-            for x in users
+            x["userIdentity"]["sessionContext"]["attributes"]["creationDate"] == link["assumed_at"] for x in users
         )
     ex = f["exfiltration"]
     gets = [
@@ -710,9 +687,7 @@ def test_sample_storyline_facts(
     mining = [r for r in org.values() if r["awsRegion"] == m.MINING_REGION]
     assert mining and all(r["sourceIPAddress"] == m.ATTACKER_IP_2 for r in mining)
     run = next(r for r in mining if r["eventName"] == "RunInstances" and not r.get("errorCode"))
-    assert [i["instanceId"] for i in run["responseElements"]["instancesSet"]["items"]] == f["mining"][
-        "instance_ids"
-    ]
+    assert [i["instanceId"] for i in run["responseElements"]["instancesSet"]["items"]] == f["mining"]["instance_ids"]
     assert run["requestParameters"]["instanceType"] == "p3.16xlarge"
     ingress = next(r for r in mining if r["eventName"] == "AuthorizeSecurityGroupIngress")
     perm = ingress["requestParameters"]["ipPermissions"]["items"][0]
@@ -730,13 +705,8 @@ def test_sample_storyline_facts(
     )
     assert ref["oldestEventTime"] <= sl["time"] <= ref["newestEventTime"] and sl["deleted_log_records"] >= 1
     delete = s3[sl["delete_eventID"]]
-    assert (
-        delete["eventName"] == "DeleteObject" and delete["requestParameters"]["bucketName"] == m.AUDIT_BUCKET
-    )
-    assert (
-        delete["requestParameters"]["key"] == sl["deleted_log_key"]
-        and delete["eventTime"] == sl["delete_time"]
-    )
+    assert delete["eventName"] == "DeleteObject" and delete["requestParameters"]["bucketName"] == m.AUDIT_BUCKET
+    assert delete["requestParameters"]["key"] == sl["deleted_log_key"] and delete["eventTime"] == sl["delete_time"]
     start = org[f["start_logging"]["eventID"]]
     assert start["eventName"] == "StartLogging" and start["eventTime"] == f["start_logging"]["time"]
     # the S3 trail set-up
@@ -750,8 +720,7 @@ def test_sample_storyline_facts(
     assert ct["eventTime"] == su["CreateTrail"] and ct["sourceIPAddress"] == su["source_ip"]
     assert ct["requestParameters"]["kmsKeyId"].endswith(su["kms_alias"])
     assert (
-        ct["responseElements"]["kmsKeyId"] == su["kms_key_arn"]
-        and ct["responseElements"]["logFileValidationEnabled"]
+        ct["responseElements"]["kmsKeyId"] == su["kms_key_arn"] and ct["responseElements"]["logFileValidationEnabled"]
     )
     sel = by_name["PutEventSelectors"]["requestParameters"]["advancedEventSelectors"][0]
     assert sel["name"] == "s3-write-selector" and by_name["StartLogging"]["eventTime"] == su["StartLogging"]
@@ -788,9 +757,7 @@ def test_sample_readme_prose_matches_facts(sample_facts: dict[str, Any]) -> None
         assert value in prose, value
 
 
-def test_sample_background_is_clean(
-    sample_facts: dict[str, Any], sample_recs: dict[str, list[dict[str, Any]]]
-) -> None:
+def test_sample_background_is_clean(sample_facts: dict[str, Any], sample_recs: dict[str, list[dict[str, Any]]]) -> None:
     recs = list({r["eventID"]: r for rs in sample_recs.values() for r in rs}.values())
     attacker = set(sample_facts["attacker"]["source_ips"])
     background = [r for r in recs if r["sourceIPAddress"] not in attacker]

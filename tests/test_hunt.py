@@ -160,9 +160,7 @@ def test_since_until_filter_hits_not_baselines(fixture_ds: Path) -> None:
         res = run_hunt(ds, only=["console_access_from_api_keys"], since=t0 + timedelta(minutes=4, seconds=30))
         ids = set(res.hits.column("event_id").to_pylist())
         assert first["eventID"] not in ids and second["eventID"] not in ids  # the baseline saw the first call
-        res = run_hunt(
-            ds, only=["console_access_from_api_keys"], since=t0, until=t0 + timedelta(minutes=4, seconds=30)
-        )
+        res = run_hunt(ds, only=["console_access_from_api_keys"], since=t0, until=t0 + timedelta(minutes=4, seconds=30))
         ids = set(res.hits.column("event_id").to_pylist())
         assert first["eventID"] in ids and all(
             t0 <= t < t0 + timedelta(minutes=5) for t in res.hits.column("event_time").to_pylist()
@@ -172,9 +170,7 @@ def test_since_until_filter_hits_not_baselines(fixture_ds: Path) -> None:
 def test_min_severity_and_only(fixture_ds: Path) -> None:
     with Dataset(fixture_ds) as ds:
         res = run_hunt(ds, min_severity="high")
-        assert res.hits.num_rows and all(
-            RANK[s] >= RANK["high"] for s in res.hits.column("severity").to_pylist()
-        )
+        assert res.hits.num_rows and all(RANK[s] >= RANK["high"] for s in res.hits.column("severity").to_pylist())
         assert "recon_burst" not in res.summary.column("detection_id").to_pylist()
         res = run_hunt(ds, only=["cloudtrail_tampering", "mfa_tampering"])
         assert set(res.hits.column("detection_id").to_pylist()) == {"cloudtrail_tampering", "mfa_tampering"}
@@ -307,9 +303,7 @@ EVIDENCE_SELECT = (
 )
 
 
-def write_detection(
-    folder: Path, det_id: str, sql: str, severity: str = "low", header: str = GOOD_HEADER
-) -> Path:
+def write_detection(folder: Path, det_id: str, sql: str, severity: str = "low", header: str = GOOD_HEADER) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{det_id}.sql"
     path.write_text(header.format(id=det_id, severity=severity) + sql + "\n", encoding="utf-8")
@@ -383,23 +377,17 @@ def cli() -> CliRunner:
 def test_cli_hunt_table(fixture_ds: Path, cli: CliRunner, tmp_path: Path) -> None:
     accounts = tmp_path / "known.txt"
     accounts.write_text(f"# partner\n{hf.PARTNER}\n", encoding="utf-8")
-    r = cli.invoke(
-        app, ["hunt", "-d", str(fixture_ds), "--known-accounts", str(accounts), "--min-severity", "high"]
-    )
+    r = cli.invoke(app, ["hunt", "-d", str(fixture_ds), "--known-accounts", str(accounts), "--min-severity", "high"])
     assert r.exit_code == 0, r.output
     assert "hunt summary" in r.stdout
-    assert (
-        "[high] cloudtrail_tampering: CloudTrail trail stopped, deleted or weakened (T1562.008)" in r.stdout
-    )
+    assert "[high] cloudtrail_tampering: CloudTrail trail stopped, deleted or weakened (T1562.008)" in r.stdout
     assert "] recon_burst:" not in r.stdout  # medium
     assert r.stdout.index("hunt summary") < r.stdout.index("[high] cloudtrail_tampering")
     assert "hit(s) from" in r.stderr
 
 
 def test_cli_hunt_formats(fixture_ds: Path, cli: CliRunner, tmp_path: Path) -> None:
-    r = cli.invoke(
-        app, ["hunt", "-d", str(fixture_ds), "--only", "mfa_tampering,leave_organization", "-f", "json"]
-    )
+    r = cli.invoke(app, ["hunt", "-d", str(fixture_ds), "--only", "mfa_tampering,leave_organization", "-f", "json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert set(doc) == {"summary", "hits", "errors"}
@@ -411,9 +399,7 @@ def test_cli_hunt_formats(fixture_ds: Path, cli: CliRunner, tmp_path: Path) -> N
         json.loads(line)["detection_id"] == "mfa_tampering" for line in r.stdout.splitlines()
     )
     out = tmp_path / "hits.csv"
-    r = cli.invoke(
-        app, ["hunt", "-d", str(fixture_ds), "--only", "mfa_tampering", "-f", "csv", "-o", str(out)]
-    )
+    r = cli.invoke(app, ["hunt", "-d", str(fixture_ds), "--only", "mfa_tampering", "-f", "csv", "-o", str(out)])
     assert r.exit_code == 0 and out.read_text().startswith("detection_id,title,severity,attack,event_time")
     out = tmp_path / "hunt.txt"
     r = cli.invoke(app, ["hunt", "-d", str(fixture_ds), "--only", "mfa_tampering", "-o", str(out)])
@@ -459,9 +445,7 @@ def test_cli_detections(cli: CliRunner) -> None:
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
     assert {row["id"] for row in rows} == {d.id for d in load_detections()}
-    assert {"severity", "attack", "attack_v19", "events", "description", "references", "params"} <= set(
-        rows[0]
-    )
+    assert {"severity", "attack", "attack_v19", "events", "description", "references", "params"} <= set(rows[0])
     r = cli.invoke(app, ["detections"])
     assert r.exit_code == 0 and "cloudtrail_tampering" in r.stdout
 
@@ -524,9 +508,7 @@ def test_cli_sigma_hits_are_merged_with_authors(
     doc = json.loads(r.stdout)
     sigma_hits = [h for h in doc["hits"] if h["detection_id"] == "sigma:abc"]
     assert sigma_hits and all(h["author"] == "Jane Doe" and h["severity"] == "info" for h in sigma_hits)
-    assert {h["author"] for h in doc["hits"] if h["detection_id"] == "cloudtrail_tampering"} == {
-        "trailforensics"
-    }
+    assert {h["author"] for h in doc["hits"] if h["detection_id"] == "cloudtrail_tampering"} == {"trailforensics"}
     assert {s["detection_id"]: s["author"] for s in doc["summary"]}["sigma:abc"] == "Jane Doe"
     r = cli.invoke(
         app,
@@ -545,9 +527,7 @@ def test_cli_sigma_hits_are_merged_with_authors(
         ],
     )
     assert not [h for h in json.loads(r.stdout)["hits"] if h["detection_id"] == "sigma:abc"]
-    r = cli.invoke(
-        app, ["hunt", "-d", str(fixture_ds), "--sigma", str(tmp_path), "--only", "cloudtrail_tampering"]
-    )
+    r = cli.invoke(app, ["hunt", "-d", str(fixture_ds), "--sigma", str(tmp_path), "--only", "cloudtrail_tampering"])
     assert r.exit_code == 0 and "Jane Doe" in r.stdout
 
 

@@ -46,8 +46,7 @@ def test_tree_ingests_every_record(tmp_path: Path) -> None:
     assert tree_state(src) == before  # the evidence tree is never written
     with Dataset(tmp_path / "ds") as ds:
         rows = ds.sql(
-            "SELECT event_id, source_file, record_index, source_account_id, source_region, event_date "
-            "FROM events"
+            "SELECT event_id, source_file, record_index, source_account_id, source_region, event_date FROM events"
         ).to_pylist()
         assert {r["event_id"] for r in rows} == {r["eventID"] for r in recs}
         assert all(r["source_file"].startswith("AWSLogs/111122223333/CloudTrail/") for r in rows)
@@ -146,17 +145,12 @@ def test_huge_record_and_file(tmp_path: Path) -> None:
         event_id="big",
         responseElements={"blob": "x" * (17 << 20), "items": list(range(1000))},
     )
-    many = [
-        record("GetObject", event_id=f"m{i}", requestParameters={"pad": "y" * 3000}) for i in range(10_000)
-    ]
+    many = [record("GetObject", event_id=f"m{i}", requestParameters={"pad": "y" * 3000}) for i in range(10_000)]
     write_log(src, [big])
     write_log(src, many, delivered=datetime(2026, 3, 10, 2, 10, tzinfo=UTC))
     summary = ingest([src], tmp_path / "ds", ONE)
     assert summary.exit_code == EXIT_OK and summary.rows_written == 10_001
-    assert (
-        count(tmp_path / "ds", "SELECT length(response_elements) FROM events WHERE event_id = 'big'")
-        > 17 << 20
-    )
+    assert count(tmp_path / "ds", "SELECT length(response_elements) FROM events WHERE event_id = 'big'") > 17 << 20
 
 
 def test_org_and_account_trail_copies_dedup_with_provenance(tmp_path: Path) -> None:
@@ -199,9 +193,7 @@ def test_rerun_is_a_noop_and_new_files_are_ingested_alone(tmp_path: Path) -> Non
     first = ingest([src], ds, ONE)
     again = ingest([src], ds, ONE)
     assert again.files_unchanged == 5 and again.files_ingested == 0 and not again.committed
-    write_log(
-        src, [record("CreateUser", event_id="new-1")], delivered=datetime(2026, 3, 11, 0, 5, tzinfo=UTC)
-    )
+    write_log(src, [record("CreateUser", event_id="new-1")], delivered=datetime(2026, 3, 11, 0, 5, tzinfo=UTC))
     third = ingest([src], ds, ONE)
     assert third.files_ingested == 1 and third.files_unchanged == 5 and third.rows_written == 1
     assert count(ds) == first.rows_written + 1
@@ -217,9 +209,7 @@ def test_changed_file_is_flagged_not_reingested(tmp_path: Path) -> None:
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched, same bytes
     touched = ingest([src], ds, ONE)
     assert touched.exit_code == EXIT_OK and touched.files_unchanged == 2
-    target.write_bytes(
-        gzip.compress(json.dumps({"Records": [record("StopLogging", event_id="forged")]}).encode())
-    )
+    target.write_bytes(gzip.compress(json.dumps({"Records": [record("StopLogging", event_id="forged")]}).encode()))
     changed = ingest([src], ds, ONE)
     assert changed.exit_code == EXIT_CHANGED_FILES and changed.files_changed == 1
     assert "possible tampering" in changed.changed[0][1]
@@ -266,9 +256,7 @@ def test_skipped_files_are_counted_by_reason(tmp_path: Path) -> None:
         json.dumps({"s3Bucket": "b", "s3ObjectKey": ["AWSLogs/1/CloudTrail/x.json.gz"]})
     )
     (src / "s3-notification.json").write_text(
-        json.dumps(
-            {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put"}]}
-        )
+        json.dumps({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put"}]})
     )
     (src / "access-log-2026-03-10-00-00-00-ABCDEF").write_text("79a5 bucket [10/Mar/2026:00:00:00 +0000] ...")
     summary = ingest([src], tmp_path / "ds", ONE)
@@ -320,10 +308,7 @@ def test_compact_keeps_rows_and_merges_files(tmp_path: Path) -> None:
     ds = tmp_path / "ds"
     total = 0
     for i in range(4):
-        recs = [
-            record("GetObject", datetime(2026, 3, 10, 1, i, tzinfo=UTC) + timedelta(seconds=j))
-            for j in range(50)
-        ]
+        recs = [record("GetObject", datetime(2026, 3, 10, 1, i, tzinfo=UTC) + timedelta(seconds=j)) for j in range(50)]
         write_log(src, recs, delivered=datetime(2026, 3, 10, 1, 5 + 5 * i, tzinfo=UTC))
         total += len(ingest([src], ds, ONE).failures) + 50
     from trailforensics.store.compact import compact
@@ -367,9 +352,7 @@ def test_cli_ingest_reports_and_escapes(tmp_path: Path) -> None:
     assert "records: 6 read = 6 rows written + 0 duplicates dropped + 0 rejected" in r.output
     r = runner.invoke(app, ["ingest", str(src), "-d", str(tmp_path / "ds"), "--json"])
     doc = json.loads(r.stdout)
-    assert (
-        doc["files"]["unchanged"] == 3 and doc["records"]["reconciles"] and r.exit_code == EXIT_FAILED_FILES
-    )
+    assert doc["files"]["unchanged"] == 3 and doc["records"]["reconciles"] and r.exit_code == EXIT_FAILED_FILES
     assert doc["failed_earlier"][0]["reason"].startswith("invalid JSON")
     r = runner.invoke(app, ["ingest", str(src)])
     assert r.exit_code == 1 and "-d" in r.output

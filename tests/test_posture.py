@@ -68,11 +68,7 @@ def test_trail_created_then_weakened(report: TrailReport) -> None:
     assert s["bucket_lifecycle"] == "expire-logs: expires objects after 1 days"
     assert s["kms_key_state"].startswith("PendingDeletion (deletion 2026-03-17")
     assert s["bucket_acl"] == "unknown"  # never shown: not guessed
-    rows = [
-        r
-        for r in report.state.to_pylist()
-        if r["trail"] == pf.TRAIL_ARN and r["field"] == "log_file_validation"
-    ]
+    rows = [r for r in report.state.to_pylist() if r["trail"] == pf.TRAIL_ARN and r["field"] == "log_file_validation"]
     assert rows[0]["event_name"] == "UpdateTrail" and rows[0]["actor"].endswith("user/mallory")
 
 
@@ -82,8 +78,7 @@ def test_state_as_of_a_time_shows_the_setup(ds: Dataset) -> None:
     assert s["log_file_validation"] == "true" and s["management_events"] == "all"
     assert s["data_events"] == "AWS::S3::Object write-only (s3-writes)"
     assert s["advanced_event_selectors"] == (
-        "mgmt: eventCategory=Management | s3-writes: eventCategory=Data "
-        "resources.type=AWS::S3::Object readOnly=false"
+        "mgmt: eventCategory=Management | s3-writes: eventCategory=Data resources.type=AWS::S3::Object readOnly=false"
     )
     assert s["logging"] == "on" and s["bucket_policy"] == "services: cloudtrail.amazonaws.com"
     assert pf.TEMP_TRAIL_ARN not in before.trails
@@ -121,9 +116,7 @@ def test_change_timeline(report: TrailReport) -> None:
     update = next(r for r in rows if r["event_name"] == "UpdateTrail" and not r["error_code"])
     assert update["change"] == "log_file_validation: true -> false"
     assert update["user_agent"].endswith("kali") and update["access_key"] == "AKIAMALLORYEXAMP0001"
-    weakened = next(
-        r for r in rows if r["event_name"] == "PutEventSelectors" and r["actor"].endswith("mallory")
-    )
+    weakened = next(r for r in rows if r["event_name"] == "PutEventSelectors" and r["actor"].endswith("mallory"))
     assert "management_events: all -> none" in weakened["change"]
     assert "data_events: AWS::S3::Object write-only (s3-writes) -> none" in weakened["change"]
     created = next(r for r in rows if r["event_name"] == "CreateTrail")
@@ -163,9 +156,7 @@ def test_findings_with_their_events(report: TrailReport) -> None:
         assert f["event_id"] in by_event, f  # every finding points at the event that caused it
         assert by_event[f["event_id"]]["event_name"] == f["event_name"]
     stop = next(
-        f
-        for f in report.findings.to_pylist()
-        if f["trail_name"] == pf.TRAIL and f["finding"] == "logging-stopped"
+        f for f in report.findings.to_pylist() if f["trail_name"] == pf.TRAIL and f["finding"] == "logging-stopped"
     )
     assert stop["detail"] == "logging stopped for 3h 05m (until StartLogging at 2026-03-10 04:10:00Z)"
     assert stop["actor"].endswith("user/mallory") and stop["severity"] == "high"
@@ -175,17 +166,12 @@ def test_stopped_periods(report: TrailReport) -> None:
     stops = {s["trail_name"]: s for s in report.stops.to_pylist()}
     case = stops[pf.TRAIL]
     assert case["stopped_at"] == pf.STOP_AT and case["started_at"] == pf.START_AT
-    assert (
-        case["duration_seconds"] == (pf.START_AT - pf.STOP_AT).total_seconds()
-        and case["status"] == "restarted"
-    )
+    assert case["duration_seconds"] == (pf.START_AT - pf.STOP_AT).total_seconds() and case["status"] == "restarted"
     old = stops[pf.OLD_TRAIL]
     assert old["started_at"] is None and old["status"] == "still stopped at the end of the data"
     assert old["duration_seconds"] == (report.data_end - pf.OLD_STOP_AT).total_seconds()
     finding = next(
-        f
-        for f in report.findings.to_pylist()
-        if f["trail_name"] == pf.OLD_TRAIL and f["finding"] == "logging-stopped"
+        f for f in report.findings.to_pylist() if f["trail_name"] == pf.OLD_TRAIL and f["finding"] == "logging-stopped"
     )
     assert "still stopped at the end of the data" in finding["detail"]
 
@@ -228,11 +214,7 @@ def test_three_hop_role_chain(ds: Dataset, graph: SessionGraph) -> None:
     assert [h["access_key"] for h in hops[:4]] == [pf.ASIA_C, pf.ASIA_B, pf.ASIA_A, pf.DEV_KEY]
     assert [h["link"] for h in hops] == ["exact", "exact", "exact", "origin", "origin"]
     assert hops[0]["link_event"] == "AssumeRole" and hops[0]["source_identity"] == "dev1"
-    assert (
-        hops[0]["events"] == 2
-        and hops[0]["event_names"] == ["GetObject"]
-        and hops[0]["ips"] == ["198.51.100.99"]
-    )
+    assert hops[0]["events"] == 2 and hops[0]["event_names"] == ["GetObject"] and hops[0]["ips"] == ["198.51.100.99"]
     assert hops[1]["errors"] == 1
     assert hops[-1]["kind"] == "principal" and hops[-1]["origin_type"] == "IAMUser"
     assert result.chain.column("hop").to_pylist() == [0, 1, 2, 3, 4]
@@ -259,8 +241,7 @@ def test_cross_account_hop_joins_both_copies(ds: Dataset, graph: SessionGraph) -
     hops = chain(trace(ds, pf.ASIA_X, graph=graph))
     assert hops[0]["account"] == pf.ACCT_B and hops[0]["link"] == "exact"
     assert (
-        f"cross-account {pf.ACCT} -> {pf.ACCT_B}, sharedEventID {pf.SHARED_ID} (both copies)"
-        in hops[0]["link_reason"]
+        f"cross-account {pf.ACCT} -> {pf.ACCT_B}, sharedEventID {pf.SHARED_ID} (both copies)" in hops[0]["link_reason"]
     )
     assert "cross-copy-b" in hops[0]["notes"]
     assert hops[1]["access_key"] == pf.ASIA_B  # the caller's copy names the parent session
@@ -298,14 +279,10 @@ def test_recycled_access_key_links_each_use_to_its_issue(ds: Dataset, graph: Ses
 def test_session_token_federation_console_and_provenance(ds: Dataset, graph: SessionGraph) -> None:
     gst = chain(trace(ds, pf.ASIA_GST, graph=graph))
     assert (
-        gst[0]["link_event"] == "GetSessionToken"
-        and gst[0]["link"] == "exact"
-        and gst[1]["access_key"] == pf.DEV_KEY
+        gst[0]["link_event"] == "GetSessionToken" and gst[0]["link"] == "exact" and gst[1]["access_key"] == pf.DEV_KEY
     )
     fed = chain(trace(ds, "fed-report", graph=graph))
-    assert fed[0]["link_event"] == "GetFederationToken" and fed[0]["principal"].endswith(
-        "federated-user/fed-report"
-    )
+    assert fed[0]["link_event"] == "GetFederationToken" and fed[0]["principal"].endswith("federated-user/fed-report")
     assert fed[1]["access_key"] == pf.DEV_KEY
     con = chain(trace(ds, pf.ASIA_CON, graph=graph))
     assert con[0]["kind"] == "console-session" and con[0]["link"] == "inferred"
@@ -324,19 +301,14 @@ def test_console_switch_role(ds: Dataset, graph: SessionGraph) -> None:
     assert hops[0]["link"] == "inferred" and hops[0]["link_event"] == "SwitchRole"
     assert "SwitchRole from arn:aws:iam::111122223333:user/henry" in hops[0]["link_reason"]
     assert hops[1]["access_key"] == pf.ASIA_HENRY and hops[1]["link_event"] == "ConsoleLogin"
-    assert (
-        hops[2]["principal"] == f"arn:aws:iam::{pf.ACCT}:user/henry" and hops[2]["origin_type"] == "IAMUser"
-    )
+    assert hops[2]["principal"] == f"arn:aws:iam::{pf.ACCT}:user/henry" and hops[2]["origin_type"] == "IAMUser"
 
 
 def test_cross_account_with_one_copy(ds: Dataset, graph: SessionGraph) -> None:
     hops = chain(trace(ds, "partner-sync", graph=graph))
     assert hops[0]["link"] == "exact" and "(one copy)" in hops[0]["link_reason"]
     assert f"cross-account {pf.PARTNER_ACCT} -> {pf.ACCT}" in hops[0]["link_reason"]
-    assert (
-        hops[1]["kind"] == "unknown"
-        and hops[1]["principal"] == f"account:{pf.PARTNER_ACCT} AIDAPARTNEREXAMPLE"
-    )
+    assert hops[1]["kind"] == "unknown" and hops[1]["principal"] == f"account:{pf.PARTNER_ACCT} AIDAPARTNEREXAMPLE"
     assert "not in the data" in hops[1]["notes"]
 
 
@@ -353,17 +325,12 @@ def test_event_names_to_iam_actions() -> None:
     assert map_event("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2").actions == (
         "lambda:UpdateFunctionConfiguration",
     )
-    assert map_event("cloudfront.amazonaws.com", "GetDistribution2020_05_31").actions == (
-        "cloudfront:GetDistribution",
-    )
+    assert map_event("cloudfront.amazonaws.com", "GetDistribution2020_05_31").actions == ("cloudfront:GetDistribution",)
     assert map_event("monitoring.amazonaws.com", "PutMetricData").actions == ("cloudwatch:PutMetricData",)
     assert map_event("lambda.amazonaws.com", "Invoke").actions == ("lambda:InvokeFunction",)
     assert map_event("signin.amazonaws.com", "ConsoleLogin", "AwsConsoleSignIn").how == "no-action"
     assert map_event("sts.amazonaws.com", "GetCallerIdentity").how == "no-action"
-    assert (
-        map_event("ec2.amazonaws.com", "SharedSnapshotCopyInitiated", "AwsServiceEvent").how
-        == "not-an-api-call"
-    )
+    assert map_event("ec2.amazonaws.com", "SharedSnapshotCopyInitiated", "AwsServiceEvent").how == "not-an-api-call"
     assert map_event("example.com", "Thing").how == "unmapped"
     assert map_event("iam.amazonaws.com", "CreateUser").actions == ("iam:CreateUser",)
 
@@ -403,9 +370,7 @@ def test_policy_from_observed_actions(ds: Dataset, report: TrailReport) -> None:
     assert any("AWS::S3::Object data (read) not recorded" in w for w in result.warnings)
     actions = {r["action"]: r for r in result.actions.to_pylist()}
     assert actions["lambda:UpdateFunctionConfiguration"]["mapping"] == "default"
-    assert actions["lambda:UpdateFunctionConfiguration"]["event_names"] == [
-        "UpdateFunctionConfiguration20150331v2"
-    ]
+    assert actions["lambda:UpdateFunctionConfiguration"]["event_names"] == ["UpdateFunctionConfiguration20150331v2"]
     assert actions["s3:ListAllMyBuckets"]["mapping"] == "exception"
     assert actions["iam:PassRole"]["mapping"] == "inferred"
     json.dumps(doc)
@@ -449,9 +414,7 @@ def test_coverage_counts_and_flags(ds: Dataset, report: TrailReport) -> None:
     stopped = gaps[(pf.ACCOUNT_BUCKET, pf.DAY2 + timedelta(hours=1, minutes=45))]
     assert stopped["account"] == pf.ACCT and stopped["region"] == pf.REGION
     assert stopped["end"] == pf.DAY2 + timedelta(hours=4, minutes=1)
-    assert stopped["stopped_logging"].startswith(
-        f"{pf.TRAIL} stopped 2026-03-10T01:05:00Z until 2026-03-10T04:10:00Z"
-    )
+    assert stopped["stopped_logging"].startswith(f"{pf.TRAIL} stopped 2026-03-10T01:05:00Z until 2026-03-10T04:10:00Z")
     # nothing logged at all for two hours: both locations are silent, and no StopLogging explains it
     for source in (pf.ACCOUNT_BUCKET, pf.ORG_BUCKET):
         other = gaps[(source, pf.DAY2 + timedelta(hours=12, minutes=45))]
@@ -459,17 +422,13 @@ def test_coverage_counts_and_flags(ds: Dataset, report: TrailReport) -> None:
     assert len(gaps) == 3
     missing = [f for f in flags if f["kind"] == "missing-copies"]
     assert len(missing) == 1 and missing[0]["source"] == pf.ACCOUNT_BUCKET
-    assert missing[0]["events"] == 24 and missing[0]["start"] == pf.GAP_HOURS_STOPPED[0] + timedelta(
-        minutes=1
-    )
+    assert missing[0]["events"] == 24 and missing[0]["start"] == pf.GAP_HOURS_STOPPED[0] + timedelta(minutes=1)
     assert missing[0]["stopped_logging"].startswith(f"{pf.TRAIL} stopped")
     regions = {f["region"]: f for f in flags if f["kind"] == "region"}
     assert set(regions) == {pf.RARE_REGION}  # us-east-1 holds only global-service events: never flagged
     rare = regions[pf.RARE_REGION]
     assert rare["start"] == pf.RARE_T and rare["events"] == 3 and rare["first_event"] == "RunInstances"
-    assert (
-        "rare: 3 events" in rare["detail"] and "new: first event ever seen in this region" in rare["detail"]
-    )
+    assert "rare: 3 events" in rare["detail"] and "new: first event ever seen in this region" in rare["detail"]
     assert rare["first_actor"].endswith("user/svc-bd")
 
 

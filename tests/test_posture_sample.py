@@ -77,9 +77,7 @@ def test_audit_trail_stop_logging(report: TrailReport, facts: dict[str, Any]) ->
     assert stop["stopped_by"] == facts["backdoor"]["user_arn"]
     assert stop["stop_event_id"] == facts["stop_logging"]["eventID"]
     assert stop["start_event_id"] == facts["start_logging"]["eventID"]
-    finding = next(
-        f for f in report.findings.to_pylist() if f["event_id"] == facts["stop_logging"]["eventID"]
-    )
+    finding = next(f for f in report.findings.to_pylist() if f["event_id"] == facts["stop_logging"]["eventID"])
     assert finding["finding"] == "logging-stopped" and "50m 46s" in finding["detail"]
 
 
@@ -108,9 +106,7 @@ def test_trace_exporter_back_to_the_stolen_key(ds: Dataset, facts: dict[str, Any
     assert hops[0]["issued_at"] == t(exporter["assumed_at"]) and hops[1]["issued_at"] == t(sync["assumed_at"])
     assert hops[2]["principal"] == facts["backdoor"]["user_arn"]
     assert "user created by " + facts["compromised_key"]["user_arn"] in hops[2]["notes"]
-    assert (
-        hops[-1]["principal"] == facts["compromised_key"]["user_arn"] and hops[-1]["origin_type"] == "IAMUser"
-    )
+    assert hops[-1]["principal"] == facts["compromised_key"]["user_arn"] and hops[-1]["origin_type"] == "IAMUser"
     ex = facts["exfiltration"]
     assert hops[0]["events"] == ex["get_object_count"] + 2  # and the two ListObjects
     assert hops[0]["ips"] == [ex["source_ip"]] and hops[0]["last_seen"] == t(ex["last"])
@@ -131,9 +127,7 @@ def test_coverage_flags_the_new_regions_and_the_audit_gap(
     missing = [f for f in flags if f["kind"] == "missing-copies" and f["region"] == "eu-west-1"]
     assert [f["source"] for f in missing] == [facts["trails"]["metrolio-audit-trail"]["bucket"]]
     assert t(gap["from"]) - timedelta(minutes=2) <= missing[0]["start"] <= t(gap["from"])
-    assert (
-        missing[0]["end"] <= t(gap["to"]) and "metrolio-audit-trail stopped" in missing[0]["stopped_logging"]
-    )
+    assert missing[0]["end"] <= t(gap["to"]) and "metrolio-audit-trail stopped" in missing[0]["stopped_logging"]
 
 
 def test_policy_of_the_exporter_session(ds: Dataset, report: TrailReport, facts: dict[str, Any]) -> None:
@@ -148,9 +142,7 @@ def test_policy_of_the_exporter_session(ds: Dataset, report: TrailReport, facts:
     assert reads["status"] == "not recorded" and "yet some were seen" in reads["detail"]
     backdoor = policy(ds, facts["backdoor"]["user_arn"], trail_report=report)
     actions = {a["action"]: a["resources"] for a in backdoor.actions.to_pylist()}
-    assert actions["cloudtrail:StopLogging"] == [AUDIT_TRAIL] and actions["cloudtrail:DescribeTrails"] == [
-        "*"
-    ]
+    assert actions["cloudtrail:StopLogging"] == [AUDIT_TRAIL] and actions["cloudtrail:DescribeTrails"] == ["*"]
     assert actions["sts:AssumeRole"] == [facts["role_chain"][0]["role_arn"]]
     assert actions["s3:DeleteObject"] == [
         f"arn:aws:s3:::{facts['trails']['metrolio-audit-trail']['bucket']}/{facts['stop_logging']['deleted_log_key']}"

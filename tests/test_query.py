@@ -119,9 +119,11 @@ def ids(table) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_timeline_filters(ds: Dataset) -> None:
     cols = ["event_time", "event_id", "actor"]
-    assert ids(timeline(ds, EventFilter(access_key=KEY), columns=cols)) == [
-        f"n{i}" for i in range(4, -1, -1)
-    ] + ["a0", "a1", "a2"]
+    assert ids(timeline(ds, EventFilter(access_key=KEY), columns=cols)) == [f"n{i}" for i in range(4, -1, -1)] + [
+        "a0",
+        "a1",
+        "a2",
+    ]
     assert ids(timeline(ds, EventFilter(since=T0, access_key=KEY), columns=cols)) == ["a0", "a1", "a2"]
     assert ids(timeline(ds, EventFilter(ip="185.220.101.0/24"), columns=cols)) == ["a0", "a1", "a2"]
     assert ids(timeline(ds, EventFilter(ip="2001:db8::/32"), columns=cols)) == ["a3"]
@@ -275,7 +277,5 @@ def test_cli_commands(ds_path: Path, runner: CliRunner) -> None:
 
 
 def test_dataset_from_environment(ds_path: Path, runner: CliRunner) -> None:
-    r = runner.invoke(
-        app, ["sql", "SELECT 1 AS x", "-f", "csv"], env={"TRAILFORENSICS_DATASET": str(ds_path)}
-    )
+    r = runner.invoke(app, ["sql", "SELECT 1 AS x", "-f", "csv"], env={"TRAILFORENSICS_DATASET": str(ds_path)})
     assert r.exit_code == 0 and r.stdout.splitlines() == ["x", "1"]

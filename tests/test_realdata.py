@@ -74,9 +74,7 @@ def expected_records(path: Path) -> int | None:
     count = 0
     for doc in docs:
         if isinstance(doc, dict) and isinstance(doc.get("Records"), list):
-            count += sum(
-                isinstance(item, dict) for item in doc["Records"]
-            )  # every object of Records is a record
+            count += sum(isinstance(item, dict) for item in doc["Records"])  # every object of Records is a record
             continue
         items = doc if isinstance(doc, list) else doc.get("Events") or [doc]
         for item in items:
@@ -152,23 +150,15 @@ def test_quirks_survive(ingested: tuple[Path, Any]) -> None:
             "SAMLUser",
         } <= types
         assert (
-            one("SELECT count(*) AS n FROM events WHERE source_ip_address = '81.2.69.142, 192.168.10.10'")[0][
-                "n"
-            ]
-            == 1
+            one("SELECT count(*) AS n FROM events WHERE source_ip_address = '81.2.69.142, 192.168.10.10'")[0]["n"] == 1
         )
-        assert (
-            one("SELECT count(*) AS n FROM events WHERE user_identity_arn LIKE 'arn:aws-us-gov:%'")[0]["n"]
-            >= 1
-        )
+        assert one("SELECT count(*) AS n FROM events WHERE user_identity_arn LIKE 'arn:aws-us-gov:%'")[0]["n"] >= 1
         compact = one(
             "SELECT session_creation_date AS t FROM events WHERE json_extract_string(user_identity, "
             "'$.sessionContext.attributes.creationDate') = '20131102T010628Z'"
         )
         assert compact and compact[0]["t"].isoformat() == "2013-11-02T01:06:28+00:00"
-        plaso = one(
-            "SELECT source_format, count(*) AS n FROM events WHERE source_file LIKE 'plaso/%' GROUP BY ALL"
-        )
+        plaso = one("SELECT source_format, count(*) AS n FROM events WHERE source_file LIKE 'plaso/%' GROUP BY ALL")
         assert plaso == [{"source_format": "lookup-events", "n": 6}]
         bridge = one("SELECT count(*) AS n FROM events WHERE source_format = 'eventbridge'")
         assert bridge[0]["n"] == 2

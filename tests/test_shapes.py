@@ -75,9 +75,7 @@ def events() -> list[dict[str, Any]]:
 
 def lookup_event(rec: dict[str, Any]) -> dict[str, Any]:
     # EventTime in the local time of whoever ran the CLI: the record's own eventTime wins.
-    local = datetime.fromisoformat(rec["eventTime"].replace("Z", "+00:00")).astimezone(
-        timezone(timedelta(hours=11))
-    )
+    local = datetime.fromisoformat(rec["eventTime"].replace("Z", "+00:00")).astimezone(timezone(timedelta(hours=11)))
     return {
         "EventId": rec["eventID"],
         "EventName": rec["eventName"],
@@ -92,11 +90,7 @@ def lookup_event(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def eventbridge(rec: dict[str, Any]) -> dict[str, Any]:
-    kind = (
-        "AWS Console Sign In via CloudTrail"
-        if rec["eventName"] == "ConsoleLogin"
-        else "AWS API Call via CloudTrail"
-    )
+    kind = "AWS Console Sign In via CloudTrail" if rec["eventName"] == "ConsoleLogin" else "AWS API Call via CloudTrail"
     return {
         "version": "0",
         "id": "e-" + rec["eventID"],
@@ -206,9 +200,7 @@ EXPECTED_FORMAT = {
 
 def rows(ds_path: Path) -> list[dict[str, Any]]:
     with Dataset(ds_path) as ds:
-        return ds.sql(
-            f"SELECT {COMPARED}, source_format, source_file FROM events ORDER BY event_id"
-        ).to_pylist()
+        return ds.sql(f"SELECT {COMPARED}, source_format, source_file FROM events ORDER BY event_id").to_pylist()
 
 
 @pytest.fixture(scope="module")
@@ -226,9 +218,7 @@ def strip(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("shape", sorted(shapes(events())))
-def test_every_shape_yields_identical_rows(
-    tmp_path: Path, shape: str, baseline: list[dict[str, Any]]
-) -> None:
+def test_every_shape_yields_identical_rows(tmp_path: Path, shape: str, baseline: list[dict[str, Any]]) -> None:
     name, data = shapes(events())[shape]
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / name).write_bytes(data)
@@ -288,10 +278,7 @@ def test_stdin(tmp_path: Path) -> None:
 def test_forced_input_format(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "export.txt").write_text("\n".join(json.dumps(r) for r in events()))
-    assert (
-        ingest([tmp_path / "in"], tmp_path / "a", IngestOptions(workers=1, input_format="jsonl")).rows_written
-        == 5
-    )
+    assert ingest([tmp_path / "in"], tmp_path / "a", IngestOptions(workers=1, input_format="jsonl")).rows_written == 5
     bad = ingest([tmp_path / "in"], tmp_path / "b", IngestOptions(workers=1, input_format="nope"))
     assert bad.exit_code == 1 and "unknown input format" in (bad.aborted or "")
 
@@ -313,24 +300,18 @@ def test_look_alikes_are_skipped(tmp_path: Path) -> None:
             }
         )
     )
-    (src / "sqs.json").write_text(
-        json.dumps({"s3Bucket": "b", "s3ObjectKey": ["AWSLogs/1/CloudTrail/x.json.gz"]})
-    )
+    (src / "sqs.json").write_text(json.dumps({"s3Bucket": "b", "s3ObjectKey": ["AWSLogs/1/CloudTrail/x.json.gz"]}))
     (src / "config.json").write_text(
         json.dumps({"fileVersion": "1.0", "configSnapshotId": "x", "configurationItems": []})
     )
-    (src / "digest.json").write_text(
-        json.dumps({"awsAccountId": "1", "digestStartTime": "x", "logFiles": []})
-    )
+    (src / "digest.json").write_text(json.dumps({"awsAccountId": "1", "digestStartTime": "x", "logFiles": []}))
     (src / "users.csv").write_text("name,email\nalice,a@example.com\n")
     (src / "other.jsonl").write_text('{"level": "info", "msg": "hello"}\n{"level": "warn"}\n')
     (src / "other-bridge.json").write_text(
         json.dumps({"detail-type": "EC2 Instance State-change Notification", "detail": {"state": "running"}})
     )
     summary = ingest([src], tmp_path / "ds", ONE)
-    assert summary.exit_code == 0 and summary.rows_written == 0 and summary.files_skipped == 7, (
-        summary.lines()
-    )
+    assert summary.exit_code == 0 and summary.rows_written == 0 and summary.files_skipped == 7, summary.lines()
     reasons = " | ".join(summary.skipped_by_reason)
     for fragment in (
         "S3/SQS/SNS event notification",

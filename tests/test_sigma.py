@@ -77,13 +77,22 @@ EXPECTED_UNSUPPORTED = {
 }
 
 
-def sigma_rule(detection: str, *, title: str = "test rule", rule_id: str = "",
-               logsource: str = "product: aws\n    service: cloudtrail", level: str = "medium",
-               author: str = "Tester", tags: str = "[attack.t1098, attack.persistence]") -> str:
+def sigma_rule(
+    detection: str,
+    *,
+    title: str = "test rule",
+    rule_id: str = "",
+    logsource: str = "product: aws\n    service: cloudtrail",
+    level: str = "medium",
+    author: str = "Tester",
+    tags: str = "[attack.t1098, attack.persistence]",
+) -> str:
     rid = f"id: {rule_id}\n" if rule_id else ""
-    return (f"title: {title}\n{rid}author: {author}\nlevel: {level}\ntags: {tags}\n"
-            f"logsource:\n    {logsource}\n"
-            f"detection:\n{textwrap.indent(textwrap.dedent(detection).strip(), '    ')}\n")
+    return (
+        f"title: {title}\n{rid}author: {author}\nlevel: {level}\ntags: {tags}\n"
+        f"logsource:\n    {logsource}\n"
+        f"detection:\n{textwrap.indent(textwrap.dedent(detection).strip(), '    ')}\n"
+    )
 
 
 def compile_one(text: str) -> SigmaRule:
@@ -102,8 +111,12 @@ def compile_error(text: str) -> str:
 # -- the unit dataset ----------------------------------------------------------------------
 
 HOSTILE_UA = "it's 100%_sure \\ \"x\" '; DROP TABLE events; --"
-POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::loot-bucket/*"}]})
+POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::loot-bucket/*"}],
+    }
+)
 
 
 def unit_events() -> list[dict[str, Any]]:
@@ -117,54 +130,134 @@ def unit_events() -> list[dict[str, Any]]:
     add("hostile-ua", "GetCallerIdentity", source="sts.amazonaws.com", userAgent=HOSTILE_UA)
     add("ua-underscore", "GetCallerIdentity", source="sts.amazonaws.com", userAgent="it's 100%Xsure")
     add("ua-percent", "GetCallerIdentity", source="sts.amazonaws.com", userAgent="it's 100abc_sure")
-    add("mfa-no", "ConsoleLogin", source="signin.amazonaws.com",
+    add(
+        "mfa-no",
+        "ConsoleLogin",
+        source="signin.amazonaws.com",
         additionalEventData={"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com"},
-        responseElements={"ConsoleLogin": "Success"})
-    add("mfa-yes", "ConsoleLogin", source="signin.amazonaws.com",
-        additionalEventData={"MFAUsed": "Yes"}, responseElements={"ConsoleLogin": "Success"})
+        responseElements={"ConsoleLogin": "Success"},
+    )
+    add(
+        "mfa-yes",
+        "ConsoleLogin",
+        source="signin.amazonaws.com",
+        additionalEventData={"MFAUsed": "Yes"},
+        responseElements={"ConsoleLogin": "Success"},
+    )
     add("list-ok", "ListBuckets", source="s3.amazonaws.com", requestParameters=None)
-    add("list-denied", "ListBuckets", source="s3.amazonaws.com", errorCode="AccessDenied",
-        errorMessage="User is not authorized")
+    add(
+        "list-denied",
+        "ListBuckets",
+        source="s3.amazonaws.com",
+        errorCode="AccessDenied",
+        errorMessage="User is not authorized",
+    )
     add("ipv6", "ListBuckets", source="s3.amazonaws.com", ip="2001:db8::5")
     add("two-ips", "ListBuckets", source="s3.amazonaws.com", ip="10.1.2.3, 203.0.113.9")
-    add("ecs", "RegisterTaskDefinition", source="ecs.amazonaws.com", requestParameters={
-        "family": "x", "containerDefinitions": [
-            {"name": "a", "command": ["sleep", "1"]},
-            {"name": "b",
-             "command": ["sh", "-c", "curl 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]}]})
-    add("sg-open", "AuthorizeSecurityGroupIngress", requestParameters={
-        "groupId": "sg-1", "ipPermissions": {"items": [
-            {"ipProtocol": "tcp", "fromPort": 22, "ipRanges": {"items": [{"cidrIp": "10.0.0.0/8"}]}},
-            {"ipProtocol": "tcp", "fromPort": 3389, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}})
-    add("sg-closed", "AuthorizeSecurityGroupIngress", requestParameters={
-        "groupId": "sg-2", "ipPermissions": {"items": [
-            {"ipProtocol": "tcp", "fromPort": 22, "ipRanges": {"items": [{"cidrIp": "10.0.0.0/8"}]}}]}})
-    add("layers", "UpdateFunctionConfiguration20150331v2", source="lambda.amazonaws.com",
-        requestParameters={"functionName": "f",
-                           "layers": ["arn:aws:lambda:eu-west-1:999988887777:layer:evil:1"]})
-    add("resources", "PutBucketPolicy", source="s3.amazonaws.com", requestParameters={
-        "bucketName": "loot-bucket", "x-amz-server-side-encryption-customer-algorithm": "AES256",
-        "aws:SourceIp": {"a-b": "v:1"},
-        "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*"}]},
-        "enable": False, "port": 5432},
-        resources=[{"ARN": "arn:aws:s3:::other", "type": "AWS::S3::Bucket"},
-                   {"ARN": "arn:aws:s3:::loot-bucket", "accountId": "111122223333",
-                    "type": "AWS::S3::Bucket"}])
-    add("policy", "PutUserPolicy", source="iam.amazonaws.com", userAgent="[S3 Browser 11.5.7]",
-        requestParameters={"userName": "bob", "policyName": "p", "policyDocument": POLICY})
-    add("login-own", "UpdateLoginProfile", source="iam.amazonaws.com", user="alice",
-        requestParameters={"userName": "Alice"})
-    add("login-other", "UpdateLoginProfile", source="iam.amazonaws.com", user="alice",
-        requestParameters={"userName": "bob"})
-    add("key-own", "CreateAccessKey", source="iam.amazonaws.com", user="alice",
-        requestParameters={"userName": "alice"}, responseElements={"accessKey": {"userName": "alice"}})
-    add("role", "GetObject", source="s3.amazonaws.com", readOnly=True, userIdentity={
-        "type": "AssumedRole", "principalId": "AROAX:session", "accountId": "111122223333",
-        "arn": "arn:aws:sts::111122223333:assumed-role/Admin/session", "accessKeyId": "ASIAEXAMPLE",
-        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/Admin",
-                                             "userName": "Admin"},
-                           "attributes": {"mfaAuthenticated": "true",
-                                          "creationDate": "2026-03-10T01:00:00Z"}}})
+    add(
+        "ecs",
+        "RegisterTaskDefinition",
+        source="ecs.amazonaws.com",
+        requestParameters={
+            "family": "x",
+            "containerDefinitions": [
+                {"name": "a", "command": ["sleep", "1"]},
+                {"name": "b", "command": ["sh", "-c", "curl 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]},
+            ],
+        },
+    )
+    add(
+        "sg-open",
+        "AuthorizeSecurityGroupIngress",
+        requestParameters={
+            "groupId": "sg-1",
+            "ipPermissions": {
+                "items": [
+                    {"ipProtocol": "tcp", "fromPort": 22, "ipRanges": {"items": [{"cidrIp": "10.0.0.0/8"}]}},
+                    {"ipProtocol": "tcp", "fromPort": 3389, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}},
+                ]
+            },
+        },
+    )
+    add(
+        "sg-closed",
+        "AuthorizeSecurityGroupIngress",
+        requestParameters={
+            "groupId": "sg-2",
+            "ipPermissions": {
+                "items": [{"ipProtocol": "tcp", "fromPort": 22, "ipRanges": {"items": [{"cidrIp": "10.0.0.0/8"}]}}]
+            },
+        },
+    )
+    add(
+        "layers",
+        "UpdateFunctionConfiguration20150331v2",
+        source="lambda.amazonaws.com",
+        requestParameters={"functionName": "f", "layers": ["arn:aws:lambda:eu-west-1:999988887777:layer:evil:1"]},
+    )
+    add(
+        "resources",
+        "PutBucketPolicy",
+        source="s3.amazonaws.com",
+        requestParameters={
+            "bucketName": "loot-bucket",
+            "x-amz-server-side-encryption-customer-algorithm": "AES256",
+            "aws:SourceIp": {"a-b": "v:1"},
+            "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*"}]},
+            "enable": False,
+            "port": 5432,
+        },
+        resources=[
+            {"ARN": "arn:aws:s3:::other", "type": "AWS::S3::Bucket"},
+            {"ARN": "arn:aws:s3:::loot-bucket", "accountId": "111122223333", "type": "AWS::S3::Bucket"},
+        ],
+    )
+    add(
+        "policy",
+        "PutUserPolicy",
+        source="iam.amazonaws.com",
+        userAgent="[S3 Browser 11.5.7]",
+        requestParameters={"userName": "bob", "policyName": "p", "policyDocument": POLICY},
+    )
+    add(
+        "login-own",
+        "UpdateLoginProfile",
+        source="iam.amazonaws.com",
+        user="alice",
+        requestParameters={"userName": "Alice"},
+    )
+    add(
+        "login-other",
+        "UpdateLoginProfile",
+        source="iam.amazonaws.com",
+        user="alice",
+        requestParameters={"userName": "bob"},
+    )
+    add(
+        "key-own",
+        "CreateAccessKey",
+        source="iam.amazonaws.com",
+        user="alice",
+        requestParameters={"userName": "alice"},
+        responseElements={"accessKey": {"userName": "alice"}},
+    )
+    add(
+        "role",
+        "GetObject",
+        source="s3.amazonaws.com",
+        readOnly=True,
+        userIdentity={
+            "type": "AssumedRole",
+            "principalId": "AROAX:session",
+            "accountId": "111122223333",
+            "arn": "arn:aws:sts::111122223333:assumed-role/Admin/session",
+            "accessKeyId": "ASIAEXAMPLE",
+            "sessionContext": {
+                "sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/Admin", "userName": "Admin"},
+                "attributes": {"mfaAuthenticated": "true", "creationDate": "2026-03-10T01:00:00Z"},
+            },
+        },
+    )
     return ev
 
 
@@ -187,15 +280,19 @@ def hits(ds: Dataset, detection: str) -> set[str]:
 
 # -- backend semantics ---------------------------------------------------------------------
 
+
 @needs_sigma
 def test_case_insensitive_by_default_and_cased_modifier(unit_ds: Dataset) -> None:
     # Rule-quality problem 2: 'NO' only matches the real "No" because matching ignores case.
-    assert hits(unit_ds, """
+    assert hits(
+        unit_ds,
+        """
         sel:
             eventName: consolelogin
             additionalEventData.MFAUsed: 'NO'
             responseElements.ConsoleLogin: 'SUCCESS'
-        condition: sel""") == {"mfa-no"}
+        condition: sel""",
+    ) == {"mfa-no"}
     assert hits(unit_ds, "sel: {additionalEventData.MFAUsed|cased: 'NO'}\ncondition: sel") == set()
     assert hits(unit_ds, "sel: {additionalEventData.MFAUsed|cased: 'No'}\ncondition: sel") == {"mfa-no"}
     assert hits(unit_ds, "sel: {userAgent|contains|cased: 'it''S'}\ncondition: sel") == set()
@@ -204,18 +301,15 @@ def test_case_insensitive_by_default_and_cased_modifier(unit_ds: Dataset) -> Non
 @needs_sigma
 def test_like_metacharacters_quotes_and_sql_fragments_are_literal(unit_ds: Dataset) -> None:
     assert hits(unit_ds, "sel: {userAgent|contains: '100%_sure'}\ncondition: sel") == {"hostile-ua"}
-    assert hits(unit_ds, "sel: {userAgent|startswith: 'it''s 100%'}\ncondition: sel") == \
-        {"hostile-ua", "ua-underscore"}
-    assert hits(unit_ds, "sel: {userAgent|endswith: \"'; DROP TABLE events; --\"}\ncondition: sel") == \
-        {"hostile-ua"}
+    assert hits(unit_ds, "sel: {userAgent|startswith: 'it''s 100%'}\ncondition: sel") == {"hostile-ua", "ua-underscore"}
+    assert hits(unit_ds, 'sel: {userAgent|endswith: "\'; DROP TABLE events; --"}\ncondition: sel') == {"hostile-ua"}
     assert hits(unit_ds, "sel: {userAgent|contains: 'sure \\ \"x\"'}\ncondition: sel") == {"hostile-ua"}
     # Sigma wildcards next to escaped LIKE characters: '?' is one character, '%' and '_' literal.
     assert hits(unit_ds, "sel: {userAgent: 'it?s 100%_s*'}\ncondition: sel") == {"hostile-ua"}
-    assert hits(unit_ds, "sel: {userAgent: 'it?s 100%?s*'}\ncondition: sel") == \
-        {"hostile-ua", "ua-underscore"}
+    assert hits(unit_ds, "sel: {userAgent: 'it?s 100%?s*'}\ncondition: sel") == {"hostile-ua", "ua-underscore"}
     # Escaped Sigma wildcards are literal characters too.
     assert hits(unit_ds, "sel: {userAgent|contains: 'sure \\*'}\ncondition: sel") == set()
-    rule = compile_one(sigma_rule("sel: {userAgent: \"x'); DELETE FROM events; --\"}\ncondition: sel"))
+    rule = compile_one(sigma_rule('sel: {userAgent: "x\'); DELETE FROM events; --"}\ncondition: sel'))
     assert "'x''); delete from events; --'" in rule.sql
     assert unit_ds.sql("SELECT count(*) FROM events").column(0)[0].as_py() == len(unit_events())
 
@@ -223,94 +317,118 @@ def test_like_metacharacters_quotes_and_sql_fragments_are_literal(unit_ds: Datas
 @needs_sigma
 def test_not_is_null_safe(unit_ds: Dataset) -> None:
     # list-ok has no errorCode and no requestParameters: the filters cannot drop it.
-    assert hits(unit_ds, """
+    assert hits(
+        unit_ds,
+        """
         sel: {eventName: ListBuckets}
         filter_code: {errorCode: AccessDenied}
         filter_json: {requestParameters.bucketName: loot-bucket}
-        condition: sel and not 1 of filter_*""") == {"list-ok", "ipv6", "two-ips"}
-    assert hits(unit_ds, "sel: {eventName: ListBuckets}\nfilter: {sourceIPAddress|cidr: 10.0.0.0/8}\n"
-                         "condition: sel and not filter") == {"list-ok", "list-denied", "ipv6"}
+        condition: sel and not 1 of filter_*""",
+    ) == {"list-ok", "ipv6", "two-ips"}
+    assert hits(
+        unit_ds,
+        "sel: {eventName: ListBuckets}\nfilter: {sourceIPAddress|cidr: 10.0.0.0/8}\ncondition: sel and not filter",
+    ) == {"list-ok", "list-denied", "ipv6"}
 
 
 @needs_sigma
 def test_modifiers(unit_ds: Dataset) -> None:
     assert hits(unit_ds, "sel: {userAgent|contains|all: ['DROP', 'sure']}\ncondition: sel") == {"hostile-ua"}
     assert hits(unit_ds, "sel: {userAgent|contains|all: ['DROP', 'nothere']}\ncondition: sel") == set()
-    assert hits(unit_ds, "sel: {userIdentity.arn|re: ':assumed-role/[A-Z][a-z]+/'}\ncondition: sel") == \
-        {"role"}
+    assert hits(unit_ds, "sel: {userIdentity.arn|re: ':assumed-role/[A-Z][a-z]+/'}\ncondition: sel") == {"role"}
     assert hits(unit_ds, "sel: {userIdentity.arn|re: ':ASSUMED-role/'}\ncondition: sel") == set()
     assert hits(unit_ds, "sel: {userIdentity.arn|re|i: ':ASSUMED-role/'}\ncondition: sel") == {"role"}
     assert hits(unit_ds, "sel: {sourceIPAddress|cidr: 203.0.113.0/24}\ncondition: sel") == {"two-ips"}
     assert hits(unit_ds, "sel: {sourceIPAddress|cidr: '2001:db8::/32'}\ncondition: sel") == {"ipv6"}
-    assert hits(unit_ds, "sel: {sourceIPAddress|cidr: [192.0.2.0/24, '2001:db8::/32']}\ncondition: sel") \
-        == {"ipv6"}
-    assert hits(unit_ds, "sel: {eventName: ListBuckets, errorCode|exists: true}\ncondition: sel") == \
-        {"list-denied"}
-    assert hits(unit_ds, "sel: {eventName: ListBuckets, errorCode|exists: false}\ncondition: sel") == \
-        {"list-ok", "ipv6", "two-ips"}
-    assert hits(unit_ds, "sel: {requestParameters.x-amz-server-side-encryption-customer-algorithm"
-                         "|exists: true}\ncondition: sel") == {"resources"}
+    assert hits(unit_ds, "sel: {sourceIPAddress|cidr: [192.0.2.0/24, '2001:db8::/32']}\ncondition: sel") == {"ipv6"}
+    assert hits(unit_ds, "sel: {eventName: ListBuckets, errorCode|exists: true}\ncondition: sel") == {"list-denied"}
+    assert hits(unit_ds, "sel: {eventName: ListBuckets, errorCode|exists: false}\ncondition: sel") == {
+        "list-ok",
+        "ipv6",
+        "two-ips",
+    }
+    assert hits(
+        unit_ds, "sel: {requestParameters.x-amz-server-side-encryption-customer-algorithm|exists: true}\ncondition: sel"
+    ) == {"resources"}
     # |fieldref compares two fields case-insensitively (alice vs Alice).
-    assert hits(unit_ds, "sel: {eventName: UpdateLoginProfile, userIdentity.userName|fieldref: "
-                         "requestParameters.userName}\ncondition: sel") == {"login-own"}
-    assert hits(unit_ds, "sel: {eventName: UpdateLoginProfile}\nfilter: {userIdentity.userName|fieldref: "
-                         "requestParameters.userName}\ncondition: sel and not filter") == {"login-other"}
-    assert hits(unit_ds, "sel: {eventName|startswith: UpdateFunctionConfiguration}\ncondition: sel") == \
-        {"layers"}
+    assert hits(
+        unit_ds,
+        "sel: {eventName: UpdateLoginProfile, userIdentity.userName|fieldref: "
+        "requestParameters.userName}\ncondition: sel",
+    ) == {"login-own"}
+    assert hits(
+        unit_ds,
+        "sel: {eventName: UpdateLoginProfile}\nfilter: {userIdentity.userName|fieldref: "
+        "requestParameters.userName}\ncondition: sel and not filter",
+    ) == {"login-other"}
+    assert hits(unit_ds, "sel: {eventName|startswith: UpdateFunctionConfiguration}\ncondition: sel") == {"layers"}
     assert hits(unit_ds, "sel: {eventName|endswith: '20150331V2'}\ncondition: sel") == {"layers"}
     # numbers and booleans (typed or inside JSON) compare as text
-    assert hits(unit_ds, "sel: {requestParameters.enable: false, requestParameters.port: 5432}\n"
-                         "condition: sel") == {"resources"}
-    assert hits(unit_ds, "sel: {requestParameters.enable: 'False', requestParameters.port|gt: 5000}\n"
-                         "condition: sel") == {"resources"}
+    assert hits(unit_ds, "sel: {requestParameters.enable: false, requestParameters.port: 5432}\ncondition: sel") == {
+        "resources"
+    }
+    assert hits(
+        unit_ds, "sel: {requestParameters.enable: 'False', requestParameters.port|gt: 5000}\ncondition: sel"
+    ) == {"resources"}
     assert hits(unit_ds, "sel: {readOnly: true, eventName: GetObject}\ncondition: sel") == {"role"}
-    assert hits(unit_ds, "sel: {userIdentity.sessionContext.attributes.mfaAuthenticated: 'TRUE'}\n"
-                         "condition: sel") == {"role"}
-    assert hits(unit_ds, "sel: {userIdentity.sessionContext.sessionIssuer.userName: admin,"
-                         " userIdentity.sessionContext.attributes.creationDate|startswith: '2026-03-10T01'}\n"
-                         "condition: sel") == {"role"}
+    assert hits(unit_ds, "sel: {userIdentity.sessionContext.attributes.mfaAuthenticated: 'TRUE'}\ncondition: sel") == {
+        "role"
+    }
+    assert hits(
+        unit_ds,
+        "sel: {userIdentity.sessionContext.sessionIssuer.userName: admin,"
+        " userIdentity.sessionContext.attributes.creationDate|startswith: '2026-03-10T01'}\n"
+        "condition: sel",
+    ) == {"role"}
     assert hits(unit_ds, "sel: {eventTime|startswith: '2026-03-10T02:00'}\ncondition: sel") == {"benign"}
 
 
 @needs_sigma
 def test_arrays_match_any_element(unit_ds: Dataset) -> None:
-    assert hits(unit_ds, "sel: {requestParameters.containerDefinitions.command|contains: "
-                         "'$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'}\ncondition: sel") == {"ecs"}
+    assert hits(
+        unit_ds,
+        "sel: {requestParameters.containerDefinitions.command|contains: "
+        "'$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'}\ncondition: sel",
+    ) == {"ecs"}
     assert hits(unit_ds, "sel: {requestParameters.containerDefinitions.name: b}\ncondition: sel") == {"ecs"}
-    assert hits(unit_ds, "sel: {requestParameters.ipPermissions.items.ipRanges.items.cidrIp: 0.0.0.0/0}\n"
-                         "condition: sel") == {"sg-open"}
-    assert hits(unit_ds, "sel: {requestParameters.ipPermissions.items.fromPort: 3389}\ncondition: sel") == \
-        {"sg-open"}
-    assert hits(unit_ds, "sel: {requestParameters.layers|contains: ':999988887777:'}\ncondition: sel") == \
-        {"layers"}
-    assert hits(unit_ds, "sel: {requestParameters.bucketPolicy.Statement.Principal: '*'}\n"
-                         "condition: sel") == {"resources"}
+    assert hits(
+        unit_ds, "sel: {requestParameters.ipPermissions.items.ipRanges.items.cidrIp: 0.0.0.0/0}\ncondition: sel"
+    ) == {"sg-open"}
+    assert hits(unit_ds, "sel: {requestParameters.ipPermissions.items.fromPort: 3389}\ncondition: sel") == {"sg-open"}
+    assert hits(unit_ds, "sel: {requestParameters.layers|contains: ':999988887777:'}\ncondition: sel") == {"layers"}
+    assert hits(unit_ds, "sel: {requestParameters.bucketPolicy.Statement.Principal: '*'}\ncondition: sel") == {
+        "resources"
+    }
     assert hits(unit_ds, "sel: {resources.ARN|endswith: ':loot-bucket'}\ncondition: sel") == {"resources"}
     assert hits(unit_ds, "sel: {resources.accountId: '111122223333'}\ncondition: sel") == {"resources"}
     # a filter on an array field under `not`: no element matches -> the event stays
-    assert hits(unit_ds, "sel: {eventName: AuthorizeSecurityGroupIngress}\nfilter: "
-                         "{requestParameters.ipPermissions.items.ipRanges.items.cidrIp|cidr: 0.0.0.0/32}\n"
-                         "condition: sel and not filter") == {"sg-open", "sg-closed"}
+    assert hits(
+        unit_ds,
+        "sel: {eventName: AuthorizeSecurityGroupIngress}\nfilter: "
+        "{requestParameters.ipPermissions.items.ipRanges.items.cidrIp|cidr: 0.0.0.0/32}\n"
+        "condition: sel and not filter",
+    ) == {"sg-open", "sg-closed"}
 
 
 @needs_sigma
 def test_nested_paths_are_quoted(unit_ds: Dataset) -> None:
-    assert hits(unit_ds, "sel: {requestParameters.x-amz-server-side-encryption-customer-algorithm: aes256}\n"
-                         "condition: sel") == {"resources"}
+    assert hits(
+        unit_ds, "sel: {requestParameters.x-amz-server-side-encryption-customer-algorithm: aes256}\ncondition: sel"
+    ) == {"resources"}
     assert hits(unit_ds, "sel: {requestParameters.aws:SourceIp.a-b: 'v:1'}\ncondition: sel") == {"resources"}
     rule = compile_one(sigma_rule("sel: {requestParameters.a\"b'c.d: x}\ncondition: sel"))
-    assert "'$.\"a\\\"b''c\".\"d\"'" in rule.sql
+    assert '\'$."a\\"b\'\'c"."d"\'' in rule.sql
     assert hits(unit_ds, "sel: {requestParameters.a\"b'c.d: x}\ncondition: sel") == set()
 
 
 @needs_sigma
 def test_whole_object_contains_unescapes_json_in_json(unit_ds: Dataset) -> None:
     # policyDocument is a JSON string inside the JSON object: its quotes are stored as \"
-    assert hits(unit_ds, "sel: {requestParameters|contains: '\"Effect\": \"Allow\"'}\n"
-                         "condition: sel") == {"policy"}
-    assert hits(unit_ds, "sel: {requestParameters|contains|all: "
-                         "['\"s3:GetObject\"', '\"arn:aws:s3:::loot-bucket/*\"']}\ncondition: sel") == \
-        {"policy"}
+    assert hits(unit_ds, 'sel: {requestParameters|contains: \'"Effect": "Allow"\'}\ncondition: sel') == {"policy"}
+    assert hits(
+        unit_ds,
+        "sel: {requestParameters|contains|all: ['\"s3:GetObject\"', '\"arn:aws:s3:::loot-bucket/*\"']}\ncondition: sel",
+    ) == {"policy"}
     assert hits(unit_ds, "sel: {responseElements|contains: accesskey}\ncondition: sel") == {"key-own"}
 
 
@@ -318,26 +436,29 @@ def test_whole_object_contains_unescapes_json_in_json(unit_ds: Dataset) -> None:
 def test_compile_errors_are_clear_and_do_not_stop_other_rules(tmp_path: Path) -> None:
     rules_dir = tmp_path / "rules"
     (rules_dir / "sub").mkdir(parents=True)
-    (rules_dir / "good.yml").write_text(sigma_rule("sel: {eventName: CreateUser}\ncondition: sel",
-                                                   title="good"))
-    (rules_dir / "sub" / "good2.yaml").write_text(sigma_rule("sel: {eventSource: iam.amazonaws.com}\n"
-                                                              "condition: sel", title="good2"))
+    (rules_dir / "good.yml").write_text(sigma_rule("sel: {eventName: CreateUser}\ncondition: sel", title="good"))
+    (rules_dir / "sub" / "good2.yaml").write_text(
+        sigma_rule("sel: {eventSource: iam.amazonaws.com}\ncondition: sel", title="good2")
+    )
     (rules_dir / "status.yml").write_text(sigma_rule("sel: {eventName: X, status: success}\ncondition: sel"))
-    (rules_dir / "country.yml").write_text(sigma_rule("sel: {eventName: X}\nf: {src_country: RU}\n"
-                                                      "condition: sel and not f"))
-    (rules_dir / "fieldref.yml").write_text(sigma_rule("sel: {userIdentity.arn|fieldref: nosuchfield}\n"
-                                                       "condition: sel"))
-    (rules_dir / "windows.yml").write_text(sigma_rule("sel: {eventName: X}\ncondition: sel",
-                                                      logsource="product: windows\n    service: security"))
+    (rules_dir / "country.yml").write_text(
+        sigma_rule("sel: {eventName: X}\nf: {src_country: RU}\ncondition: sel and not f")
+    )
+    (rules_dir / "fieldref.yml").write_text(sigma_rule("sel: {userIdentity.arn|fieldref: nosuchfield}\ncondition: sel"))
+    (rules_dir / "windows.yml").write_text(
+        sigma_rule("sel: {eventName: X}\ncondition: sel", logsource="product: windows\n    service: security")
+    )
     (rules_dir / "keyword.yml").write_text(sigma_rule("kw: [mimikatz]\ncondition: kw"))
     (rules_dir / "count.yml").write_text(sigma_rule("sel: {eventName: X}\ncondition: sel | count() > 5"))
     (rules_dir / "broken.yml").write_text("title: [unclosed\n")
     (rules_dir / "badre.yml").write_text(sigma_rule("sel: {userAgent|re: 'a(b'}\ncondition: sel"))
-    (rules_dir / "correlation.yml").write_text(textwrap.dedent("""\
+    (rules_dir / "correlation.yml").write_text(
+        textwrap.dedent("""\
         title: many
         correlation: {type: event_count, rules: [x], group-by: [userIdentity.arn], timespan: 5m,
                       condition: {gte: 5}}
-        """))
+        """)
+    )
     (rules_dir / "notes.txt").write_text("not a rule")
     rules, errors = load_sigma_rules([rules_dir, tmp_path / "missing"])
     assert sorted(r.title for r in rules) == ["good", "good2"]
@@ -363,22 +484,48 @@ def test_unsupported_features_fail_clearly(unit_ds: Dataset) -> None:
     assert "timestamp part" in compile_error(sigma_rule("sel: {eventTime|minute: 5}\ncondition: sel"))
     assert "NUL" in compile_error(sigma_rule('sel: {userAgent: "a\\u0000b"}\ncondition: sel'))
     # |neq is a NULL-safe negation like `not`
-    assert hits(unit_ds, "sel: {eventSource: signin.amazonaws.com, additionalEventData.MFAUsed|neq: 'yes'}\n"
-                         "condition: sel") == {"mfa-no"}
+    assert hits(
+        unit_ds, "sel: {eventSource: signin.amazonaws.com, additionalEventData.MFAUsed|neq: 'yes'}\ncondition: sel"
+    ) == {"mfa-no"}
 
 
 @needs_sigma
 def test_hits_columns_metadata_and_order(unit_ds: Dataset) -> None:
-    rule_a = compile_one(sigma_rule("sel: {eventSource: iam.amazonaws.com}\ncondition: sel", title="IAM call",
-                                    rule_id="11111111-1111-4111-8111-111111111111", level="high",
-                                    author="Jane Doe",
-                                    tags="[attack.t1098.001, attack.persistence, attack.ta0003]"))
-    rule_b = compile_one(sigma_rule("sel: {eventName: UpdateLoginProfile}\ncondition: sel", title="login",
-                                    rule_id="22222222-2222-4222-8222-222222222222"))
+    rule_a = compile_one(
+        sigma_rule(
+            "sel: {eventSource: iam.amazonaws.com}\ncondition: sel",
+            title="IAM call",
+            rule_id="11111111-1111-4111-8111-111111111111",
+            level="high",
+            author="Jane Doe",
+            tags="[attack.t1098.001, attack.persistence, attack.ta0003]",
+        )
+    )
+    rule_b = compile_one(
+        sigma_rule(
+            "sel: {eventName: UpdateLoginProfile}\ncondition: sel",
+            title="login",
+            rule_id="22222222-2222-4222-8222-222222222222",
+        )
+    )
     table = run_sigma_rules(unit_ds, [rule_a, rule_b])
     assert table.column_names == [
-        "detection_id", "title", "severity", "attack", "author", "event_time", "actor", "access_key",
-        "source_ip", "user_agent", "region", "account", "event_name", "event_id", "details"]
+        "detection_id",
+        "title",
+        "severity",
+        "attack",
+        "author",
+        "event_time",
+        "actor",
+        "access_key",
+        "source_ip",
+        "user_agent",
+        "region",
+        "account",
+        "event_name",
+        "event_id",
+        "details",
+    ]
     rows = table.to_pylist()
     assert [r["event_time"] for r in rows] == sorted(r["event_time"] for r in rows)
     assert len([r for r in rows if r["detection_id"] == rule_a.id]) == 4
@@ -406,31 +553,38 @@ def test_a_failing_rule_does_not_stop_the_others(unit_ds: Dataset) -> None:
 @needs_sigma
 def test_rule_quality_problems_behave_as_the_reference_describes(unit_ds: Dataset) -> None:
     # 3. backdoor keys: the "field" in the filter is a literal string, so the filter never applies.
-    backdoor = compile_one(sigma_rule("""
+    backdoor = compile_one(
+        sigma_rule("""
         selection_source: {eventSource: iam.amazonaws.com, eventName: CreateAccessKey}
         filter: {userIdentity.arn|contains: responseElements.accessKey.userName}
-        condition: selection_source and not filter"""))
+        condition: selection_source and not filter""")
+    )
     assert any("looks like a field name" in w for w in backdoor.warnings)
     assert set(run_sigma_rules(unit_ds, [backdoor]).column("event_id").to_pylist()) == {"key-own"}
     # 4. update login profile: an ARN is never equal to a user name: fires on every UpdateLoginProfile.
-    login = compile_one(sigma_rule("""
+    login = compile_one(
+        sigma_rule("""
         selection: {eventSource: iam.amazonaws.com, eventName: UpdateLoginProfile}
         filter_main_user_identity: {userIdentity.arn|fieldref: requestParameters.userName}
-        condition: selection and not 1 of filter_main_*"""))
+        condition: selection and not 1 of filter_main_*""")
+    )
     assert any("ARN with a bare user name" in w for w in login.warnings)
-    assert set(run_sigma_rules(unit_ds, [login]).column("event_id").to_pylist()) == \
-        {"login-own", "login-other"}
+    assert set(run_sigma_rules(unit_ds, [login]).column("event_id").to_pylist()) == {"login-own", "login-other"}
     # 5. assumerole misuse matches any role session.
-    assert hits(unit_ds, "sel: {userIdentity.type: AssumedRole, "
-                         "userIdentity.sessionContext.sessionIssuer.type: Role}\ncondition: sel") == {"role"}
+    assert hits(
+        unit_ds,
+        "sel: {userIdentity.type: AssumedRole, userIdentity.sessionContext.sessionIssuer.type: Role}\ncondition: sel",
+    ) == {"role"}
     # 6. template text in the S3 Browser rule: flagged; the real bucket name is needed to match.
-    template = compile_one(sigma_rule("""
+    template = compile_one(
+        sigma_rule("""
         sel:
             requestParameters|contains|all:
                 - '"arn:aws:s3:::<YOUR-BUCKET-NAME>/*"'
                 - '"s3:GetObject"'
                 - '"Allow"'
-        condition: sel"""))
+        condition: sel""")
+    )
     assert any("<YOUR-BUCKET-NAME>" in w for w in template.warnings)
     assert run_sigma_rules(unit_ds, [template]).num_rows == 0
 
@@ -439,8 +593,7 @@ def test_rule_quality_problems_behave_as_the_reference_describes(unit_ds: Datase
 def test_pipeline_is_data() -> None:
     definition = pipeline_definition()
     ids = [t["id"] for t in definition["transformations"]]
-    assert ids == ["cloudtrail_logsource", "cloudtrail_columns", "cloudtrail_json_paths",
-                   "cloudtrail_unknown_fields"]
+    assert ids == ["cloudtrail_logsource", "cloudtrail_columns", "cloudtrail_json_paths", "cloudtrail_unknown_fields"]
     columns = definition["transformations"][1]["mapping"]
     assert columns["userIdentity.sessionContext.sessionIssuer.type"] == "session_issuer_type"
     assert columns["userIdentity.sessionContext.attributes.mfaAuthenticated"] == "session_mfa_authenticated"
@@ -450,13 +603,16 @@ def test_pipeline_is_data() -> None:
 
 
 def test_import_without_pysigma_gives_the_extra_hint() -> None:
-    code = ("import sys; sys.modules['sigma'] = None\n"
-            "try:\n    import trailforensics.sigma\nexcept ImportError as e:\n    print(e)\n")
+    code = (
+        "import sys; sys.modules['sigma'] = None\n"
+        "try:\n    import trailforensics.sigma\nexcept ImportError as e:\n    print(e)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert "pip install 'trailforensics[sigma]'" in out.stdout
 
 
 # -- the SigmaHQ corpus --------------------------------------------------------------------
+
 
 def _regex_example(pattern: str) -> str:
     """A string matching a (simple) regular expression."""
@@ -510,8 +666,7 @@ def _string_example(values: list[SigmaString]) -> str:
     prefix, middle, suffix = "", [], ""
     for v in values:
         parts = list(v.s)
-        text = "".join(p if isinstance(p, str) else ("x" if p == SpecialChars.WILDCARD_SINGLE else "")
-                       for p in parts)
+        text = "".join(p if isinstance(p, str) else ("x" if p == SpecialChars.WILDCARD_SINGLE else "") for p in parts)
         if parts[0] != SpecialChars.WILDCARD_MULTI:
             prefix += text
         elif parts[-1] != SpecialChars.WILDCARD_MULTI:
@@ -598,8 +753,9 @@ def _leaf_matches(rec: dict[str, Any], field: str, value: Any) -> bool:
         return False
     text = current if isinstance(current, str) else json.dumps(current)
     if isinstance(value, SigmaString):
-        pattern = "".join(re.escape(p) if isinstance(p, str)
-                          else (".*" if p == SpecialChars.WILDCARD_MULTI else ".") for p in value.s)
+        pattern = "".join(
+            re.escape(p) if isinstance(p, str) else (".*" if p == SpecialChars.WILDCARD_MULTI else ".") for p in value.s
+        )
         return re.fullmatch(pattern, text, re.IGNORECASE | re.DOTALL) is not None
     if isinstance(value, SigmaFieldReference):
         other = _get(rec, value.field)
@@ -612,7 +768,7 @@ def _solve(node: Any, want: bool, pos: dict[str, list[Any]], neg: list[tuple[str
         _solve(node.args[0], not want, pos, neg)
     elif isinstance(node, (ConditionAND, ConditionOR)):
         every = isinstance(node, ConditionAND) == want  # AND wanted true / OR wanted false: all children
-        for arg in (node.args if every else node.args[:1]):
+        for arg in node.args if every else node.args[:1]:
             _solve(arg, want, pos, neg)
     elif isinstance(node, ConditionFieldEqualsValueExpression):
         value = node.value
@@ -627,8 +783,13 @@ def _solve(node: Any, want: bool, pos: dict[str, list[Any]], neg: list[tuple[str
 
 def synthesise(rule: SigmaRule, index: int) -> dict[str, Any]:
     """A CloudTrail record satisfying the rule's own detection (first branch of each OR)."""
-    rec = record("SigmaSynthetic", T0 + timedelta(minutes=index), source="example.amazonaws.com",
-                 event_id=f"sigma-{rule.id}", rng=random.Random(index))
+    rec = record(
+        "SigmaSynthetic",
+        T0 + timedelta(minutes=index),
+        source="example.amazonaws.com",
+        event_id=f"sigma-{rule.id}",
+        rng=random.Random(index),
+    )
     pos: dict[str, list[Any]] = {}
     neg: list[tuple[str, Any]] = []
     for condition in rule.source.detection.parsed_condition:
@@ -667,8 +828,10 @@ def test_sigmahq_corpus_compiles_and_every_rule_fires(corpus_files: list[Path], 
     assert len({r.id for r in rules}) == len(rules)
     # Rule-quality problems 3, 4 and 6 of the reference are flagged on the rules themselves.
     assert {r.path.name for r in rules if r.path and r.warnings} == {
-        "aws_iam_backdoor_users_keys.yml", "aws_update_login_profile.yml",
-        "aws_iam_s3browser_templated_s3_bucket_policy_creation.yml"}
+        "aws_iam_backdoor_users_keys.yml",
+        "aws_update_login_profile.yml",
+        "aws_iam_s3browser_templated_s3_bucket_policy_creation.yml",
+    }
 
     records = [synthesise(rule, i) for i, rule in enumerate(rules)]
     benign = record("DescribeInstances", T0 - timedelta(hours=1), event_id="benign", rng=random.Random(0))
@@ -687,8 +850,10 @@ def test_sigmahq_corpus_compiles_and_every_rule_fires(corpus_files: list[Path], 
     assert not any("benign" in ids for ids in fired.values()), {k for k, v in fired.items() if "benign" in v}
     # Authors are credited in every hit (Detection Rule License 1.1).
     assert all(table.column("author").to_pylist())
-    print(f"\nSigmaHQ corpus: {len(corpus_files)} rules, {len(rules)} compiled, "
-          f"{len(rules) - len(silent)} fired on their synthesised event, {len(failed)} failed: {failed}")
+    print(
+        f"\nSigmaHQ corpus: {len(corpus_files)} rules, {len(rules)} compiled, "
+        f"{len(rules) - len(silent)} fired on their synthesised event, {len(failed)} failed: {failed}"
+    )
 
 
 @needs_sigma

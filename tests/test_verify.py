@@ -63,9 +63,7 @@ def test_clean_chain_gives_no_finding(dump: Dump) -> None:
     assert r.findings == []
     assert r.exit_code == 0 and r.ok
     s = r.summary
-    assert (
-        s.digests_found == len(dump.chain) == s.digests_valid and s.digests_invalid == s.digests_missing == 0
-    )
+    assert s.digests_found == len(dump.chain) == s.digests_valid and s.digests_invalid == s.digests_missing == 0
     assert s.logs_listed == len(dump.logs) == s.logs_valid
     assert s.logs_unreferenced == s.logs_not_covered == 0
     assert {f.status for f in r.files} == {m.VALID}
@@ -77,9 +75,7 @@ def test_clean_chain_gives_no_finding(dump: Dump) -> None:
     assert len(r.coverage) == 6 and sum(c.log_files for c in r.coverage) == len(dump.logs)
     json.dumps(r.to_json())  # serialisable
     row = r.file(dump.rel(dump.logs[0].key))
-    assert (
-        row is not None and row.digest_key == dump.chain[0].key and row.expected_sha256 == row.actual_sha256
-    )
+    assert row is not None and row.digest_key == dump.chain[0].key and row.expected_sha256 == row.actual_sha256
 
 
 def test_bucket_root_tree_and_worker_processes(tmp_path: Path) -> None:
@@ -92,9 +88,7 @@ def test_bucket_root_tree_and_worker_processes(tmp_path: Path) -> None:
 # -- log files -----------------------------------------------------------------------------------------------
 def test_altered_log(dump: Dump) -> None:
     victim = dump.logs[3]
-    raw = gzip.decompress(dump.path(victim.key).read_bytes()).replace(
-        b"DescribeInstances", b"DescribeInstancez"
-    )
+    raw = gzip.decompress(dump.path(victim.key).read_bytes()).replace(b"DescribeInstances", b"DescribeInstancez")
     dump.path(victim.key).write_bytes(gzip_bytes(raw))
     r = run(dump)
     assert kinds(r) == [m.LOG_HASH_MISMATCH]
@@ -145,9 +139,7 @@ def test_appended_gzip_member(dump: Dump) -> None:
     forged = orjson.dumps({"Records": [{"eventName": "ConsoleLogin", "eventID": "forged"}]})
     with open(dump.path(victim.key), "ab") as fh:
         fh.write(gzip.compress(forged))
-    assert b"forged" in gzip.decompress(
-        dump.path(victim.key).read_bytes()
-    )  # most readers see the extra member
+    assert b"forged" in gzip.decompress(dump.path(victim.key).read_bytes())  # most readers see the extra member
     r = run(dump)
     assert kinds(r) == [m.LOG_TRAILING_DATA]
     f = r.findings[0]
@@ -514,9 +506,7 @@ def test_store_results(dump: Dump, tmp_path: Path) -> None:
     with Dataset(ds_path) as ds:
         rows = ds.sql("SELECT status, count(*) AS n FROM verification GROUP BY ALL ORDER BY 1").to_pylist()
         assert rows == [{"status": "missing", "n": 1}, {"status": "valid", "n": len(report.files) - 1}]
-        assert ds.sql("SELECT count(DISTINCT source_file) = count(*) AS u FROM verification").to_pylist()[0][
-            "u"
-        ]
+        assert ds.sql("SELECT count(DISTINCT source_file) = count(*) AS u FROM verification").to_pylist()[0]["u"]
         (f,) = ds.sql("SELECT kind, files FROM verification_findings").to_pylist()
         assert f["kind"] == m.LOG_MISSING and dump.rel(dump.logs[0].key) in json.loads(f["files"])
         assert ds.sql("SELECT count(*) AS n FROM verification_coverage").to_pylist()[0]["n"] == 6

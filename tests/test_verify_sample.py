@@ -52,10 +52,7 @@ def test_sample_reports_exactly_the_storyline(report: VerifyReport) -> None:
     assert s.logs_missing == 1 and s.logs_invalid == 0 and s.logs_unreferenced == 0 and s.logs_unverified == 0
     # every present listed log file matches
     assert s.logs_valid == s.logs_listed - 1
-    assert (
-        s.logs_listed
-        == trails["metrolio-audit-trail"]["log_files"] + 1 + trails["metrolio-s3-trail"]["log_files"]
-    )
+    assert s.logs_listed == trails["metrolio-audit-trail"]["log_files"] + 1 + trails["metrolio-s3-trail"]["log_files"]
     # the chain restarts at StartLogging in the 6 regions
     restart = f["start_logging"]["time"]
     restarts = report.by_kind(m.CHAIN_RESTART)
@@ -71,9 +68,7 @@ def test_sample_reports_exactly_the_storyline(report: VerifyReport) -> None:
     assert s.insight_files == trails["metrolio-audit-trail"]["insight_files"]
     assert report.exit_code == EXIT_MISSING
     chains = {(c.region, c.trail) for c in report.chains}
-    assert chains == {(r, "metrolio-audit-trail") for r in f["digest_regions"]} | {
-        ("eu-west-1", "metrolio-s3-trail")
-    }
+    assert chains == {(r, "metrolio-audit-trail") for r in f["digest_regions"]} | {("eu-west-1", "metrolio-s3-trail")}
 
 
 def _epoch(iso: str) -> int:

@@ -129,9 +129,7 @@ def make_dump(
     all_logs: list[dg.LogRef] = []
     for region in regions:
         logs = [
-            write_log(
-                bucket_root, start + h * HOUR + 600 + i * 1200, region=region, org_id=org_id, prefix=prefix
-            )
+            write_log(bucket_root, start + h * HOUR + 600 + i * 1200, region=region, org_id=org_id, prefix=prefix)
             for h in range(hours)
             for i in range(logs_per_hour)
         ]

@@ -132,10 +132,7 @@ def log_files(tree: Path) -> list[str]:
 def raw_json_source() -> str:
     """DuckDB's own reader with an explicit schema and JSON columns (the file list is parameter $1)."""
     struct = "STRUCT(" + ", ".join(f'"{k}" {v}' for k, v in DUCK_COLUMNS.items()) + ")[]"
-    return (
-        f"read_json($1, columns = {{'Records': '{struct}'}}, records = 'true', "
-        "maximum_object_size = 1073741824)"
-    )
+    return f"read_json($1, columns = {{'Records': '{struct}'}}, records = 'true', maximum_object_size = 1073741824)"
 
 
 def tree_bytes(root: Path) -> int:
@@ -244,8 +241,7 @@ def bench_queries(tree: Path, ds_path: Path) -> dict[str, Any]:
     raw = duckdb.connect()
     listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in log_files(tree)) + "]"
     raw.execute(
-        "CREATE VIEW rawct AS SELECT unnest(Records, recursive := true) FROM "
-        + raw_json_source().replace("$1", listed)
+        "CREATE VIEW rawct AS SELECT unnest(Records, recursive := true) FROM " + raw_json_source().replace("$1", listed)
     )
     arn_filter = "userIdentity->>'arn' = ?"
     baseline = {
@@ -326,9 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument("--small", type=int, default=200_000)
     parser.add_argument("--out", type=Path, default=Path(".bench"))
-    parser.add_argument(
-        "--skip", default="", help="comma-separated sections to skip: ingest,queries,verify,hunt"
-    )
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,queries,verify,hunt")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     out = args.out.absolute()

@@ -33,9 +33,7 @@ GROUP_TITLES = {
 def _type(t: pa.DataType) -> str:
     if pa.types.is_timestamp(t):
         return "TIMESTAMP (µs, UTC)"
-    return {pa.string(): "VARCHAR", pa.bool_(): "BOOLEAN", pa.int32(): "INTEGER", pa.int64(): "BIGINT"}.get(
-        t, str(t)
-    )
+    return {pa.string(): "VARCHAR", pa.bool_(): "BOOLEAN", pa.int32(): "INTEGER", pa.int64(): "BIGINT"}.get(t, str(t))
 
 
 def _cell(text: str) -> str:

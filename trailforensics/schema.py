@@ -65,9 +65,7 @@ CORE_COLUMNS: tuple[Column, ...] = (
     _c("error_code", S, "core", "errorCode", "AWS error code when the request failed, else NULL."),
     _c("error_message", S, "core", "errorMessage", "AWS error message when the request failed, else NULL."),
     _c("request_id", S, "core", "requestID", "Request id assigned by the service."),
-    _c(
-        "event_id", S, "core", "eventID", "CloudTrail's unique id of the event (GUID). Part of the dedup key."
-    ),
+    _c("event_id", S, "core", "eventID", "CloudTrail's unique id of the event (GUID). Part of the dedup key."),
     _c(
         "shared_event_id",
         S,
@@ -119,9 +117,7 @@ IDENTITY_COLUMNS: tuple[Column, ...] = (
         "`IAMUser`, `AssumedRole`, `Root`, `AWSService`, `FederatedUser`, `AWSAccount`, "
         "`IdentityCenterUser`, `SAMLUser`, `WebIdentityUser`, `Unknown`.",
     ),
-    _c(
-        "user_identity_principal_id", S, "identity", "userIdentity.principalId", "Principal id of the caller."
-    ),
+    _c("user_identity_principal_id", S, "identity", "userIdentity.principalId", "Principal id of the caller."),
     _c("user_identity_arn", S, "identity", "userIdentity.arn", "ARN of the caller."),
     _c("user_identity_account_id", S, "identity", "userIdentity.accountId", "Account that owns the caller."),
     _c(
@@ -333,9 +329,7 @@ COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 
 # The hive partition column.  It is not stored inside the files (readers derive it from the path).
 PARTITION_COLUMN = "event_date"
-PARTITION_DOC = (
-    "Hive partition `event_date=YYYY-MM-DD` (UTC date of `event_time`; `unknown` when the time is missing)."
-)
+PARTITION_DOC = "Hive partition `event_date=YYYY-MM-DD` (UTC date of `event_time`; `unknown` when the time is missing)."
 
 EVENT_SCHEMA = pa.schema([pa.field(c.name, c.type) for c in COLUMNS])
 

@@ -30,16 +30,10 @@ def generate(
     events: int = typer.Option(10000, "--events", min=1, help="Approximate number of records."),
     seed: int = typer.Option(1, "--seed", help="Random seed: same seed, same bytes."),
     accounts: str | None = typer.Option(None, "--accounts", help="Comma-separated 12-digit account ids."),
-    org_id: str | None = typer.Option(
-        None, "--org-id", help="Organisation id (o-...): adds the org level to keys."
-    ),
-    start: str | None = typer.Option(
-        None, "--start", help="Start time, ISO 8601 UTC (default 2026-01-05T00:00:00Z)."
-    ),
+    org_id: str | None = typer.Option(None, "--org-id", help="Organisation id (o-...): adds the org level to keys."),
+    start: str | None = typer.Option(None, "--start", help="Start time, ISO 8601 UTC (default 2026-01-05T00:00:00Z)."),
     digests: bool = typer.Option(False, "--digests", help="Also write signed hourly digest files."),
-    workers: int | None = typer.Option(
-        None, "--workers", "-j", min=1, help="Worker processes (default: all cores)."
-    ),
+    workers: int | None = typer.Option(None, "--workers", "-j", min=1, help="Worker processes (default: all cores)."),
 ) -> None:
     """Generate a deterministic, realistic CloudTrail dump (what `aws s3 sync` of a trail bucket gives)."""
     from trailforensics.generate import generate_tree
@@ -65,6 +59,4 @@ def generate(
     )
     typer.echo(f"events from {_iso(stats.start)} to {_iso(stats.end)} under {out}")
     if stats.public_keys_path:
-        typer.echo(
-            f"public keys: {stats.public_keys_path}; newest digest signatures: {stats.signatures_path}"
-        )
+        typer.echo(f"public keys: {stats.public_keys_path}; newest digest signatures: {stats.signatures_path}")

@@ -86,9 +86,7 @@ def _write_table_output(result: runner.HuntResult, out: Path | None) -> None:
             attack = row["attack"] or "no ATT&CK id"
             title = f"[{row['severity']}] {row['detection_id']}: {row['title']} ({attack})"
             write_table(
-                hits.select(
-                    shown + (["severity"] if len(set(hits.column("severity").to_pylist())) > 1 else [])
-                ),
+                hits.select(shown + (["severity"] if len(set(hits.column("severity").to_pylist())) > 1 else [])),
                 "table",
                 None,
                 title=title,
@@ -121,8 +119,7 @@ def hunt_command(
     only: str = typer.Option(None, "--only", help="Comma-separated detection ids to run."),
     since: str = typer.Option(
         None,
-        help="Only hits from this time (ISO 8601 or relative: -7d, 2h). "
-        "Baselines still use the whole dataset.",
+        help="Only hits from this time (ISO 8601 or relative: -7d, 2h). Baselines still use the whole dataset.",
     ),
     until: str = typer.Option(None, help="Only hits before this time (exclusive)."),
     known_accounts: Path = typer.Option(
@@ -137,9 +134,7 @@ def hunt_command(
         "-p",
         help="Detection parameter as ID.NAME=VALUE, e.g. recon_burst.min_distinct_calls=15 (repeatable).",
     ),
-    detections_dir: list[Path] = typer.Option(
-        [], "--detections-dir", help="Also load detections from this folder."
-    ),
+    detections_dir: list[Path] = typer.Option([], "--detections-dir", help="Also load detections from this folder."),
     fmt: str = FormatOption,
     out: Path = OutOption,
 ) -> None:
@@ -222,9 +217,7 @@ def hunt_command(
 
 @app.command("detections")
 def detections_command(
-    detections_dir: list[Path] = typer.Option(
-        [], "--detections-dir", help="Also load detections from this folder."
-    ),
+    detections_dir: list[Path] = typer.Option([], "--detections-dir", help="Also load detections from this folder."),
     fmt: str = FormatOption,
     out: Path = OutOption,
 ) -> None:

@@ -77,9 +77,7 @@ def _json(doc: Any, out: Path | None) -> None:
         sys.stdout.write(data)
 
 
-def _sections_json(
-    sections: dict[str, pa.Table], out: Path | None, extra: dict[str, Any] | None = None
-) -> None:
+def _sections_json(sections: dict[str, pa.Table], out: Path | None, extra: dict[str, Any] | None = None) -> None:
     doc: dict[str, Any] = dict(extra or {})
     doc.update({name: t.to_pylist() for name, t in sections.items()})
     _json(doc, out)
@@ -279,9 +277,7 @@ def render_coverage(report: CoverageReport, fh: TextIO) -> None:
     _lines(fh, heatmap_lines(report))
     fh.write("\n")
     write_table(
-        report.flags.select(
-            ["kind", "account", "region", "start", "end", "events", "detail", "stopped_logging"]
-        ),
+        report.flags.select(["kind", "account", "region", "start", "end", "events", "detail", "stopped_logging"]),
         "table",
         None,
         title="flags",
@@ -296,9 +292,7 @@ def coverage_command(
     since: str = SinceOption,
     until: str = UntilOption,
     account: str = typer.Option(None, help="Only this account."),
-    rare_share: float = typer.Option(
-        0.01, "--rare-share", help="Flag regions with less than this share of events."
-    ),
+    rare_share: float = typer.Option(0.01, "--rare-share", help="Flag regions with less than this share of events."),
     new_after: float = typer.Option(
         24.0, "--new-after", help="Flag regions first seen this many hours after the data starts."
     ),

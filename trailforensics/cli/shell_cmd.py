@@ -41,9 +41,7 @@ class Shell:
         if cmd == ".help":
             self.out.write(HELP + "\n")
         elif cmd == ".tables":
-            rows = self.ds.con.execute(
-                "SELECT table_name FROM information_schema.tables ORDER BY 1"
-            ).fetchall()
+            rows = self.ds.con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()
             self.out.write("  ".join(r[0] for r in rows) + "\n")
         elif cmd == ".schema":
             name = args[0] if args else "events"

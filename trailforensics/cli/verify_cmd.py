@@ -57,8 +57,7 @@ def verify_command(
     tree: Path = typer.Argument(
         ...,
         metavar="TREE",
-        help="A folder of synced buckets (one sub-folder per bucket), or one bucket dump "
-        "(top level AWSLogs/).",
+        help="A folder of synced buckets (one sub-folder per bucket), or one bucket dump (top level AWSLogs/).",
     ),
     public_keys: list[Path] = typer.Option(
         [],
@@ -89,12 +88,8 @@ def verify_command(
         "--require-signatures",
         help="Fail (exit bit 32) when any digest signature could not be checked.",
     ),
-    workers: int = typer.Option(
-        0, "-j", "--workers", help="Worker processes for hashing (default: automatic)."
-    ),
-    max_findings: int = typer.Option(
-        200, "--max-findings", help="Text format: at most this many finding lines."
-    ),
+    workers: int = typer.Option(0, "-j", "--workers", help="Worker processes for hashing (default: automatic)."),
+    max_findings: int = typer.Option(200, "--max-findings", help="Text format: at most this many finding lines."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bar."),
 ) -> None:
     """Validate CloudTrail digest files offline: signatures, hash chains, deleted, altered and injected logs.

@@ -53,9 +53,7 @@ def parquet_source(root: Path, files: list[str], schema: pa.Schema, hive: bool =
         extra = {PARTITION_COLUMN: "DATE"} if hive else None
         return f"({_empty(schema, extra)})"
     listed = ", ".join(_quote_path(root / f) for f in files)
-    hive_opt = (
-        ", hive_partitioning=true, hive_types={'event_date': DATE}" if hive else ", hive_partitioning=false"
-    )
+    hive_opt = ", hive_partitioning=true, hive_types={'event_date': DATE}" if hive else ", hive_partitioning=false"
     return f"read_parquet([{listed}]{hive_opt}, union_by_name=true)"
 
 

@@ -204,9 +204,7 @@ def human_cli(g: Gen, h: Human, t: int) -> None:
 
 def console_session(g: Gen, h: Human, t: int) -> None:
     r = g.r
-    actor = signin.console_login(
-        g, h, t, region=r.pick(("us-east-1", g.acct.main_region)), fail_first=r.chance(0.06)
-    )
+    actor = signin.console_login(g, h, t, region=r.pick(("us-east-1", g.acct.main_region)), fail_first=r.chance(0.06))
     t = burst(g, actor, t + r.randint(3, 20), r.randint(8, 45), (2, 60))
     if r.chance(0.3):
         g.call(
@@ -352,8 +350,17 @@ def service_tick(g: Gen, w: Workloads, t: int) -> None:
             name, req["encryptionAlgorithm"] = "kms:Decrypt", "SYMMETRIC_DEFAULT"
         else:
             name, req = "kms:GenerateDataKey", {"keyId": arn, **req, "keySpec": "AES_256"}
-        g.call(actor, name, t, region, req=req, resp=None, res=[res("AWS::KMS::Key", arn, g.aid)], add=None,
-               shared=r.uuid())
+        g.call(
+            actor,
+            name,
+            t,
+            region,
+            req=req,
+            resp=None,
+            res=[res("AWS::KMS::Key", arn, g.aid)],
+            add=None,
+            shared=r.uuid(),
+        )
         return
     name, principal, session = r.pick(SERVICE_ROLES)
     role_actor = w.service(name, principal, session)

@@ -107,9 +107,7 @@ def digest_key(
     )
 
 
-def string_to_sign(
-    end_time: str, bucket: str, key: str, sha256_hex: str, previous_signature: str | None
-) -> bytes:
+def string_to_sign(end_time: str, bucket: str, key: str, sha256_hex: str, previous_signature: str | None) -> bytes:
     return f"{end_time}\n{bucket}/{key}\n{sha256_hex}\n{previous_signature or 'null'}".encode()
 
 
@@ -204,9 +202,7 @@ def write_digest(
     log_bucket: str | None = None,
 ) -> Digest:
     """Build, sign and write one digest file under `root` (the synced bucket folder)."""
-    key = digest_key(
-        account, region, trail_name, home_region, end, org_id=org_id, prefix=prefix, backfill=backfill
-    )
+    key = digest_key(account, region, trail_name, home_region, end, org_id=org_id, prefix=prefix, backfill=backfill)
     doc = digest_document(
         account=account,
         bucket=bucket,
@@ -218,9 +214,7 @@ def write_digest(
         log_bucket=log_bucket or bucket,
         previous=previous,
     )
-    return _sign_and_write(
-        root, doc, private_key, start=start, end=end, logs=[x.key for x in logs], backfill=backfill
-    )
+    return _sign_and_write(root, doc, private_key, start=start, end=end, logs=[x.key for x in logs], backfill=backfill)
 
 
 def hourly_windows(start: int, end: int, offset: int) -> list[tuple[int, int]]:
@@ -357,8 +351,7 @@ def write_verification(
     d.mkdir(parents=True, exist_ok=True)
     pk = d / "public-keys.json"
     pk.write_bytes(
-        orjson.dumps(public_keys_document(public_key, valid_from, valid_to), option=orjson.OPT_INDENT_2)
-        + b"\n"
+        orjson.dumps(public_keys_document(public_key, valid_from, valid_to), option=orjson.OPT_INDENT_2) + b"\n"
     )
     sg = d / "digest-signatures.json"
     sg.write_bytes(orjson.dumps(dict(sorted(signatures.items())), option=orjson.OPT_INDENT_2) + b"\n")

@@ -21,11 +21,11 @@ def encoded_message(rng: Rng) -> str:
     return rng.chars(_URLSAFE, rng.randint(520, 760))
 
 
-def not_authorized(
-    arn: str, action: str, resource: str, reason: str = "no identity-based policy allows"
-) -> str:
-    return (f"User: {arn} is not authorized to perform: {action} on resource: {resource} "
-            f"because {reason} the {action} action")
+def not_authorized(arn: str, action: str, resource: str, reason: str = "no identity-based policy allows") -> str:
+    return (
+        f"User: {arn} is not authorized to perform: {action} on resource: {resource} "
+        f"because {reason} the {action} action"
+    )
 
 
 def make_error(
@@ -42,8 +42,10 @@ def make_error(
     if kind == "denied_org":
         return "AccessDeniedException", "You don't have permissions to access this resource."
     if kind == "ec2denied":
-        msg = (f"You are not authorized to perform this operation. User: {arn} is not authorized to perform: "
-               f"{action} because no identity-based policy allows the {action} action")
+        msg = (
+            f"You are not authorized to perform this operation. User: {arn} is not authorized to perform: "
+            f"{action} because no identity-based policy allows the {action} action"
+        )
         if not read_only:
             msg = (
                 "You are not authorized to perform this operation. User: "
@@ -61,13 +63,7 @@ def make_error(
     if kind == "throttle_lambda":
         return "TooManyRequestsException", "Rate exceeded"
     if kind == "notfound_iam":
-        what = (
-            "role"
-            if "Role" in name
-            else "user"
-            if "User" in name or "Access" in name or "MFA" in name
-            else "policy"
-        )
+        what = "role" if "Role" in name else "user" if "User" in name or "Access" in name or "MFA" in name else "policy"
         return "NoSuchEntityException", f"The {what} with name {resource.rsplit('/', 1)[-1]} cannot be found."
     if kind == "notfound_lambda":
         return "ResourceNotFoundException", f"Function not found: {resource}"
@@ -90,8 +86,7 @@ def make_error(
     if kind == "validation":
         return (
             "ValidationException",
-            "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not "
-            "be null",
+            "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null",
         )
     if kind == "already_exists":
         return "ResourceAlreadyExistsException", "The specified log stream already exists"

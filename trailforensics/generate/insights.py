@@ -36,9 +36,7 @@ def attribution(attribute: str, insight: list[tuple[str, float]], baseline: list
 def insight_pair(spec: InsightSpec, rng: Rng) -> tuple[JSON, JSON]:
     shared = rng.uuid()
     stats_start: JSON = {"baseline": {"average": spec.baseline}, "insight": {"average": spec.insight}}
-    stats_end: JSON = dict(
-        stats_start, insightDuration=spec.duration_min, baselineDuration=spec.baseline_duration
-    )
+    stats_end: JSON = dict(stats_start, insightDuration=spec.duration_min, baselineDuration=spec.baseline_duration)
     out = []
     for state, t, stats in (
         ("Start", spec.start, stats_start),

@@ -144,9 +144,7 @@ class Org:
 # --------------------------------------------------------------------------- userIdentity builders
 
 
-def iam_user_identity(
-    h: Human, key: str | None, session: JSON | None = None, invoked_by: str | None = None
-) -> JSON:
+def iam_user_identity(h: Human, key: str | None, session: JSON | None = None, invoked_by: str | None = None) -> JSON:
     ident: JSON = {
         "type": "IAMUser",
         "principalId": h.principal_id,

@@ -141,19 +141,13 @@ def build_org(seed: int, accounts: Sequence[str] | None, org_id: str | None, int
                 "lambda",
                 "lambda.amazonaws.com",
             )
-        a.roles["github-actions-deploy"] = Role(
-            "github-actions-deploy", aid, rng.principal_id("AROA"), "/", "ci"
-        )
+        a.roles["github-actions-deploy"] = Role("github-actions-deploy", aid, rng.principal_id("AROA"), "/", "ci")
         a.roles["admin-role"] = Role("admin-role", aid, rng.principal_id("AROA"), "/", "human")
         a.roles["readonly-role"] = Role("readonly-role", aid, rng.principal_id("AROA"), "/", "human")
-        a.roles["cross-account-readonly"] = Role(
-            "cross-account-readonly", aid, rng.principal_id("AROA"), "/", "xacct"
-        )
+        a.roles["cross-account-readonly"] = Role("cross-account-readonly", aid, rng.principal_id("AROA"), "/", "xacct")
         for ps in ("AdministratorAccess", "ReadOnlyAccess", "PowerUserAccess"):
             n = f"AWSReservedSSO_{ps}_{rng.hexs(16)}"
-            a.roles[n] = Role(
-                n, aid, rng.principal_id("AROA"), f"/aws-reserved/sso.amazonaws.com/{main}/", "sso"
-            )
+            a.roles[n] = Role(n, aid, rng.principal_id("AROA"), f"/aws-reserved/sso.amazonaws.com/{main}/", "sso")
         for j in range(round(2 + 1.5 * scale)):
             name = next(name_iter)
             x = rng.random()
@@ -230,9 +224,7 @@ def build_org(seed: int, accounts: Sequence[str] | None, org_id: str | None, int
             ua = boto3(rng, "AWS_Lambda_python3.12") if rng.chance(0.6) else node_sdk(rng)
             a.functions.append(Function(fname, aid, main, role, ua, aws_ip(rng)))
         a.pipelines.append(
-            Pipeline(
-                f"acme/{apps[0]}-service", "refs/heads/main", a.roles["github-actions-deploy"], terraform(rng)
-            )
+            Pipeline(f"acme/{apps[0]}-service", "refs/heads/main", a.roles["github-actions-deploy"], terraform(rng))
         )
         a.pipelines.append(
             Pipeline(

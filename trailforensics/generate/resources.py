@@ -85,9 +85,7 @@ def build_resources(rng: Rng, env: str, apps: tuple[str, ...] | list[str], prefi
     r.eks_clusters = [f"{prefix}-{env}-eks"]
     r.cache_clusters = [f"{prefix}-{env}-redis-001", f"{prefix}-{env}-redis-002"]
     r.zones = [(f"Z{rng.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 20)}", f"{env}.{prefix}.example.com")]
-    r.distributions = [
-        (f"E{rng.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 13)}", f"d{rng.hexs(13)}.cloudfront.net")
-    ]
+    r.distributions = [(f"E{rng.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 13)}", f"d{rng.hexs(13)}.cloudfront.net")]
     r.certs = [rng.uuid() for _ in range(3)]
     r.glue_dbs = [f"{prefix}_{env}_lake", f"{prefix}_{env}_raw"]
     r.workgroups = ["primary", f"{prefix}-{env}-analysts"]

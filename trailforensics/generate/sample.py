@@ -98,11 +98,7 @@ def in_org_trail(e: Event) -> bool:
     if rec["eventCategory"] == "Management":
         return True
     rp = rec.get("requestParameters")
-    return (
-        rec["eventSource"] == "s3.amazonaws.com"
-        and isinstance(rp, dict)
-        and rp.get("bucketName") == m.EXPORTS
-    )
+    return rec["eventSource"] == "s3.amazonaws.com" and isinstance(rp, dict) and rp.get("bucketName") == m.EXPORTS
 
 
 def in_s3_trail(e: Event, start: int) -> bool:
@@ -226,9 +222,7 @@ def build_sample(out: Path) -> dict[str, Any]:
     routines.emit_all = True
     routines.api_filter = sample_api_filter
     run_routines(routines)
-    story = Gen(
-        org, prod, Rng(derive_seed(m.SEED, "story")), m.T0, m.T1, err_rate=0.0, trail_arn=m.AUDIT_TRAIL_ARN
-    )
+    story = Gen(org, prod, Rng(derive_seed(m.SEED, "story")), m.T0, m.T1, err_rate=0.0, trail_arn=m.AUDIT_TRAIL_ARN)
     story.emit_all = True
     facts: dict[str, Any] = {"setup": setup_s3_trail(story), "incident": incident(story)}
     inc = facts["incident"]
@@ -260,8 +254,7 @@ def build_sample(out: Path) -> dict[str, Any]:
     assert _key_of(stop_batch) == deleted_key
     kept = [b for b in audit_batches if b is not stop_batch]  # the attacker deletes stop_batch's file
     roots = {
-        t: out / b
-        for t, b in ((m.ORG_TRAIL, m.ORG_BUCKET), (m.AUDIT_TRAIL, m.AUDIT_BUCKET), (m.S3_TRAIL, m.S3_BUCKET))
+        t: out / b for t, b in ((m.ORG_TRAIL, m.ORG_BUCKET), (m.AUDIT_TRAIL, m.AUDIT_BUCKET), (m.S3_TRAIL, m.S3_BUCKET))
     }
     org_files = [write_batch(roots[m.ORG_TRAIL], b, org_id=m.ORG_ID) for b in org_batches]
     audit_files = [write_batch(roots[m.AUDIT_TRAIL], b) for b in audit_batches]

@@ -33,9 +33,7 @@ def step(rec: JSON) -> JSON:
 
 def key_steps(f: dict[str, Any]) -> list[JSON]:
     inc = f["incident"]
-    recs = (
-        inc["recon"] + inc["persistence"] + inc["stop"] + [inc["AssumeRoleSync"], inc["AssumeRoleExporter"]]
-    )
+    recs = inc["recon"] + inc["persistence"] + inc["stop"] + [inc["AssumeRoleSync"], inc["AssumeRoleExporter"]]
     recs += [inc["gets"][0], inc["gets"][-1], *inc["mining"], inc["delete"], inc["start"]]
     return [step(r) for r in recs]
 

@@ -225,6 +225,4 @@ def delete_log(g: Gen, b: Actor, key: str) -> JSON:
 
 def start_logging(g: Gen, b: Actor) -> JSON:
     """03:32Z: the attacker turns the account trail back on."""
-    return g.call(
-        b, "cloudtrail:StartLogging", T("03:32:05"), m.MAIN, req={"name": m.AUDIT_TRAIL_ARN}, **NONE
-    )
+    return g.call(b, "cloudtrail:StartLogging", T("03:32:05"), m.MAIN, req={"name": m.AUDIT_TRAIL_ARN}, **NONE)

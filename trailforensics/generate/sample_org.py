@@ -128,13 +128,9 @@ def build_metrolio() -> Org:
     # ---- prod principals
     prod.roles[DEPLOY_ROLE] = _role(rng, PROD, DEPLOY_ROLE, "human", rid=DEPLOY_ROLE_ID)
     prod.roles[DATA_ROLE] = _role(rng, PROD, DATA_ROLE, "human", rid=DATA_ROLE_ID)
-    prod.roles["metrolio-readonly-from-dev"] = _role(
-        rng, PROD, "metrolio-readonly-from-dev", "xacct", trusted=DEV
-    )
+    prod.roles["metrolio-readonly-from-dev"] = _role(rng, PROD, "metrolio-readonly-from-dev", "xacct", trusted=DEV)
     prod.roles["metrolio-github-deploy"] = _role(rng, PROD, "metrolio-github-deploy", "ci")
-    prod.roles["metrolio-web-role"] = _role(
-        rng, PROD, "metrolio-web-role", "app", trusted="ec2.amazonaws.com"
-    )
+    prod.roles["metrolio-web-role"] = _role(rng, PROD, "metrolio-web-role", "app", trusted="ec2.amazonaws.com")
     prod.roles["metrolio-export-task-role"] = _role(
         rng, PROD, "metrolio-export-task-role", "ecs", trusted="ecs-tasks.amazonaws.com"
     )
@@ -224,18 +220,14 @@ def build_metrolio() -> Org:
             )
         )
     prod.pipelines = [
-        Pipeline(
-            "metrolio/orders-service", "refs/heads/main", prod.roles["metrolio-github-deploy"], terraform(rng)
-        )
+        Pipeline("metrolio/orders-service", "refs/heads/main", prod.roles["metrolio-github-deploy"], terraform(rng))
     ]
     prod.xacct_callers = [(DEV, "lukas.schmidt", "metrolio-readonly-from-dev")]
     prod.activity = {"instance": 10, "lambda": 8, "service": 12, "human": 5, "ci": 1.5, "federated": 0.8}
 
     # ---- dev
     dev.roles["github-actions-dev"] = _role(rng, DEV, "github-actions-dev", "ci")
-    dev.roles["metrolio-dev-app-role"] = _role(
-        rng, DEV, "metrolio-dev-app-role", "app", trusted="ec2.amazonaws.com"
-    )
+    dev.roles["metrolio-dev-app-role"] = _role(rng, DEV, "metrolio-dev-app-role", "app", trusted="ec2.amazonaws.com")
     dev.roles["metrolio-orders-api-dev-role"] = _role(
         rng, DEV, "metrolio-orders-api-dev-role", "lambda", "/service-role/"
     )

@@ -15,8 +15,22 @@ from trailforensics.generate.sample_facts import facts_json
 
 FACTS_BEGIN = "<!-- facts:begin -->"
 FACTS_END = "<!-- facts:end -->"
-_DETAIL_KEYS = ("userName", "policyArn", "roleArn", "roleSessionName", "name", "trailName", "aliasName",
-                "description", "secretId", "bucketName", "groupName", "groupId", "keyName", "instanceType")
+_DETAIL_KEYS = (
+    "userName",
+    "policyArn",
+    "roleArn",
+    "roleSessionName",
+    "name",
+    "trailName",
+    "aliasName",
+    "description",
+    "secretId",
+    "bucketName",
+    "groupName",
+    "groupId",
+    "keyName",
+    "instanceType",
+)
 HEAD = ["time", "event", "region", "detail", "result"]
 
 
@@ -28,8 +42,13 @@ def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
 def _row(rec: JSON) -> list[Any]:
     rp = rec.get("requestParameters")
     parts = [f"{k}={rp[k]}" for k in _DETAIL_KEYS if isinstance(rp, dict) and isinstance(rp.get(k), str)][:2]
-    return [str(rec["eventTime"])[11:19], f"`{rec['eventSource'].split('.')[0]}:{rec['eventName']}`",
-            rec["awsRegion"], ", ".join(parts), rec.get("errorCode") or "ok"]
+    return [
+        str(rec["eventTime"])[11:19],
+        f"`{rec['eventSource'].split('.')[0]}:{rec['eventName']}`",
+        rec["awsRegion"],
+        ", ".join(parts),
+        rec.get("errorCode") or "ok",
+    ]
 
 
 def _events(recs: list[JSON]) -> list[str]:
@@ -52,8 +71,7 @@ def _intro(fx: JSON, f: dict[str, Any]) -> list[str]:
         [
             f"`{m.AUDIT_BUCKET}/AWSLogs/{m.PROD}/`",
             f"`{m.AUDIT_TRAIL}` (prod account trail, home {m.MAIN}, multi-region)",
-            "management events (read+write) of prod, log file validation on, Insights "
-            "(`CloudTrail-Insight/`)",
+            "management events (read+write) of prod, log file validation on, Insights (`CloudTrail-Insight/`)",
             tr[m.AUDIT_TRAIL]["records"],
             tr[m.AUDIT_TRAIL]["log_files"],
             tr[m.AUDIT_TRAIL]["digest_files"],
@@ -142,8 +160,7 @@ def _organisation(f: dict[str, Any]) -> list[str]:
         ],
         [
             f"`arn:aws:iam::{m.PROD}:user/{m.ALICE}`",
-            f"cloud admin; console with MFA from {m.ALICE_IP} (2026-03-09 08:55, 10:02, 15:40; 2026-03-10 "
-            "09:12)",
+            f"cloud admin; console with MFA from {m.ALICE_IP} (2026-03-09 08:55, 10:02, 15:40; 2026-03-10 09:12)",
         ],
         [
             f"`arn:aws:iam::{m.PROD}:user/{m.PRIYA}`",
@@ -212,8 +229,7 @@ def _setup(fx: JSON, f: dict[str, Any]) -> list[str]:
         "StartLogging",
     )
     return [
-        f"## 2026-03-09 10:02-10:15Z: `{m.ALICE}` creates `{m.S3_TRAIL}` (console, MFA, {m.ALICE_IP}, prod, "
-        f"{m.MAIN})",
+        f"## 2026-03-09 10:02-10:15Z: `{m.ALICE}` creates `{m.S3_TRAIL}` (console, MFA, {m.ALICE_IP}, prod, {m.MAIN})",
         *_events([f["setup"][k] for k in keys]),
         f"The KMS key is `{st['kms_key_arn']}` (alias `{m.LOG_KEY_ALIAS}`); `CreateTrail` passes the alias "
         "ARN in "

@@ -51,8 +51,7 @@ def _key_policy() -> str:
                     "Condition": {
                         "StringEquals": {"aws:SourceArn": m.S3_TRAIL_ARN},
                         "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn":
-                                f"arn:aws:cloudtrail:*:{m.PROD}:trail/*"
+                            "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{m.PROD}:trail/*"
                         },
                     },
                 },

@@ -94,9 +94,7 @@ def recon(g: Gen, a: Actor) -> list[JSON]:
     )
     t = T("02:17:31")
     for region in m.ATTACK_REGIONS:
-        recs.append(
-            c(a, "ec2:DescribeInstances", t, region, req={"instancesSet": {}, "filterSet": {}}, **NONE)
-        )
+        recs.append(c(a, "ec2:DescribeInstances", t, region, req={"instancesSet": {}, "filterSet": {}}, **NONE))
         recs.append(
             c(
                 a,

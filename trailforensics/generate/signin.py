@@ -21,9 +21,7 @@ from trailforensics.generate.services import res
 from trailforensics.generate.timeutil import iso
 
 
-def saml_session(
-    g: Gen, u: SsoUser, role: Role, provider_name: str, qualifier: str, t: int, sso_region: str
-) -> Actor:
+def saml_session(g: Gen, u: SsoUser, role: Role, provider_name: str, qualifier: str, t: int, sso_region: str) -> Actor:
     """IAM Identity Center access to an account: AssumeRoleWithSAML, then a console session."""
     r = g.r
     key = r.access_key("ASIA")
@@ -91,16 +89,13 @@ def console_login(
         "accessKeyId": "",
         "userName": h.name,
     }
-    web = Actor(
-        ident=login_ident, account=h.account, ip=h.ip, ua=h.browser, ua_kind="browser", profile="admin"
-    )
+    web = Actor(ident=login_ident, account=h.account, ip=h.ip, ua=h.browser, ua_kind="browser", profile="admin")
     host = f"{region}.signin.aws.amazon.com" if region != "us-east-1" else "signin.aws.amazon.com"
     login_to = (
         "https://console.aws.amazon.com/console/home?hashArgs=%23&isauthcode=true"
         f"&state=hashArgsFromTB_us-east-1_{r.hexs(16)}"
     )
-    common: dict[str, Any] = {"res": None, "request_id": None, "event_type": "AwsConsoleSignIn",
-                              "tls_host": host}
+    common: dict[str, Any] = {"res": None, "request_id": None, "event_type": "AwsConsoleSignIn", "tls_host": host}
     if fail_first:
         g.call(
             web,

@@ -76,8 +76,10 @@ def java_sdk(rng: Rng) -> str:
 
 
 def node_sdk(rng: Rng, runtime: str = "AWS_Lambda_nodejs20.x") -> str:
-    return ("aws-sdk-js/3.723.0 ua/2.1 os/linux#5.10.233-244.901.amzn2.x86_64 lang/js md/nodejs#20.18.1 "
-            f"api/dynamodb#3.723.0 exec-env/{runtime} m/E,e")
+    return (
+        "aws-sdk-js/3.723.0 ua/2.1 os/linux#5.10.233-244.901.amzn2.x86_64 lang/js md/nodejs#20.18.1 "
+        f"api/dynamodb#3.723.0 exec-env/{runtime} m/E,e"
+    )
 
 
 def terraform(rng: Rng) -> str:

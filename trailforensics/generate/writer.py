@@ -87,9 +87,7 @@ def write_batch(
     root: Path, batch: Batch, *, org_id: str | None = None, kind: str = "CloudTrail", prefix: str = ""
 ) -> FileMeta:
     """Serialise, gzip and write one delivery; returns its metadata (for digests)."""
-    key = log_key(
-        batch.account, batch.region, batch.delivered, batch.name, org_id=org_id, kind=kind, prefix=prefix
-    )
+    key = log_key(batch.account, batch.region, batch.delivered, batch.name, org_id=org_id, kind=kind, prefix=prefix)
     raw = dump_records(batch.records)
     size = write_object(root, key, gzip_bytes(raw))
     return FileMeta(

@@ -58,9 +58,7 @@ def select_detections(
         known = {d.id for d in detections}
         unknown = [o for o in wanted if o not in known]
         if unknown:
-            raise DetectionError(
-                f"unknown detection id(s): {', '.join(unknown)} (see `trailforensics detections`)"
-            )
+            raise DetectionError(f"unknown detection id(s): {', '.join(unknown)} (see `trailforensics detections`)")
         chosen = [d for d in detections if d.id in set(wanted)]
     return [d for d in chosen if SEVERITY_RANK[d.severity] >= minimum]
 
@@ -123,9 +121,7 @@ def filter_hits(
     if hits.num_rows == 0:
         return hits
     minimum = SEVERITY_RANK[normalize_severity(min_severity)]
-    ranks = [
-        SEVERITY_RANK.get(normalize_severity(s), 0) if s else 0 for s in hits.column("severity").to_pylist()
-    ]
+    ranks = [SEVERITY_RANK.get(normalize_severity(s), 0) if s else 0 for s in hits.column("severity").to_pylist()]
     mask = pa.array([r >= minimum for r in ranks])
     times = hits.column("event_time")
     if since is not None:

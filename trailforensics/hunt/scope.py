@@ -82,9 +82,7 @@ def prepare_scope(ds: Dataset, detections: Iterable[Detection]) -> Scope:
             wanted.update(matching_pairs(det, present))
     names = sorted({n for _, n in wanted})
     where = (
-        f"event_name IN ({', '.join(map(_lit, names))}) AND ({_pairs_condition(sorted(wanted))})"
-        if names
-        else "false"
+        f"event_name IN ({', '.join(map(_lit, names))}) AND ({_pairs_condition(sorted(wanted))})" if names else "false"
     )
     ds.con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE_TABLE} AS SELECT * FROM main.events WHERE {where}")
     return Scope(present)

@@ -37,9 +37,7 @@ if TYPE_CHECKING:
 INSTALL_HINT = "Sigma rules need the optional Sigma support: pip install trailforensics[sigma]"
 BUILTIN_AUTHOR = "trailforensics"
 MERGED_SCHEMA = pa.schema(
-    [pa.field(c, pa.string()) for c in METADATA_COLUMNS]
-    + [pa.field("author", pa.string())]
-    + list(EVIDENCE_SCHEMA)
+    [pa.field(c, pa.string()) for c in METADATA_COLUMNS] + [pa.field("author", pa.string())] + list(EVIDENCE_SCHEMA)
 )
 
 
@@ -86,9 +84,7 @@ def normalize(table: pa.Table) -> pa.Table:
             if f.name == "severity":
                 col = pa.array([_severity(v) for v in col.to_pylist()], pa.string())
             elif f.name == "attack" and not pa.types.is_string(col.type):
-                col = pa.array(
-                    [", ".join(v) if isinstance(v, list) else v for v in col.to_pylist()], pa.string()
-                )
+                col = pa.array([", ".join(v) if isinstance(v, list) else v for v in col.to_pylist()], pa.string())
             columns.append(col.cast(f.type))
         else:
             columns.append(pa.nulls(n, f.type))
@@ -98,9 +94,7 @@ def normalize(table: pa.Table) -> pa.Table:
 def with_author(hits: pa.Table, author: str = BUILTIN_AUTHOR) -> pa.Table:
     """Built-in hits in MERGED_SCHEMA (``author`` after ``attack``)."""
     author_col = pa.array([author] * hits.num_rows, pa.string())
-    cols = (
-        [hits.column(c) for c in METADATA_COLUMNS] + [author_col] + [hits.column(c) for c in EVIDENCE_COLUMNS]
-    )
+    cols = [hits.column(c) for c in METADATA_COLUMNS] + [author_col] + [hits.column(c) for c in EVIDENCE_COLUMNS]
     return pa.Table.from_arrays(cols, schema=MERGED_SCHEMA)
 
 

@@ -137,9 +137,7 @@ def _archive(
     built: list[Built] = []
     for member in members(text, task.source_file):
         if member.data is None:
-            result.members.append(
-                MemberResult(member.name, SKIPPED if member.skip else FAILED, member.problem)
-            )
+            result.members.append(MemberResult(member.name, SKIPPED if member.skip else FAILED, member.problem))
             continue
         outcome = _document(task, member.data, member.name, run_id, forced)
         if outcome.built is not None:

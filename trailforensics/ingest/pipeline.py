@@ -62,9 +62,7 @@ def _check_paths(sources: Sequence[Path], dataset: Path) -> None:
         if not src.exists():
             raise IngestError(f"source does not exist: {src}")
         if src.is_dir() and (dataset == src or src in dataset.parents):
-            raise IngestError(
-                f"the dataset {dataset} is inside the evidence tree {src}: choose a folder outside it"
-            )
+            raise IngestError(f"the dataset {dataset} is inside the evidence tree {src}: choose a folder outside it")
         if dataset in src.parents or dataset == src:
             raise IngestError(f"source {src} is inside the dataset {dataset}")
 
@@ -146,9 +144,7 @@ class _Run:
             )
 
 
-def ingest(
-    sources: Sequence[str | Path], dataset: str | Path, options: IngestOptions | None = None
-) -> IngestSummary:
+def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOptions | None = None) -> IngestSummary:
     """Ingest files or folders into a dataset; returns the run summary (never raises for bad files)."""
     options = options or IngestOptions()
     started = time.perf_counter()
@@ -160,9 +156,7 @@ def ingest(
 
         if options.input_format not in SHAPES:
             summary = IngestSummary(run_id=new_run_id(now), dataset=str(dataset_path))
-            summary.aborted = (
-                f"unknown input format {options.input_format!r} (choose from {', '.join(SHAPES)})"
-            )
+            summary.aborted = f"unknown input format {options.input_format!r} (choose from {', '.join(SHAPES)})"
             return summary
     summary = IngestSummary(run_id=new_run_id(now), dataset=str(dataset_path))
     try:
@@ -190,9 +184,7 @@ def _stdin_file(stage: Path, stream: BinaryIO) -> tuple[InputFile, str]:
     ), f"<stdin>:sha256:{sha}"
 
 
-def _run(
-    sources: list[Path], dataset: Path, now: datetime, summary: IngestSummary, options: IngestOptions
-) -> None:
+def _run(sources: list[Path], dataset: Path, now: datetime, summary: IngestSummary, options: IngestOptions) -> None:
     snapshot = layout.load_snapshot(dataset)
     stage = layout.staging_dir(dataset, summary.run_id)
     try:
@@ -221,9 +213,7 @@ def _run(
     workers = max(1, min(options.workers or os.cpu_count() or 1, len(chunks)))
     try:
         written = (
-            _process_serial(chunks, stage, run)
-            if workers == 1
-            else _process_parallel(chunks, stage, run, workers)
+            _process_serial(chunks, stage, run) if workers == 1 else _process_parallel(chunks, stage, run, workers)
         )
         if options.progress:
             options.progress("finish", 0, 0, 0)
@@ -243,9 +233,7 @@ def _process_serial(chunks: list[list[FileTask]], stage: Path, run: _Run) -> lis
     return proc.close()
 
 
-def _process_parallel(
-    chunks: list[list[FileTask]], stage: Path, run: _Run, n_workers: int
-) -> list[WrittenFile]:
+def _process_parallel(chunks: list[list[FileTask]], stage: Path, run: _Run, n_workers: int) -> list[WrittenFile]:
     ctx = mp.get_context("spawn")
     conns: list[Connection] = []
     procs = []

@@ -27,9 +27,7 @@ class IngestSummary:
     skipped_by_reason: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source_file, reason)
     changed: list[tuple[str, str]] = field(default_factory=list)
-    failed_before: list[tuple[str, str]] = field(
-        default_factory=list
-    )  # unchanged since an earlier run failed them
+    failed_before: list[tuple[str, str]] = field(default_factory=list)  # unchanged since an earlier run failed them
     records_read: int = 0
     rows_written: int = 0
     duplicates_dropped: int = 0
@@ -68,13 +66,7 @@ class IngestSummary:
 
     @property
     def reconciles(self) -> bool:
-        files = (
-            self.files_unchanged
-            + self.files_ingested
-            + self.files_failed
-            + self.files_changed
-            + self.files_skipped
-        )
+        files = self.files_unchanged + self.files_ingested + self.files_failed + self.files_changed + self.files_skipped
         records = self.rows_written + self.duplicates_dropped + self.records_rejected
         return files == self.files_seen and records == self.records_read
 
@@ -124,11 +116,7 @@ class IngestSummary:
     def lines(self) -> list[str]:
         """Plain-text report (the CLI escapes control characters before printing)."""
         mb = self.bytes_read / 1e6
-        rate = (
-            f", {self.records_read / self.seconds:,.0f} records/s"
-            if self.seconds and self.records_read
-            else ""
-        )
+        rate = f", {self.records_read / self.seconds:,.0f} records/s" if self.seconds and self.records_read else ""
         out = [
             f"run {self.run_id} -> {self.dataset}" + ("" if self.committed else " (nothing committed)"),
             f"files: {self.files_seen:,} seen = {self.files_ingested:,} ingested + {self.files_unchanged:,} "

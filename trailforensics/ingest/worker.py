@@ -75,9 +75,7 @@ class ChunkProcessor:
         return files + ([dup] if dup else [])
 
 
-def worker_main(
-    conn: Connection, staging: str, run_id: str, worker_id: int, forced: str | None = None
-) -> None:
+def worker_main(conn: Connection, staging: str, run_id: str, worker_id: int, forced: str | None = None) -> None:
     # The system allocator hands large buffers back to the OS when freed; Arrow's default
     # pools keep them, which made the workers' memory grow with the input.
     pa.set_memory_pool(pa.system_memory_pool())

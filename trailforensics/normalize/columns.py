@@ -132,9 +132,7 @@ class _Nulls:
         for bit, key in enumerate(keys):
             codes |= self.masks[key].astype(np.int64) << bit
         distinct, index = np.unique(codes, return_inverse=True)
-        names = [
-            ",".join(k for b, k in enumerate(keys) if code >> b & 1) or None for code in distinct.tolist()
-        ]
+        names = [",".join(k for b, k in enumerate(keys) if code >> b & 1) or None for code in distinct.tolist()]
         return pa.array(names, pa.string()).take(pa.array(index.reshape(-1)))
 
 
@@ -173,9 +171,7 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
         originals.setdefault(i, {}).setdefault("eventTime", Raw(_encode(recs[i].eventTime)))
 
     for key in BOOL_KEYS:
-        cols[TOP_LEVEL_BOOL_KEYS[key]] = pa.array(
-            [None if v is NOT_SET else v for v in fields[_POS[key]]], pa.bool_()
-        )
+        cols[TOP_LEVEL_BOOL_KEYS[key]] = pa.array([None if v is NOT_SET else v for v in fields[_POS[key]]], pa.bool_())
     for key in JSON_KEYS:
         if key in json_present:
             c = json_present.index(key)
@@ -204,9 +200,7 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     cols["source_account_id"] = _constant(ctx.account_id, n)
     cols["source_region"] = _constant(ctx.region, n)
     cols["partial_record"] = (
-        pa.array([i in decoded.partial for i in range(n)], pa.bool_())
-        if decoded.partial
-        else pa.repeat(_B_FALSE, n)
+        pa.array([i in decoded.partial for i in range(n)], pa.bool_()) if decoded.partial else pa.repeat(_B_FALSE, n)
     )
     cols["record_hash"] = _sparse(n, hashes)
     cols["ingest_run"] = _constant(ctx.ingest_run, n)
@@ -214,9 +208,7 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     return Built(batch, keys)
 
 
-def _string_bools(
-    text: pa.Array, key: str, values: tuple[Any, ...], originals: dict[int, dict[str, Raw]]
-) -> pa.Array:
+def _string_bools(text: pa.Array, key: str, values: tuple[Any, ...], originals: dict[int, dict[str, Raw]]) -> pa.Array:
     """ "true"/"false" strings (any case) -> booleans; any other string is kept in original_values."""
     lowered = pc.utf8_lower(text)
     is_true, is_false = pc.equal(lowered, _S_TRUE), pc.equal(lowered, _S_FALSE)
@@ -362,9 +354,7 @@ def _mfa_column(values: tuple[Any, ...]) -> pa.Array:
         lowered = pc.utf8_lower(pa.array(values, pa.string()))
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         return pa.array([_mfa(v) for v in values], pa.bool_())  # some JSON booleans
-    return pc.if_else(
-        pc.equal(lowered, _S_TRUE), _B_TRUE, pc.if_else(pc.equal(lowered, _S_FALSE), _B_FALSE, _B_NULL)
-    )
+    return pc.if_else(pc.equal(lowered, _S_TRUE), _B_TRUE, pc.if_else(pc.equal(lowered, _S_FALSE), _B_FALSE, _B_NULL))
 
 
 def _mfa(value: str | bool | None) -> bool | None:

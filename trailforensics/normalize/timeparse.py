@@ -83,12 +83,8 @@ def _canonical_micros(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     mi = digits[:, 14] * 10 + digits[:, 15]
     ss = digits[:, 17] * 10 + digits[:, 18]
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    month_len = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(mo - 1, 0, 11)] + (
-        leap & (mo == 2)
-    )
-    good &= (
-        (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= month_len) & (hh <= 23) & (mi <= 59) & (ss <= 59) & (y >= 1)
-    )
+    month_len = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(mo - 1, 0, 11)] + (leap & (mo == 2))
+    good &= (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= month_len) & (hh <= 23) & (mi <= 59) & (ss <= 59) & (y >= 1)
     # days from civil (Howard Hinnant's algorithm), vectorised
     yy = y - (mo <= 2)
     era = np.floor_divide(yy, 400)

@@ -160,9 +160,7 @@ def render_rich(
     )
     rich_table = Table(title=terminal_safe(title) if title else None, show_lines=False, header_style="bold")
     for name in table.column_names:
-        rich_table.add_column(
-            Text(terminal_safe(name)), overflow="ellipsis", no_wrap=True, max_width=max_cell + 2
-        )
+        rich_table.add_column(Text(terminal_safe(name)), overflow="ellipsis", no_wrap=True, max_width=max_cell + 2)
     for row in _rows(table):
         cells = []
         for value in row.values():

@@ -73,7 +73,5 @@ def map_event(event_source: str | None, event_name: str | None, event_type: str 
     key = f"{source}:{base}"
     if key in data["actions"]:
         actions = tuple(data["actions"][key])
-        return Mapped(
-            actions, "exception" if actions else "no-action", "" if actions else "needs no IAM action", base
-        )
+        return Mapped(actions, "exception" if actions else "no-action", "" if actions else "needs no IAM action", base)
     return Mapped((f"{prefix}:{base}",), "default", "", base)

@@ -110,14 +110,9 @@ def as_bool(value: Any) -> bool | None:
     return None
 
 
-_JAVA_RE = re.compile(
-    r"^\s*([A-Z][a-z]{2})\s+(\d{1,2}),\s*(\d{4}),?\s+(\d{1,2}):(\d{2}):(\d{2})\s*([AP]M)\s*$", re.I
-)
+_JAVA_RE = re.compile(r"^\s*([A-Z][a-z]{2})\s+(\d{1,2}),\s*(\d{4}),?\s+(\d{1,2}):(\d{2}):(\d{2})\s*([AP]M)\s*$", re.I)
 _MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-    )
+    m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))
 }
 
 
@@ -145,9 +140,7 @@ def parse_any_time(value: Any) -> datetime | None:
         return None
     hour = int(m.group(4)) % 12 + (12 if m.group(7).upper() == "PM" else 0)
     try:
-        return datetime(
-            int(m.group(3)), month, int(m.group(2)), hour, int(m.group(5)), int(m.group(6)), tzinfo=UTC
-        )
+        return datetime(int(m.group(3)), month, int(m.group(2)), hour, int(m.group(5)), int(m.group(6)), tzinfo=UTC)
     except ValueError:
         return None
 

@@ -86,21 +86,13 @@ def _global_sql() -> str:
     return f"(aws_region = '{GLOBAL_REGION}' AND event_source IN ({listed}))"
 
 
-def _stops_overlapping(
-    stops: list[dict[str, Any]], account: str | None, start: datetime, end: datetime
-) -> str | None:
+def _stops_overlapping(stops: list[dict[str, Any]], account: str | None, start: datetime, end: datetime) -> str | None:
     hits = []
     for s in stops:
         s_end = s["started_at"] or datetime.max.replace(tzinfo=start.tzinfo)
-        if (
-            s["stopped_at"] < end
-            and start < s_end
-            and (account is None or s["account"] in (account, "unknown"))
-        ):
+        if s["stopped_at"] < end and start < s_end and (account is None or s["account"] in (account, "unknown")):
             until = iso(s["started_at"]) if s["started_at"] else "the end of the data"
-            hits.append(
-                f"{s['trail_name']} stopped {iso(s['stopped_at'])} until {until} by {s['stopped_by']}"
-            )
+            hits.append(f"{s['trail_name']} stopped {iso(s['stopped_at'])} until {until} by {s['stopped_by']}")
     return "; ".join(hits) or None
 
 
@@ -161,9 +153,7 @@ def _region_flags(
     stops: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     glob = _global_sql()
-    total_row = ds.sql(f"SELECT count(*) AS n, min(event_time) AS lo FROM events{where}", params).to_pylist()[
-        0
-    ]
+    total_row = ds.sql(f"SELECT count(*) AS n, min(event_time) AS lo FROM events{where}", params).to_pylist()[0]
     total, data_start = total_row["n"], total_row["lo"]
     if not total:
         return []

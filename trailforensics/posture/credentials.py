@@ -155,9 +155,7 @@ def _merge_issues(rows: list[dict[str, Any]]) -> list[Issue]:
         if not isinstance(key, str) or not key:
             continue
         row["_resp"], row["_key"] = resp, key
-        group = row["shared_event_id"] or (
-            f"{row['request_id']}|{key}" if row["request_id"] else row["event_id"]
-        )
+        group = row["shared_event_id"] or (f"{row['request_id']}|{key}" if row["request_id"] else row["event_id"])
         groups[group].append(row)
     issues = []
     for copies in groups.values():
@@ -195,9 +193,7 @@ def _merge_issues(rows: list[dict[str, Any]]) -> list[Issue]:
                 if sso
                 else ("SAMLUser", main["actor"] or f"saml:{provider}/{subject}")
             )
-            issue.detail = f"SAML subject {subject} from {provider}" + (
-                f" (issuer {issuer})" if issuer else ""
-            )
+            issue.detail = f"SAML subject {subject} from {provider}" + (f" (issuer {issuer})" if issuer else "")
         elif name == "AssumeRoleWithWebIdentity":
             subject = pick(resp, "subjectFromWebIdentityToken") or main["user_name"]
             provider = pick(resp, "provider") or main["identity_provider"]
@@ -279,9 +275,7 @@ GROUP BY key, start, arn
 """
 
 
-def match_issue(
-    s: dict[str, Any], candidates: list[Issue], same_session: list[Issue]
-) -> tuple[Issue | None, str, str]:
+def match_issue(s: dict[str, Any], candidates: list[Issue], same_session: list[Issue]) -> tuple[Issue | None, str, str]:
     """The issuing call of a session group, with how sure the link is."""
     key, start, first, last = s["key"], s["start"], s["first_seen"], s["last_seen"]
     if key.startswith("AKIA"):

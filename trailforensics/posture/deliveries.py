@@ -72,9 +72,7 @@ def deliveries(ds: Dataset) -> pa.Table:
             p["accounts"].add(r["account_id"])
         if r["region"]:
             p["regions"].add(r["region"])
-        kind = {"cloudtrail": "log_files", "cloudtrail-digest": "digest_files"}.get(
-            r["kind"], "insight_files"
-        )
+        kind = {"cloudtrail": "log_files", "cloudtrail-digest": "digest_files"}.get(r["kind"], "insight_files")
         p[kind] += 1
         if kind == "digest_files":
             m = _DIGEST_NAME.search(r["source_file"] or "")

@@ -48,9 +48,7 @@ class Dependencies:
         if not isinstance(alias, str):
             return
         target = None if row["event_name"] == "DeleteAlias" else key_id_of(pick(req, "targetKeyId"))
-        self.aliases[(row["account"] or "", alias)].append(
-            (row["event_time"], target, EventRef.from_row(row))
-        )
+        self.aliases[(row["account"] or "", alias)].append((row["event_time"], target, EventRef.from_row(row)))
 
     def key_id(self, ref: Any, account: str | None, when: datetime | None) -> str | None:
         """A key id from a key id, key ARN, alias name or alias ARN (aliases resolved at that time,
@@ -81,19 +79,13 @@ class Dependencies:
         if not isinstance(bucket, str):
             arns = [pick(r, "ARN") for r in as_list(loads(row["resources"])) if isinstance(r, dict)]
             bucket = next(
-                (
-                    a.split(":::", 1)[1]
-                    for a in arns
-                    if isinstance(a, str) and a.startswith("arn:aws") and ":::" in a
-                ),
+                (a.split(":::", 1)[1] for a in arns if isinstance(a, str) and a.startswith("arn:aws") and ":::" in a),
                 None,
             )
         if not bucket:
             return
         if row["error_code"]:
-            self.changes.append(
-                DepChange(ref, "bucket", bucket, f"failed ({row['error_code']}): no change", (), seq)
-            )
+            self.changes.append(DepChange(ref, "bucket", bucket, f"failed ({row['error_code']}): no change", (), seq))
             return
         name, state = row["event_name"], self.bucket_state[bucket]
         reading = None
@@ -145,9 +137,7 @@ class Dependencies:
         if not key:
             return
         if row["error_code"]:
-            self.changes.append(
-                DepChange(ref, "key", key, f"failed ({row['error_code']}): no change", (), seq)
-            )
+            self.changes.append(DepChange(ref, "key", key, f"failed ({row['error_code']}): no change", (), seq))
             return
         name, state = row["event_name"], self.key_state[key]
         problems: tuple[Problem, ...] = ()
@@ -239,9 +229,7 @@ class Dependencies:
                     for k, (v, ref) in self.key_state[candidate].items():
                         out[k] = (v, ref)
                     break
-            current = sorted(
-                (name, h[-1][2]) for (_, name), h in self.aliases.items() if h and h[-1][1] == key
-            )
+            current = sorted((name, h[-1][2]) for (_, name), h in self.aliases.items() if h and h[-1][1] == key)
             if current:
                 out["kms_key_aliases"] = (", ".join(n for n, _ in current), current[-1][1])
         return out

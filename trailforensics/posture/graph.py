@@ -97,9 +97,7 @@ class SessionGraph:
         # Session groups that belong to the same issue (with and without creationDate) are merged.
         merged: dict[tuple[Any, ...], dict[str, Any]] = {}
         for s in ev.sessions:
-            matched, link, reason = match_issue(
-                s, by_key.get(s["key"], []), by_session_arn.get(s["arn"] or "", [])
-            )
+            matched, link, reason = match_issue(s, by_key.get(s["key"], []), by_session_arn.get(s["arn"] or "", []))
             s["_issue"], s["_link"], s["_reason"] = matched, link, reason
             ident = (s["key"], s["arn"], id(matched) if matched else s["start"])
             if ident in merged:
@@ -133,9 +131,7 @@ class SessionGraph:
                 if len(issuer.event_ids) > 1:
                     node.notes.append("copies: " + ", ".join(issuer.event_ids))
                 if issuer.detail and issuer.detail not in node.link_reason:
-                    node.link_reason = (
-                        f"{node.link_reason}; {issuer.detail}" if node.link_reason else issuer.detail
-                    )
+                    node.link_reason = f"{node.link_reason}; {issuer.detail}" if node.link_reason else issuer.detail
                 if issuer.event_name == "CreateAccessKey":
                     user = node.principal.rsplit("/", 1)[-1] if ":user/" in node.principal else None
                     made = ev.created_users.get((node.account, user))
@@ -243,9 +239,7 @@ class SessionGraph:
                 (
                     r
                     for r in logins
-                    if r["arn"] == node.principal
-                    and start is not None
-                    and near(r["event_time"], start, CONSOLE_SKEW)
+                    if r["arn"] == node.principal and start is not None and near(r["event_time"], start, CONSOLE_SKEW)
                 ),
                 key=lambda r: abs((r["event_time"] - start).total_seconds()),
                 default=None,
@@ -260,9 +254,7 @@ class SessionGraph:
                 )
                 node.link_ip, node.link_user_agent = login["source_ip"], login["user_agent"]
                 mfa = pick(loads(login["additional_event_data"]), "MFAUsed")
-                node.link_reason = "user ARN + creationDate = ConsoleLogin time" + (
-                    f"; MFAUsed={mfa}" if mfa else ""
-                )
+                node.link_reason = "user ARN + creationDate = ConsoleLogin time" + (f"; MFAUsed={mfa}" if mfa else "")
                 return
         if node.principal_type == "AssumedRole" and start is not None:
             switch = next(
@@ -288,9 +280,7 @@ class SessionGraph:
                     node.link_reason = f"console SwitchRole from {source} at the session's creationDate"
                     return
         if node.role_arn and "/AWSReservedSSO_" in node.role_arn and node.session_name:
-            parent = self._principal(
-                f"identitycenter:{node.session_name}", "IdentityCenterUser", node.account
-            )
+            parent = self._principal(f"identitycenter:{node.session_name}", "IdentityCenterUser", node.account)
             node.parent, node.link = parent.id, "inferred"
             node.link_reason = (
                 "AWSReservedSSO_ role: Identity Center user named by the session name "
@@ -307,9 +297,7 @@ class SessionGraph:
             node.parent, node.link = parent.id, "origin"
             return
         label = UNKNOWN_ORIGIN + (f" (sourceIdentity {node.source_identity})" if node.source_identity else "")
-        parent = self._principal(
-            f"{label} [{node.role_arn or node.principal}]", None, node.account, kind="unknown"
-        )
+        parent = self._principal(f"{label} [{node.role_arn or node.principal}]", None, node.account, kind="unknown")
         parent.origin_type = "unknown"
         node.parent, node.link = parent.id, "unknown"
         node.link_reason = UNKNOWN_ORIGIN
@@ -319,9 +307,7 @@ class SessionGraph:
             n
             for nodes in index.values()
             for n in nodes
-            if n.principal == source
-            and n.activity.get("first_seen")
-            and n.activity["first_seen"] <= when + ISSUE_SKEW
+            if n.principal == source and n.activity.get("first_seen") and n.activity["first_seen"] <= when + ISSUE_SKEW
         ]
         if candidates:
             # the console session the user switched from, else the latest of the user's credentials

@@ -133,9 +133,7 @@ def read_lifecycle(params: dict[str, Any]) -> Reading:
     if not expiring:
         return Reading(f"{len(rules)} rule(s), none expiring objects" if rules else "no rules")
     text = "; ".join(expiring)
-    return Reading(
-        text, (Problem("lifecycle-expires-logs", "medium", f"lifecycle rule expires logs: {text}"),)
-    )
+    return Reading(text, (Problem("lifecycle-expires-logs", "medium", f"lifecycle rule expires logs: {text}"),))
 
 
 def read_versioning(params: dict[str, Any]) -> Reading:

@@ -81,10 +81,7 @@ def recording(
             detail = "the logs never showed the trails' event selectors for this period"
         elif "yes" not in per_point and "unknown" in per_point:
             status_text = "unknown"
-            detail = (
-                "not recorded by the trails whose selectors the logs show; "
-                "the other trails' selectors are unknown"
-            )
+            detail = "not recorded by the trails whose selectors the logs show; the other trails' selectors are unknown"
         elif all(s == "yes" for s in per_point):
             status_text, detail = "recorded", "by " + ", ".join(sorted(who))
         elif "yes" in per_point:

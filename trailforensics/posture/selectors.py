@@ -120,9 +120,7 @@ def normalise_basic(selectors: Any) -> list[dict[str, Any]]:
                     for d in as_list(pick(sel, "dataResources"))
                     if isinstance(d, dict)
                 ],
-                "excludeManagementEventSources": [
-                    str(s) for s in as_list(pick(sel, "excludeManagementEventSources"))
-                ],
+                "excludeManagementEventSources": [str(s) for s in as_list(pick(sel, "excludeManagementEventSources"))],
             }
         )
     return out
@@ -191,9 +189,7 @@ def from_basic(selectors: list[dict[str, Any]]) -> Selection:
             srcs = set(sel["excludeManagementEventSources"])
             excluded = srcs if excluded is None else excluded & srcs  # excluded only if every selector does
         for d in sel["dataResources"]:
-            values = tuple(
-                v for v in d["values"] if v not in ("arn:aws:s3", "arn:aws:s3:::", "arn:aws:lambda")
-            )
+            values = tuple(v for v in d["values"] if v not in ("arn:aws:s3", "arn:aws:s3:::", "arn:aws:lambda"))
             data.append(DataSelection(d["type"] or "*", r, w, values))
     return Selection(read, write, tuple(sorted(excluded or ())), tuple(data))
 
@@ -212,11 +208,7 @@ def from_advanced(selectors: list[dict[str, Any]]) -> Selection:
     for sel in selectors:
         categories = _field(sel, "eventCategory", "equals") or []
         ro = _field(sel, "readOnly", "equals")
-        r, w = (
-            (True, True)
-            if not ro or len(set(ro)) > 1
-            else (ro[0].lower() == "true", ro[0].lower() == "false")
-        )
+        r, w = (True, True) if not ro or len(set(ro)) > 1 else (ro[0].lower() == "true", ro[0].lower() == "false")
         if "Management" in categories:
             read, write = read or r, write or w
             srcs = set(_field(sel, "eventSource", "notEquals") or [])
@@ -224,8 +216,7 @@ def from_advanced(selectors: list[dict[str, Any]]) -> Selection:
         if "Data" in categories:
             types = _field(sel, "resources.type", "equals") or ["*"]
             values = tuple(
-                (_field(sel, "resources.ARN", "startsWith") or [])
-                + (_field(sel, "resources.ARN", "equals") or [])
+                (_field(sel, "resources.ARN", "startsWith") or []) + (_field(sel, "resources.ARN", "equals") or [])
             )
             data.extend(DataSelection(t, r, w, values, sel["name"]) for t in types)
     return Selection(read, write, tuple(sorted(excluded or ())), tuple(data))

@@ -133,9 +133,7 @@ class TraceResult:
         return {"chain": self.chain, "tree": self.tree}
 
 
-def trace(
-    ds: Dataset, target: str, *, graph: SessionGraph | None = None, tree_from: str = "origin"
-) -> TraceResult:
+def trace(ds: Dataset, target: str, *, graph: SessionGraph | None = None, tree_from: str = "origin") -> TraceResult:
     """The chain back to the originating identity, and the tree of sessions derived from it.
 
     ``target``: an access key id, a session / IAM user / role ARN, or a session name.

@@ -317,9 +317,7 @@ STOPS_SCHEMA = pa.schema(
 )
 
 
-def trail_problems(
-    trail: Trail, before: dict[str, Any], event_name: str, already_stopped: bool
-) -> list[Problem]:
+def trail_problems(trail: Trail, before: dict[str, Any], event_name: str, already_stopped: bool) -> list[Problem]:
     """The departures from good practice a change to a trail's own settings makes."""
     v, name = trail.values, event_name
     out: list[Problem] = []
@@ -337,21 +335,11 @@ def trail_problems(
         )
     if turned("multi_region", False):
         out.append(Problem("single-region", "low", f"single-region trail: only {v['home_region']} is logged"))
-    if (
-        v.get("kms_key") is None
-        and before.get("kms_key") is not None
-        and name in ("CreateTrail", "UpdateTrail")
-    ):
+    if v.get("kms_key") is None and before.get("kms_key") is not None and name in ("CreateTrail", "UpdateTrail"):
         out.append(Problem("no-kms", "low", "logs are not encrypted with a KMS key (SSE-S3 only)"))
     if turned("global_service_events", False):
-        out.append(
-            Problem("no-global-events", "low", "global service events (IAM, STS, CloudFront) excluded")
-        )
-    if (
-        name == "UpdateTrail"
-        and isinstance(before.get("s3_bucket"), str)
-        and v.get("s3_bucket") != before["s3_bucket"]
-    ):
+        out.append(Problem("no-global-events", "low", "global service events (IAM, STS, CloudFront) excluded"))
+    if name == "UpdateTrail" and isinstance(before.get("s3_bucket"), str) and v.get("s3_bucket") != before["s3_bucket"]:
         out.append(
             Problem(
                 "bucket-changed",
@@ -414,8 +402,7 @@ def fetch_events(ds: Dataset, until: datetime | None) -> list[dict[str, Any]]:
         "kms.amazonaws.com": KEY_EVENTS + ALIAS_EVENTS,
     }
     conds = " OR ".join(
-        f"(event_source = '{src}' AND event_name IN ({', '.join(repr(n) for n in evs)}))"
-        for src, evs in names.items()
+        f"(event_source = '{src}' AND event_name IN ({', '.join(repr(n) for n in evs)}))" for src, evs in names.items()
     )
     params: list[Any] = []
     time_cond = ""

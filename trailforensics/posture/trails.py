@@ -232,12 +232,8 @@ class _Builder:
     ) -> None:
         self.changes.append(self._row(trail, ref, seq, kind=kind, target=target, change=change))
 
-    def _finding(
-        self, trail: Trail, ref: EventRef, problem: Problem, seq: int | None = None
-    ) -> dict[str, Any]:
-        row = self._row(
-            trail, ref, seq, severity=problem.severity, finding=problem.code, detail=problem.detail
-        )
+    def _finding(self, trail: Trail, ref: EventRef, problem: Problem, seq: int | None = None) -> dict[str, Any]:
+        row = self._row(trail, ref, seq, severity=problem.severity, finding=problem.code, detail=problem.detail)
         self.findings.append(row)
         return row
 
@@ -263,23 +259,15 @@ class _Builder:
             else:
                 trail.values[name] = str(value) or None  # "" removes (e.g. kmsKeyId "" = no encryption)
 
-    def _on_CreateTrail(
-        self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]
-    ) -> None:
+    def _on_CreateTrail(self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]) -> None:
         trail.values.update(CREATE_DEFAULTS)
         trail.values["event_selectors"] = list(sel.DEFAULT_BASIC)
         trail.values["home_region"] = row["aws_region"]
-        tags = {
-            str(pick(t, "key")): pick(t, "value")
-            for t in as_list(pick(req, "tagsList"))
-            if isinstance(t, dict)
-        }
+        tags = {str(pick(t, "key")): pick(t, "value") for t in as_list(pick(req, "tagsList")) if isinstance(t, dict)}
         trail.values["tags"] = tags
         self._settings(trail, req, resp, create=True)
 
-    def _on_UpdateTrail(
-        self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]
-    ) -> None:
+    def _on_UpdateTrail(self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]) -> None:
         self._settings(trail, req, resp, create=False)
 
     def _on_PutEventSelectors(
@@ -308,22 +296,16 @@ class _Builder:
             str(pick(s, "insightType")) for s in as_list(pick(src, "insightSelectors")) if isinstance(s, dict)
         )
 
-    def _on_StartLogging(
-        self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]
-    ) -> None:
+    def _on_StartLogging(self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]) -> None:
         trail.values["logging"] = True
         stop = self.open_stops.pop(trail.arn, None)
         if stop is not None:
             self._close_stop(stop, row["event_time"], row["event_id"], "restarted")
 
-    def _on_StopLogging(
-        self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]
-    ) -> None:
+    def _on_StopLogging(self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]) -> None:
         trail.values["logging"] = False
 
-    def _on_DeleteTrail(
-        self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]
-    ) -> None:
+    def _on_DeleteTrail(self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]) -> None:
         trail.values["deleted"] = True
         trail.values["logging"] = False
         stop = self.open_stops.pop(trail.arn, None)
@@ -340,19 +322,13 @@ class _Builder:
                     tags.pop(str(pick(t, "key")), None)
         trail.values["tags"] = tags if (tags or not is_unknown(trail.values["tags"])) else UNKNOWN
 
-    def _on_AddTags(
-        self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]
-    ) -> None:
+    def _on_AddTags(self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]) -> None:
         self._tags(trail, req, True)
 
-    def _on_RemoveTags(
-        self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]
-    ) -> None:
+    def _on_RemoveTags(self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]) -> None:
         self._tags(trail, req, False)
 
-    def _close_stop(
-        self, stop: dict[str, Any], end: datetime | None, start_id: str | None, status: str
-    ) -> None:
+    def _close_stop(self, stop: dict[str, Any], end: datetime | None, start_id: str | None, status: str) -> None:
         stop["started_at"] = end if status == "restarted" else None
         stop["start_event_id"] = start_id
         stop["status"] = status
@@ -401,9 +377,7 @@ class _Builder:
             buckets = {b for _, b in trail.buckets}
             keys = self.deps.keys_of(trail)
             for dep in self.deps.changes:
-                if (dep.kind == "bucket" and dep.target in buckets) or (
-                    dep.kind == "key" and dep.target in keys
-                ):
+                if (dep.kind == "bucket" and dep.target in buckets) or (dep.kind == "key" and dep.target in keys):
                     self._change_row(trail, dep.ref, dep.kind, dep.target, dep.change, dep.seq)
                     for problem in dep.problems:
                         self._finding(trail, dep.ref, problem, dep.seq)
@@ -416,8 +390,7 @@ def trails(ds: Dataset, *, since: datetime | None = None, until: datetime | None
     shown (the state always needs the whole history before it).
     """
     bounds = ds.sql(
-        "SELECT min(event_time) AS lo, max(event_time) AS hi FROM events"
-        + (" WHERE event_time < ?" if until else ""),
+        "SELECT min(event_time) AS lo, max(event_time) AS hi FROM events" + (" WHERE event_time < ?" if until else ""),
         [until] if until else [],
     ).to_pylist()[0]
     data_start, data_end = bounds["lo"], bounds["hi"]
@@ -454,9 +427,7 @@ def trails(ds: Dataset, *, since: datetime | None = None, until: datetime | None
     def keep(r: dict[str, Any], key: str) -> bool:
         return since is None or r[key] is None or r[key] >= since
 
-    changes = sorted(
-        (r for r in b.changes if keep(r, "event_time")), key=lambda r: (r.pop("_seq"), r["trail"])
-    )
+    changes = sorted((r for r in b.changes if keep(r, "event_time")), key=lambda r: (r.pop("_seq"), r["trail"]))
     findings = sorted(
         (r for r in b.findings if keep(r, "event_time")),
         key=lambda r: (r.pop("_seq"), r["trail"], r["finding"]),

@@ -44,9 +44,7 @@ def ensure_udf(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def ip_condition(
-    column: str, value: str, con: duckdb.DuckDBPyConnection | None = None
-) -> tuple[str, list[Any]]:
+def ip_condition(column: str, value: str, con: duckdb.DuckDBPyConnection | None = None) -> tuple[str, list[Any]]:
     """SQL matching an address or a network (``10.0.0.0/8``, ``2001:db8::/32``) against a column."""
     value = value.strip()
     try:

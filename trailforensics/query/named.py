@@ -91,8 +91,7 @@ class NamedQuery:
         missing = [p.name for p in self.params if p.required and p.name not in given]
         if missing:
             raise QueryError(
-                f"{self.name}: missing required parameter(s) {', '.join(missing)} "
-                f"(use --param {missing[0]}=VALUE)"
+                f"{self.name}: missing required parameter(s) {', '.join(missing)} (use --param {missing[0]}=VALUE)"
             )
         return {p.name: p.convert(given.get(p.name, p.default)) for p in self.params}
 
@@ -127,9 +126,7 @@ def parse_query(text: str, path: Path) -> NamedQuery:
     if used - declared:
         raise QueryError(f"{path}: SQL uses undeclared parameter(s) {', '.join(sorted(used - declared))}")
     columns = [c.strip() for c in meta.get("columns", "").split(",") if c.strip()]
-    return NamedQuery(
-        name, meta.get("title", name), meta.get("description", ""), params, columns, sql, path, meta
-    )
+    return NamedQuery(name, meta.get("title", name), meta.get("description", ""), params, columns, sql, path, meta)
 
 
 def _parse_param(spec: str, path: Path) -> Param:

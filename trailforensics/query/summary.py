@@ -68,9 +68,7 @@ def flatten(sections: dict[str, pa.Table]) -> pa.Table:
     for name, table in sections.items():
         for i, row in enumerate(table.to_pylist()):
             for col, value in row.items():
-                rows.append(
-                    {"section": name, "row": i, "column": col, "value": None if value is None else str(value)}
-                )
+                rows.append({"section": name, "row": i, "column": col, "value": None if value is None else str(value)})
     return pa.Table.from_pylist(
         rows,
         schema=pa.schema(

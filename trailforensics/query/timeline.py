@@ -99,9 +99,7 @@ def available_columns(ds: Dataset) -> list[str]:
 
 def select_list(ds: Dataset, columns: list[str] | None) -> str:
     if not columns:
-        return ", ".join(
-            f"{expr} AS {name}" if expr != name else name for name, expr in DEFAULT_COLUMNS.items()
-        )
+        return ", ".join(f"{expr} AS {name}" if expr != name else name for name, expr in DEFAULT_COLUMNS.items())
     known = set(available_columns(ds))
     parts = []
     for col in columns:
@@ -111,9 +109,7 @@ def select_list(ds: Dataset, columns: list[str] | None) -> str:
         elif col in known:
             parts.append(f'"{col}"')
         else:
-            raise BadColumn(
-                f"unknown column {col!r}; columns are: {', '.join(sorted(known | set(DEFAULT_COLUMNS)))}"
-            )
+            raise BadColumn(f"unknown column {col!r}; columns are: {', '.join(sorted(known | set(DEFAULT_COLUMNS)))}")
     return ", ".join(parts)
 
 

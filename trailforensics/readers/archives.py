@@ -106,9 +106,7 @@ def _zip_members(data: bytes, label: str, depth: int) -> Iterator[Member]:
             yield Member(name, None, f"cannot read member: {exc}")
             continue
         if len(raw) > limit:
-            yield Member(
-                name, None, f"member decompresses to more than {limit:,} bytes (a decompression bomb?)"
-            )
+            yield Member(name, None, f"member decompresses to more than {limit:,} bytes (a decompression bomb?)")
             continue
         yield from _expand(name, raw, depth, limit)
 

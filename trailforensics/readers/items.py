@@ -119,9 +119,7 @@ def partial_from_lookup(item: bytes | Raw) -> bytes:
     if isinstance(read_only, str):
         rec["readOnly"] = read_only.lower() == "true"
     identity = {
-        k: value[src]
-        for k, src in (("userName", "Username"), ("accessKeyId", "AccessKeyId"))
-        if value.get(src)
+        k: value[src] for k, src in (("userName", "Username"), ("accessKeyId", "AccessKeyId")) if value.get(src)
     }
     if identity:
         rec["userIdentity"] = identity

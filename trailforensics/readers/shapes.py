@@ -194,9 +194,7 @@ def read_any(text: bytes, forced: str | None = None) -> Read:
     problems: Counter[str] = Counter()
     head = text.lstrip()[:1]
     if forced == EVENT_HISTORY_CSV or (
-        forced is None
-        and head not in (b"{", b"[")
-        and looks_like_event_history(text[:4096].decode("utf-8", "replace"))
+        forced is None and head not in (b"{", b"[") and looks_like_event_history(text[:4096].decode("utf-8", "replace"))
     ):
         return _csv(text, problems)
     if forced in (JSONL, CLOUDWATCH) or (forced is None and head not in (b"{", b"[")):

@@ -21,8 +21,7 @@ try:
     from sigma.rule import SigmaRule as _PySigmaRule  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "trailforensics.sigma needs pySigma, an optional dependency: "
-        "pip install 'trailforensics[sigma]'"
+        "trailforensics.sigma needs pySigma, an optional dependency: pip install 'trailforensics[sigma]'"
     ) from exc
 
 from trailforensics.sigma.backend import CloudTrailSQLBackend, SigmaCompileError

@@ -70,6 +70,7 @@ class SigmaCompileError(ValueError):
 
 # -- literals ------------------------------------------------------------------------------
 
+
 def sql_string(value: str) -> str:
     """A DuckDB string literal: single quotes doubled (no other escapes exist in '...')."""
     if "\x00" in value:
@@ -116,8 +117,10 @@ class FieldSQL:
 
 def _elements_of(json_expr: str) -> str:
     """JSON[] of an array's elements, or a one-element list for any other value."""
-    return (f"(CASE WHEN json_type({json_expr}) = 'ARRAY' THEN json_extract({json_expr}, '$[*]') "
-            f"ELSE [CAST({json_expr} AS JSON)] END)")
+    return (
+        f"(CASE WHEN json_type({json_expr}) = 'ARRAY' THEN json_extract({json_expr}, '$[*]') "
+        f"ELSE [CAST({json_expr} AS JSON)] END)"
+    )
 
 
 def resolve_field(mapped: str, list_keys: frozenset[str] = LIST_KEYS) -> FieldSQL:
@@ -164,6 +167,7 @@ def resolve_field(mapped: str, list_keys: frozenset[str] = LIST_KEYS) -> FieldSQ
 
 # -- values --------------------------------------------------------------------------------
 
+
 def _lit(text: str, cased: bool) -> str:
     if cased:
         return sql_string(text)
@@ -177,10 +181,13 @@ def string_predicate(value: SigmaString) -> Pred:
     parts: list[str | SpecialChars] = []
     for part in value.s:
         if isinstance(part, Placeholder):
-            raise SigmaCompileError(
-                f"unresolved placeholder %{part.name}% (|expand value lists are not supported)")
-        if isinstance(part, SpecialChars) and part == SpecialChars.WILDCARD_MULTI and parts \
-                and parts[-1] == SpecialChars.WILDCARD_MULTI:
+            raise SigmaCompileError(f"unresolved placeholder %{part.name}% (|expand value lists are not supported)")
+        if (
+            isinstance(part, SpecialChars)
+            and part == SpecialChars.WILDCARD_MULTI
+            and parts
+            and parts[-1] == SpecialChars.WILDCARD_MULTI
+        ):
             continue
         if isinstance(part, str) and parts and isinstance(parts[-1], str):
             parts[-1] += part
@@ -207,14 +214,18 @@ def string_predicate(value: SigmaString) -> Pred:
             return lambda x: f"starts_with({col(x)}, {lit})"
         if shape == (False, True):
             return lambda x: f"ends_with({col(x)}, {lit})"
-    pattern = "".join(like_escape(p) if isinstance(p, str)
-                      else ("%" if p == SpecialChars.WILDCARD_MULTI else "_") for p in parts)
+    pattern = "".join(
+        like_escape(p) if isinstance(p, str) else ("%" if p == SpecialChars.WILDCARD_MULTI else "_") for p in parts
+    )
     lit = _lit(pattern, cased)
     return lambda x: f"{col(x)} LIKE {lit} ESCAPE '\\'"
 
 
-_RE_FLAGS = {SigmaRegularExpressionFlag.IGNORECASE: "i", SigmaRegularExpressionFlag.MULTILINE: "m",
-             SigmaRegularExpressionFlag.DOTALL: "s"}
+_RE_FLAGS = {
+    SigmaRegularExpressionFlag.IGNORECASE: "i",
+    SigmaRegularExpressionFlag.MULTILINE: "m",
+    SigmaRegularExpressionFlag.DOTALL: "s",
+}
 
 _OPS = SigmaCompareExpression.CompareOperators
 _COMPARE = {_OPS.LT: "<", _OPS.LTE: "<=", _OPS.GT: ">", _OPS.GTE: ">="}
@@ -262,6 +273,7 @@ def fieldref_predicate(value: SigmaFieldReference, list_keys: frozenset[str]) ->
 
 # -- the condition tree --------------------------------------------------------------------
 
+
 class CloudTrailSQLBackend:
     """Converts parsed (pipeline-processed) Sigma conditions into a DuckDB boolean expression."""
 
@@ -292,7 +304,8 @@ class CloudTrailSQLBackend:
             return self.field_value(node.field, node.value)
         if isinstance(node, ConditionValueExpression):
             raise SigmaCompileError(
-                "keyword (full-text) detections are not supported: name the CloudTrail field to search")
+                "keyword (full-text) detections are not supported: name the CloudTrail field to search"
+            )
         raise SigmaCompileError(f"unsupported condition element {type(node).__name__}")
 
     def _in_list(self, node: ConditionOR) -> str | None:

@@ -34,32 +34,51 @@ from trailforensics.schema import COLUMN_NAMES, CORE_COLUMNS, IDENTITY_COLUMNS, 
 # CloudTrail keys whose value is (usually) a JSON array; matched with "any element" semantics.
 # EC2 wraps most lists as {"items": [...]} (``ipPermissions``, ``tagSet``), other services use
 # plain arrays (``containerDefinitions``, ``layers``, ``command``, policy ``Statement``).
-LIST_KEYS: frozenset[str] = frozenset({
-    "items", "containerDefinitions", "command", "entryPoint", "layers", "Statement", "tagSet",
-    "ipPermissions", "resources", "instancesSet", "Tags", "tags", "Tag", "Action", "Resource",
-})
+LIST_KEYS: frozenset[str] = frozenset(
+    {
+        "items",
+        "containerDefinitions",
+        "command",
+        "entryPoint",
+        "layers",
+        "Statement",
+        "tagSet",
+        "ipPermissions",
+        "resources",
+        "instancesSet",
+        "Tags",
+        "tags",
+        "Tag",
+        "Action",
+        "Resource",
+    }
+)
 
 # Per-path overrides: a Sigma field -> the mapped name with explicit list markers (``[]``).
 # An entry here replaces the ``LIST_KEYS`` guess for that field.
+_PERMS = "ipPermissions.items"
 PATH_OVERRIDES: dict[str, str] = {
-    "requestParameters.ipPermissions.items.ipRanges.items.cidrIp":
-        "request_parameters.ipPermissions.items[].ipRanges.items[].cidrIp",
-    "requestParameters.ipPermissions.items.ipv6Ranges.items.cidrIpv6":
-        "request_parameters.ipPermissions.items[].ipv6Ranges.items[].cidrIpv6",
+    f"requestParameters.{_PERMS}.ipRanges.items.cidrIp": f"request_parameters.{_PERMS}[].ipRanges.items[].cidrIp",
+    f"requestParameters.{_PERMS}.ipv6Ranges.items.cidrIpv6": (
+        f"request_parameters.{_PERMS}[].ipv6Ranges.items[].cidrIpv6"
+    ),
 }
 
 # Top-level keys without a typed column: the normaliser keeps them verbatim in ``extra``.
-EXTRA_KEYS: tuple[str, ...] = ("addendum", "edgeDeviceDetails", "vpcEndpointAccountId", "annotation",
-                               "insightContext")
+EXTRA_KEYS: tuple[str, ...] = ("addendum", "edgeDeviceDetails", "vpcEndpointAccountId", "annotation", "insightContext")
 
 # Columns of the ``events`` view that are computed, not stored.
 VIEW_COLUMNS: tuple[str, ...] = ("actor", "service")
 
-LOGSOURCE_MESSAGE = ("not a CloudTrail rule: the logsource must be product: aws, service: cloudtrail "
-                     "(this toolkit only holds CloudTrail events)")
-UNKNOWN_FIELD_MESSAGE = ("field is not a CloudTrail field: it is neither a typed column nor a path inside "
-                         "requestParameters/responseElements/additionalEventData/userIdentity/resources/"
-                         "serviceEventDetails")
+LOGSOURCE_MESSAGE = (
+    "not a CloudTrail rule: the logsource must be product: aws, service: cloudtrail "
+    "(this toolkit only holds CloudTrail events)"
+)
+UNKNOWN_FIELD_MESSAGE = (
+    "field is not a CloudTrail field: it is neither a typed column nor a path inside "
+    "requestParameters/responseElements/additionalEventData/userIdentity/resources/"
+    "serviceEventDetails"
+)
 
 
 def column_mapping() -> dict[str, str]:
@@ -139,4 +158,3 @@ def cloudtrail_pipeline() -> Any:
 
 def is_known_field(mapped: str) -> bool:
     return any(re.match(p, mapped) for p in allowed_field_patterns())
-

@@ -69,6 +69,7 @@ def attack_ids(tags: Iterable[str]) -> list[str]:
 
 # -- compile -------------------------------------------------------------------------------
 
+
 def _items(detection: SigmaDetection) -> Iterable[SigmaDetectionItem]:
     for item in detection.detection_items:
         if isinstance(item, SigmaDetection):
@@ -86,12 +87,13 @@ def _all_items(rule: PySigmaRule) -> Iterable[tuple[str, SigmaDetectionItem]]:
 def _explain_unknown(rule: PySigmaRule) -> str:
     """Turn the pipeline's generic unknown-field failure into a precise message."""
     if "timeframe" in rule.detection.detections:
-        return ("uses the legacy 'timeframe' multi-event aggregation (count()/near or two events in a "
-                "window): correlation is not supported; rewrite it as a Sigma correlation rule or SQL")
+        return (
+            "uses the legacy 'timeframe' multi-event aggregation (count()/near or two events in a "
+            "window): correlation is not supported; rewrite it as a Sigma correlation rule or SQL"
+        )
     keywords = [name for name, item in _all_items(rule) if item.field is None]
     if keywords:
-        return (f"keyword (full-text) detection {keywords[0]!r} is not supported: "
-                "name the CloudTrail field to search")
+        return f"keyword (full-text) detection {keywords[0]!r} is not supported: name the CloudTrail field to search"
     unknown: list[str] = []
     for _, item in _all_items(rule):
         names = [item.field] + [v.field for v in item.value if isinstance(v, SigmaFieldReference)]
@@ -104,8 +106,10 @@ def _explain_unknown(rule: PySigmaRule) -> str:
     return UNKNOWN_FIELD_MESSAGE
 
 
-_FIELDISH = re.compile(r"^(requestParameters|responseElements|additionalEventData|userIdentity|"
-                       r"serviceEventDetails|resources|tlsDetails)\.[A-Za-z]")
+_FIELDISH = re.compile(
+    r"^(requestParameters|responseElements|additionalEventData|userIdentity|"
+    r"serviceEventDetails|resources|tlsDetails)\.[A-Za-z]"
+)
 _TEMPLATE = re.compile(r"<[A-Z][A-Z0-9_-]{2,}>")
 
 
@@ -118,16 +122,22 @@ def lint(rule: PySigmaRule) -> list[str]:
                 text = value.to_plain_regex()
                 core = text.strip("*")
                 if _FIELDISH.match(core):
-                    warnings.append(f"{item.field}: the value {core!r} looks like a field name but is "
-                                    "matched as a literal string (Sigma needs |fieldref to compare fields)")
+                    warnings.append(
+                        f"{item.field}: the value {core!r} looks like a field name but is "
+                        "matched as a literal string (Sigma needs |fieldref to compare fields)"
+                    )
                 for placeholder in _TEMPLATE.findall(text):
-                    warnings.append(f"{item.field}: the value holds the template text {placeholder}; "
-                                    "edit the rule before relying on it")
+                    warnings.append(
+                        f"{item.field}: the value holds the template text {placeholder}; "
+                        "edit the rule before relying on it"
+                    )
             elif isinstance(value, SigmaFieldReference) and item.field:
                 pair = {item.field.rsplit(".", 1)[-1], value.field.rsplit(".", 1)[-1]}
                 if pair == {"arn", "userName"}:
-                    warnings.append(f"{item.field}|fieldref {value.field}: compares an ARN with a bare user "
-                                    "name, which are never equal")
+                    warnings.append(
+                        f"{item.field}|fieldref {value.field}: compares an ARN with a bare user "
+                        "name, which are never equal"
+                    )
     return warnings
 
 

@@ -36,15 +36,17 @@ EVENT_COLUMNS: dict[str, str] = {
     "details": "tf_param_summary(request_parameters)",
 }
 
-HITS_SCHEMA = pa.schema([
-    pa.field("detection_id", pa.string()),
-    pa.field("title", pa.string()),
-    pa.field("severity", pa.string()),
-    pa.field("attack", pa.string()),
-    pa.field("author", pa.string()),
-    pa.field("event_time", TIMESTAMP),
-    *(pa.field(name, pa.string()) for name in EVENT_COLUMNS if name != "event_time"),
-])
+HITS_SCHEMA = pa.schema(
+    [
+        pa.field("detection_id", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("severity", pa.string()),
+        pa.field("attack", pa.string()),
+        pa.field("author", pa.string()),
+        pa.field("event_time", TIMESTAMP),
+        *(pa.field(name, pa.string()) for name in EVENT_COLUMNS if name != "event_time"),
+    ]
+)
 
 ERRORS_METADATA_KEY = b"trailforensics.sigma.errors"
 
@@ -57,16 +59,19 @@ def _select(conditions: list[tuple[int, str]]) -> str:
         return f"SELECT {i} AS tf_rule, {cols} FROM events WHERE {cond}"
     cases = ", ".join(f"CASE WHEN {cond} THEN {i} END" for i, cond in guarded)
     where = " OR ".join(cond for _, cond in guarded)
-    return (f"SELECT unnest(list_filter([{cases}], lambda tf_h: tf_h IS NOT NULL)) AS tf_rule, {cols} "
-            f"FROM events WHERE {where}")
+    return (
+        f"SELECT unnest(list_filter([{cases}], lambda tf_h: tf_h IS NOT NULL)) AS tf_rule, {cols} "
+        f"FROM events WHERE {where}"
+    )
 
 
 def _run(ds: Dataset, conditions: list[tuple[int, str]]) -> pa.Table:
     return ds.sql(_select(conditions))
 
 
-def run_sigma_rules(ds: Dataset, rules: Sequence[SigmaRule], *,
-                    errors: list[tuple[str, str]] | None = None) -> pa.Table:
+def run_sigma_rules(
+    ds: Dataset, rules: Sequence[SigmaRule], *, errors: list[tuple[str, str]] | None = None
+) -> pa.Table:
     """Run compiled rules over ``ds``; one row per (rule, matching event), sorted by event time.
 
     Columns: detection_id (rule id), title, severity (rule level), attack (comma-separated
@@ -83,7 +88,7 @@ def run_sigma_rules(ds: Dataset, rules: Sequence[SigmaRule], *,
     parts: list[pa.Table] = []
     indexed = list(enumerate(rules))
     for start in range(0, len(indexed), BATCH):
-        batch = [(i, r.sql) for i, r in indexed[start:start + BATCH]]
+        batch = [(i, r.sql) for i, r in indexed[start : start + BATCH]]
         if len(batch) > 1:
             try:
                 parts.append(_run(ds, batch))
@@ -124,5 +129,4 @@ def _assemble(rules: Sequence[SigmaRule], parts: list[pa.Table]) -> pa.Table:
         columns[name] = raw.column(name)
     table = pa.table(columns).cast(HITS_SCHEMA)
     # nulls sort last (pyarrow's default)
-    return table.sort_by([("event_time", "ascending"), ("detection_id", "ascending"),
-                          ("event_id", "ascending")])
+    return table.sort_by([("event_time", "ascending"), ("detection_id", "ascending"), ("event_id", "ascending")])

@@ -75,9 +75,7 @@ def create(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     if not is_dataset(path):
         if any(p for p in path.iterdir() if not p.name.startswith(".")):
-            raise NotADataset(
-                f"{path} exists and is not a trailforensics dataset (refusing to write into it)"
-            )
+            raise NotADataset(f"{path} exists and is not a trailforensics dataset (refusing to write into it)")
         _atomic_write(path / MARKER, {"format": FORMAT, "schema_version": SCHEMA_VERSION})
         save_snapshot(path, Snapshot())
 

@@ -287,9 +287,7 @@ def _build_chains(run: _Run, digests: list[Digest], scanned: Tree) -> dict[str, 
             for extra in copies[1:]:
                 extra.primary = False
                 if not any(k == m.DIGEST_MOVED for k, _ in extra.problems):
-                    extra.problems.append(
-                        (m.DIGEST_MOVED, f"a second copy of {extra.key} (also at {copies[0].rel})")
-                    )
+                    extra.problems.append((m.DIGEST_MOVED, f"a second copy of {extra.key} (also at {copies[0].rel})"))
     groups: dict[str, list[Digest]] = defaultdict(list)
     for d in digests:
         cid = _chain_id(d)
@@ -526,9 +524,7 @@ def _resolve_listings(
             algo = entry.get("hashAlgorithm")
             expected = entry.get("hashValue") if isinstance(entry.get("hashValue"), str) else None
             if algo is not None and algo != HASH_ALGORITHM:
-                d.problems.append(
-                    (m.DIGEST_INVALID_FORMAT, f"logFiles entry {key} uses hashAlgorithm {algo!r}")
-                )
+                d.problems.append((m.DIGEST_INVALID_FORMAT, f"logFiles entry {key} uses hashAlgorithm {algo!r}"))
                 expected = None
             candidates: list[str] = []
             if bucket and bucket in scanned.top_folders:
@@ -716,9 +712,7 @@ def _log_results(
     for rel, lsts in sorted(missing.items()):
         lst = next((x for x in lsts if x.digest.signature == m.SIG_VALID), lsts[0])
         d = lst.digest
-        reason = (
-            f"listed by digest {_short(d.key)} ({m.iso(d.start)} to {m.iso(d.end)}), not in the tree: deleted"
-        )
+        reason = f"listed by digest {_short(d.key)} ({m.iso(d.start)} to {m.iso(d.end)}), not in the tree: deleted"
         run.find(
             m.LOG_MISSING,
             f"{rel}: {reason}",
@@ -821,14 +815,10 @@ def _unlisted(run: _Run, scanned: Tree, chains: dict[str, _Chain], listed: set[s
                 if d
                 else f"inside the coverage of {c.summary.chain}"
             )
-            reason = (
-                f"listed by no digest, {inside}: injected, or delivered while log file validation was off"
-            )
+            reason = f"listed by no digest, {inside}: injected, or delivered while log file validation was off"
             unreferenced += 1
             report.files.append(_log_row(rel, m.UNREFERENCED, reason, None, scanned, size=f.size))
-            run.find(
-                m.LOG_UNREFERENCED, f"{rel}: {reason}", files=[rel], chain=c.summary.chain, start=t, end=t1
-            )
+            run.find(m.LOG_UNREFERENCED, f"{rel}: {reason}", files=[rel], chain=c.summary.chain, start=t, end=t1)
         elif where == "stopped":
             a, b = _in_any(t, c.stops) or (0, 0)
             reason = (
@@ -837,15 +827,10 @@ def _unlisted(run: _Run, scanned: Tree, chains: dict[str, _Chain], listed: set[s
                 "was off"
             )
             report.files.append(_log_row(rel, m.UNREFERENCED, reason, None, scanned, size=f.size))
-            run.find(
-                m.LOG_UNREFERENCED, f"{rel}: {reason}", files=[rel], chain=c.summary.chain, start=t, end=t1
-            )
+            run.find(m.LOG_UNREFERENCED, f"{rel}: {reason}", files=[rel], chain=c.summary.chain, start=t, end=t1)
         elif where == "gap":
             a, b = _in_any(t, c.gaps) or (0, 0)
-            reason = (
-                f"delivered between {m.iso(a)} and {m.iso(b)}, where the digests of {c.summary.chain} "
-                "are missing"
-            )
+            reason = f"delivered between {m.iso(a)} and {m.iso(b)}, where the digests of {c.summary.chain} are missing"
             report.files.append(_log_row(rel, m.UNVERIFIED, reason, None, scanned, size=f.size))
         elif where == "after":
             trailing[c.summary.chain].append(f)
@@ -914,8 +899,7 @@ def _edge_missing(
             evidence = []
             if logs:
                 evidence.append(
-                    f"{len(logs)} log file{'s' if len(logs) > 1 else ''} delivered after it, up to "
-                    f"{m.iso(last_log)}"
+                    f"{len(logs)} log file{'s' if len(logs) > 1 else ''} delivered after it, up to {m.iso(last_log)}"
                 )
             if confirmed:
                 evidence.append(f"other chains of trail {c.summary.trail} run on to {m.iso(sib_end)}")
@@ -1073,9 +1057,7 @@ def _coverage(run: _Run, scanned: Tree, chains: dict[str, _Chain], listed: set[s
         broken: list[tuple[int, int, str]] = []
         for c in cs:
             windows += [(d.start, d.end) for d in c.digests if d.start is not None and d.end is not None]
-            broken += [(a, b, "missing_digest") for a, b in c.gaps] + [
-                (a, b, "validation_off") for a, b in c.stops
-            ]
+            broken += [(a, b, "missing_digest") for a, b in c.gaps] + [(a, b, "validation_off") for a, b in c.stops]
             if c.start is not None and c.end is not None:
                 hours.update(range(c.start - c.start % HOUR, c.end, HOUR))
         for a, b, _ in broken:
@@ -1087,9 +1069,7 @@ def _coverage(run: _Run, scanned: Tree, chains: dict[str, _Chain], listed: set[s
         for h in sorted(hours):
             n, k = logs_by_scope.get(scope, {}).get(h, (0, 0))
             covered = covering.overlaps(h, h + HOUR)
-            states = [
-                s for s, u in (("missing_digest", gaps), ("validation_off", stops)) if u.overlaps(h, h + HOUR)
-            ]
+            states = [s for s, u in (("missing_digest", gaps), ("validation_off", stops)) if u.overlaps(h, h + HOUR)]
             state = "covered" if covered else (states[0] if states else "not_covered")
             rows.append(
                 m.CoverageRow(

@@ -48,9 +48,7 @@ REQUIRED = (
 SIGNATURE_ALGORITHM = "SHA256withRSA"
 HASH_ALGORITHM = "SHA-256"
 MAX_DIGEST_BYTES = 256 << 20
-KEY_VALIDITY_SLACK = (
-    2 * 3600
-)  # digests are signed just after their end (awscli's rotation fix: aws-cli#10073)
+KEY_VALIDITY_SLACK = 2 * 3600  # digests are signed just after their end (awscli's rotation fix: aws-cli#10073)
 
 
 def parse_time(value: Any) -> int | None:
@@ -180,17 +178,13 @@ def read_digest(tree_root: Path, f: TreeFile, top_folders: frozenset[str]) -> Di
         d.key = key
         d.name = parse_digest_key(key)
         if d.name is None:
-            d.problems.append(
-                (m.DIGEST_INVALID_FORMAT, f"digestS3Object is not a digest object key: {key!r}")
-            )
+            d.problems.append((m.DIGEST_INVALID_FORMAT, f"digestS3Object is not a digest object key: {key!r}"))
     if d.name is None:
         d.name = parse_digest_key(f.rel[f.rel.find("AWSLogs/") :] if "AWSLogs/" in f.rel else f.rel)
     d.start = parse_time(doc.get("digestStartTime"))
     d.end = parse_time(doc.get("digestEndTime"))
     if d.start is None or d.end is None:
-        d.problems.append(
-            (m.DIGEST_INVALID_FORMAT, "digestStartTime/digestEndTime are not ISO 8601 UTC times")
-        )
+        d.problems.append((m.DIGEST_INVALID_FORMAT, "digestStartTime/digestEndTime are not ISO 8601 UTC times"))
     elif d.name and d.name.end != d.end:
         d.problems.append(
             (
@@ -257,9 +251,7 @@ def check_signature(d: Digest, ring: Keyring) -> None:
     for succ in d.successors:
         succ_sig = succ.field("previousDigestSignature")
         if isinstance(succ_sig, str) and succ_sig and all(s != succ_sig for _, s in sources):
-            sources.append(
-                (f"previousDigestSignature of its successor {succ.key.rsplit('/', 1)[-1]}", succ_sig)
-            )
+            sources.append((f"previousDigestSignature of its successor {succ.key.rsplit('/', 1)[-1]}", succ_sig))
     if d.metadata_signature:
         if d.metadata_algorithm and d.metadata_algorithm != SIGNATURE_ALGORITHM:
             d.problems.append(

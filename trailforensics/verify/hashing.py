@@ -106,9 +106,7 @@ def _hash_batch(paths: list[str]) -> list[HashResult]:
     return [hash_gzip_file(p) for p in paths]
 
 
-def _batches(
-    items: list[tuple[str, int]], max_files: int = 256, max_bytes: int = 32 << 20
-) -> Iterator[list[str]]:
+def _batches(items: list[tuple[str, int]], max_files: int = 256, max_bytes: int = 32 << 20) -> Iterator[list[str]]:
     batch: list[str] = []
     nbytes = 0
     for path, size in items:

@@ -179,9 +179,7 @@ class SignatureEntry:
 @dataclass
 class SignatureBook:
     by_key: dict[str, SignatureEntry] = field(default_factory=dict)  # object key, bucket/key or tree path
-    by_name: dict[str, list[tuple[str, SignatureEntry]]] = field(
-        default_factory=dict
-    )  # file name -> (path, e)
+    by_name: dict[str, list[tuple[str, SignatureEntry]]] = field(default_factory=dict)  # file name -> (path, e)
     problems: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:

@@ -60,9 +60,7 @@ LOGS_NOT_COVERED = "logs_not_covered"
 
 # Exit codes (bit flags: several can be set at once).
 EXIT_OK = 0
-EXIT_ERROR = (
-    1  # could not verify: unreadable TREE / key / signature file, no digest file at all, dataset locked
-)
+EXIT_ERROR = 1  # could not verify: unreadable TREE / key / signature file, no digest file at all, dataset locked
 # 2 is click's usage error (bad options)
 EXIT_INVALID = 4  # something checked is not authentic: altered or appended log, forged/moved digest, bad key
 EXIT_MISSING = 8  # log files or digest files were deleted (chain gaps, newest/oldest digests missing)
@@ -77,8 +75,7 @@ KINDS: dict[str, tuple[str, int, str]] = {
     LOG_UNREFERENCED: (
         ERROR,
         EXIT_UNREFERENCED,
-        "a log file inside digest coverage that no digest lists (injected, or delivered while "
-        "validation was off)",
+        "a log file inside digest coverage that no digest lists (injected, or delivered while validation was off)",
     ),
     DIGEST_MISSING: (
         ERROR,
@@ -236,9 +233,7 @@ class ChainSummary:
     logs_invalid: int = 0
     logs_missing: int = 0
     restarts: list[int] = field(default_factory=list)  # start times of restarted segments
-    gaps: list[tuple[int | None, int | None, int]] = field(
-        default_factory=list
-    )  # hidden (from, to, n digests)
+    gaps: list[tuple[int | None, int | None, int]] = field(default_factory=list)  # hidden (from, to, n digests)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

@@ -149,9 +149,7 @@ def scan(tree: Path) -> Tree:
         kind, _reason, meta = classify(rel)
         if kind == DIGEST:
             if rel.endswith(".json.gz"):
-                digests.append(
-                    TreeFile(rel, size, DIGEST, account=meta.get("account_id"), region=meta.get("region"))
-                )
+                digests.append(TreeFile(rel, size, DIGEST, account=meta.get("account_id"), region=meta.get("region")))
             continue
         if kind not in (CLOUDTRAIL, INSIGHT):
             continue

@@ -43,10 +43,7 @@ def text_lines(report: m.VerifyReport, *, max_findings: int | None = None) -> It
         f"Log files listed by no digest: {s.logs_unreferenced:,} UNREFERENCED inside digest coverage, "
         f"{s.logs_not_covered:,} outside any digest coverage; {s.insight_files:,} Insights files"
     )
-    yield (
-        f"Chains: {s.chains} ({s.restarts} restarts); hashed {s.bytes_hashed / 1e6:,.1f} MB "
-        f"in {s.seconds:.1f} s"
-    )
+    yield (f"Chains: {s.chains} ({s.restarts} restarts); hashed {s.bytes_hashed / 1e6:,.1f} MB in {s.seconds:.1f} s")
     for c in report.chains:
         extra = []
         if c.restarts:

@@ -220,9 +220,7 @@ def store_results(report: m.VerifyReport, dataset: Path | str) -> list[str]:
                     "first_start": _ts(c.first_start),
                     "last_end": _ts(c.last_end),
                     "restarts": json.dumps([m.iso(t) for t in c.restarts]),
-                    "gaps": json.dumps(
-                        [{"from": m.iso(a), "to": m.iso(b), "digests": n} for a, b, n in c.gaps]
-                    ),
+                    "gaps": json.dumps([{"from": m.iso(a), "to": m.iso(b), "digests": n} for a, b, n in c.gaps]),
                     "verify_run": run_id,
                 }
                 for c in report.chains

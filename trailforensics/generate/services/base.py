@@ -140,9 +140,7 @@ class Service:
         self.svc, self.errors, self.version, self.glob = svc, errors, version, glob
         self.vpce, self.rid, self.api_version = vpce, rid, api_version
 
-    def add(
-        self, name: str, ro: bool, w: str = "", req: Any = None, out: Builder | None = None, **kw: Any
-    ) -> Api:
+    def add(self, name: str, ro: bool, w: str = "", req: Any = None, out: Builder | None = None, **kw: Any) -> Api:
         opts: dict[str, Any] = {
             "errors": self.errors,
             "version": self.version,

@@ -10,9 +10,7 @@ AS = Service("autoscaling")
 AS.read(
     "DescribeAutoScalingGroups",
     "admin:1 ro:1 ci:2 svc:2",
-    lambda g, rg: (
-        {"autoScalingGroupNames": [g.r.pick(g.res.asgs)]} if g.r.chance(0.5) else {"maxRecords": 100}
-    ),
+    lambda g, rg: {"autoScalingGroupNames": [g.r.pick(g.res.asgs)]} if g.r.chance(0.5) else {"maxRecords": 100},
 )
 AS.read(
     "DescribeScalingActivities",
@@ -169,9 +167,7 @@ def _cluster(g: Any) -> str:
 
 
 def _task_def(g: Any, region: str) -> str:
-    return (
-        f"arn:aws:ecs:{region}:{g.aid}:task-definition/{g.r.pick(g.res.ecs_services)}:{g.r.randint(3, 140)}"
-    )
+    return f"arn:aws:ecs:{region}:{g.aid}:task-definition/{g.r.pick(g.res.ecs_services)}:{g.r.randint(3, 140)}"
 
 
 def _register_td(g: Any, region: str, a: Any) -> Out:
@@ -232,9 +228,7 @@ ECS.read(
         "desiredStatus": "RUNNING",
     },
 )
-ECS.read(
-    "DescribeTasks", "dev:1 admin:1 svc:1", lambda g, rg: {"cluster": _cluster(g), "tasks": [g.r.hexs(32)]}
-)
+ECS.read("DescribeTasks", "dev:1 admin:1 svc:1", lambda g, rg: {"cluster": _cluster(g), "tasks": [g.r.hexs(32)]})
 ECS.read("DescribeTaskDefinition", "ci:2", lambda g, rg: {"taskDefinition": g.r.pick(g.res.ecs_services)})
 ECS.write("RegisterTaskDefinition", "ci:0.6", out=_register_td)
 ECS.write("UpdateService", "ci:0.6 admin:0.1", out=_update_service)
@@ -291,9 +285,7 @@ ECR.write("PutImage", "ci:0.8", out=_put_image)
 
 EKS = Service("eks", errors=("denied_exc", "notfound_generic"))
 EKS.read("ListClusters", "dev:0.5 admin:0.5 ci:0.5", {"maxResults": 100})
-EKS.read(
-    "DescribeCluster", "dev:1 admin:0.5 ci:1 app:0.1", lambda g, rg: {"name": g.r.pick(g.res.eks_clusters)}
-)
+EKS.read("DescribeCluster", "dev:1 admin:0.5 ci:1 app:0.1", lambda g, rg: {"name": g.r.pick(g.res.eks_clusters)})
 EKS.read("ListNodegroups", "ci:0.5 admin:0.3", lambda g, rg: {"name": g.r.pick(g.res.eks_clusters)})
 EKS.read(
     "DescribeNodegroup",

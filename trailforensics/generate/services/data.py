@@ -130,17 +130,13 @@ def _start_query(g: Any, region: str, a: Any) -> Out:
 AT = Service("athena", errors=("denied_exc", "validation"))
 AT.write("StartQueryExecution", "data:3 report:3", out=_start_query)
 AT.read("GetQueryExecution", "data:5 report:5", lambda g, rg: {"queryExecutionId": g.r.uuid()})
-AT.read(
-    "GetQueryResults", "data:3 report:3", lambda g, rg: {"queryExecutionId": g.r.uuid(), "maxResults": 1000}
-)
+AT.read("GetQueryResults", "data:3 report:3", lambda g, rg: {"queryExecutionId": g.r.uuid(), "maxResults": 1000})
 AT.read("ListWorkGroups", "data:0.5", {"maxResults": 50})
 AT.read("GetWorkGroup", "data:1 report:1", lambda g, rg: {"workGroup": g.r.pick(g.res.workgroups)})
 
 KN = Service("kinesis", errors=("denied_exc", "notfound_generic", "throttle"))
 KN.read("ListStreams", "dev:0.3 admin:0.5 ci:1", {"limit": 100})
-KN.read(
-    "DescribeStreamSummary", "ci:1 app:0.5 svc:0.5", lambda g, rg: {"streamName": g.r.pick(g.res.streams)}
-)
+KN.read("DescribeStreamSummary", "ci:1 app:0.5 svc:0.5", lambda g, rg: {"streamName": g.r.pick(g.res.streams)})
 KN.read("DescribeStream", "app:0.5 admin:0.3", lambda g, rg: {"streamName": g.r.pick(g.res.streams)})
 KN.read(
     "ListShards",

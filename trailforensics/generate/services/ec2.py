@@ -166,9 +166,7 @@ def run_instances(
     }
     if profile:
         req["iamInstanceProfile"] = {"name": profile}
-    req["tagSpecificationSet"] = {
-        "items": [{"resourceType": "instance", "tags": [{"key": "Name", "value": name}]}]
-    }
+    req["tagSpecificationSet"] = {"items": [{"resourceType": "instance", "tags": [{"key": "Name", "value": name}]}]}
     items = [
         instance_item(g, region, itype, ami, subnet, vpc, sg, i, token, key_name, profile_arn, name)
         for i in range(count)

@@ -87,9 +87,7 @@ IAM = Service("iam", glob=True, errors=("denied", "notfound_iam", "throttle_iam"
 _maybe_max = lambda g, rg: {"maxItems": 1000} if g.r.chance(0.5) else None  # noqa: E731
 IAM.read("ListUsers", "admin:2 ro:2 sec:2 ci:0.5 svc:1", _maybe_max)
 IAM.read("ListRoles", "admin:2 ro:2 sec:2 ci:1 svc:1 dev:0.5", _maybe_max)
-IAM.read(
-    "ListPolicies", "admin:1 ro:1 sec:1 ci:0.5", {"scope": "Local", "onlyAttached": False, "maxItems": 1000}
-)
+IAM.read("ListPolicies", "admin:1 ro:1 sec:1 ci:0.5", {"scope": "Local", "onlyAttached": False, "maxItems": 1000})
 IAM.read(
     "GetUser",
     "dev:1 admin:2 ro:1 ci:1",
@@ -160,9 +158,7 @@ for _n in (
     "GetFederationToken",
 ):
     STS.read(_n)
-STS.read(
-    "DecodeAuthorizationMessage", "dev:0.05 admin:0.05", lambda g, rg: {"encodedMessage": g.r.alnum(120)}
-)
+STS.read("DecodeAuthorizationMessage", "dev:0.05 admin:0.05", lambda g, rg: {"encodedMessage": g.r.alnum(120)})
 
 ORG = Service("organizations", glob=True, errors=("denied_org",))
 ORG.read("DescribeOrganization", "mgmt:2 sec:0.5 svc:1")

@@ -42,9 +42,7 @@ CW.read(
     {"maxRecords": 100, "alarmTypes": ["CompositeAlarm", "MetricAlarm"]},
 )
 CW.read("GetMetricData", "admin:4 ro:4 dev:1 svc:2", _metric_query)
-CW.read(
-    "ListMetrics", "admin:1 ro:1", lambda g, rg: {"namespace": g.r.pick(("AWS/EC2", "AWS/Lambda", "AWS/RDS"))}
-)
+CW.read("ListMetrics", "admin:1 ro:1", lambda g, rg: {"namespace": g.r.pick(("AWS/EC2", "AWS/Lambda", "AWS/RDS"))})
 CW.read(
     "DescribeAlarmHistory",
     "admin:0.5 ro:0.5",
@@ -153,9 +151,7 @@ def _create_queue(g: Any, region: str, a: Any) -> Out:
 
 
 SQS = Service("sqs", version="1.09", errors=("denied_exc", "notfound_sqs"))
-SQS.read(
-    "ListQueues", "dev:1 admin:1 ro:1 ci:1", lambda g, rg: {"maxResults": 1000} if g.r.chance(0.5) else None
-)
+SQS.read("ListQueues", "dev:1 admin:1 ro:1 ci:1", lambda g, rg: {"maxResults": 1000} if g.r.chance(0.5) else None)
 SQS.read(
     "GetQueueAttributes",
     "dev:1 admin:1 ci:3 app:0.5 svc:1",
@@ -288,9 +284,7 @@ CFN.read(
     {"stackStatusFilter": ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"]},
 )
 CFN.read("DescribeStackEvents", "ci:2 admin:0.5", lambda g, rg: {"stackName": _stack_arn(g, rg)})
-CFN.read(
-    "GetTemplate", "ci:1", lambda g, rg: {"stackName": g.r.pick(g.res.stacks), "templateStage": "Processed"}
-)
+CFN.read("GetTemplate", "ci:1", lambda g, rg: {"stackName": g.r.pick(g.res.stacks), "templateStage": "Processed"})
 CFN.read("DescribeStackResources", "ci:1 svc:1", lambda g, rg: {"stackName": g.r.pick(g.res.stacks)})
 CFN.write("CreateChangeSet", "ci:0.3", out=_change_set)
 CFN.write(
@@ -301,9 +295,7 @@ CFN.write(
 CFN.read(
     "ValidateTemplate",
     "ci:0.5",
-    lambda g, rg: {
-        "templateURL": f"https://{g.r.pick(g.res.buckets)}.s3.amazonaws.com/templates/{g.r.hexs(10)}.yaml"
-    },
+    lambda g, rg: {"templateURL": f"https://{g.r.pick(g.res.buckets)}.s3.amazonaws.com/templates/{g.r.hexs(10)}.yaml"},
 )
 
 
@@ -327,8 +319,7 @@ def _upsert(g: Any, region: str, a: Any) -> Out:
     return req, {"changeInfo": change}, None, None
 
 
-R53 = Service("route53", glob=True, errors=("denied", "notfound_generic", "throttle"),
-              api_version="2013-04-01")
+R53 = Service("route53", glob=True, errors=("denied", "notfound_generic", "throttle"), api_version="2013-04-01")
 R53.read("ListHostedZones", "admin:1 ro:1 ci:2")
 R53.read("GetHostedZone", "ci:2 admin:0.5", lambda g, rg: {"id": g.res.zones[0][0]})
 R53.read(
@@ -337,9 +328,7 @@ R53.read(
     lambda g, rg: {"hostedZoneId": g.res.zones[0][0], "maxItems": "300"},
 )
 R53.write("ChangeResourceRecordSets", "ci:0.2", out=_upsert)
-R53.read(
-    "GetChange", "ci:0.3", lambda g, rg: {"id": f"C{g.r.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 20)}"}
-)
+R53.read("GetChange", "ci:0.3", lambda g, rg: {"id": f"C{g.r.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 20)}"})
 
 
 def _invalidation(g: Any, region: str, a: Any) -> Out:
@@ -356,8 +345,7 @@ def _invalidation(g: Any, region: str, a: Any) -> Out:
     return req, resp, None, None
 
 
-CDN = Service("cloudfront", glob=True, version="1.09", errors=("denied", "notfound_generic"),
-              api_version="2020_05_31")
+CDN = Service("cloudfront", glob=True, version="1.09", errors=("denied", "notfound_generic"), api_version="2020_05_31")
 CDN.read("ListDistributions", "admin:0.5 ro:0.5 ci:1")
 CDN.read("GetDistribution", "ci:2", lambda g, rg: {"id": g.res.distributions[0][0]})
 CDN.read("GetDistributionConfig", "ci:1", lambda g, rg: {"id": g.res.distributions[0][0]})

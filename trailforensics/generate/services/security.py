@@ -204,9 +204,7 @@ GD.read(
         "findingCriteria": {"criterion": {"service.archived": {"eq": ["false"]}}},
     },
 )
-GD.read(
-    "GetFindings", "sec:1", lambda g, rg: {"detectorId": _DET, "findingIds": [g.r.hexs(32) for _ in range(3)]}
-)
+GD.read("GetFindings", "sec:1", lambda g, rg: {"detectorId": _DET, "findingIds": [g.r.hexs(32) for _ in range(3)]})
 
 
 def _import_findings(g: Any, region: str, a: Any) -> Out:

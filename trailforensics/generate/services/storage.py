@@ -183,8 +183,7 @@ def _table_op(g: Any, region: str, a: Any) -> Out:
     return {"tableName": t}, None, _tbl_res(g, region, t), None
 
 
-DDB = Service("dynamodb", version="1.09", errors=("denied", "notfound_generic", "throttle"),
-              api_version="2012-08-10")
+DDB = Service("dynamodb", version="1.09", errors=("denied", "notfound_generic", "throttle"), api_version="2012-08-10")
 for _op, _ro, _w in (
     ("GetItem", True, "app:4 lambda:6"),
     ("Query", True, "app:3 lambda:4"),
@@ -193,9 +192,7 @@ for _op, _ro, _w in (
     ("DeleteItem", False, "lambda:0.3"),
 ):
     DDB.add(_op, _ro, _w, out=_item(_op), data=True, err=0.4, vpce=True)
-DDB.read(
-    "ListTables", "dev:1 admin:1 ro:1 ci:1 data:1", lambda g, rg: {"limit": 100} if g.r.chance(0.5) else None
-)
+DDB.read("ListTables", "dev:1 admin:1 ro:1 ci:1 data:1", lambda g, rg: {"limit": 100} if g.r.chance(0.5) else None)
 DDB.read("DescribeTable", "dev:1 admin:1 ro:1 ci:3 data:1 app:0.3 svc:1", out=_table_op)
 DDB.read("DescribeContinuousBackups", "ci:1 svc:1", out=_table_op)
 DDB.read("DescribeTimeToLive", "ci:1", out=_table_op)
