@@ -21,6 +21,8 @@ from trailforensics.schema import (
     PARTITION_DOC,
     SCHEMA_VERSION,
 )
+from trailforensics.verify.model import KINDS as FINDING_KINDS
+from trailforensics.verify.store import TABLE_DOCS as VERIFY_TABLES
 
 GROUP_TITLES = {
     "core": "Event fields",
@@ -75,6 +77,9 @@ def render_schema() -> str:
         "plus session name), the root ARN, the invoking service for `AWSService`, `account:<id>` for `AWSAccount`, "
         "`identitycenter:<user>`, `saml:<provider>/<user>`, `webidentity:<provider>/<user>`. |",
         "| `service` | VARCHAR | `event_source` without `.amazonaws.com`. |",
+        "| `verification_status` | VARCHAR | The digest verdict on the row's log file from the last "
+        "`verify --dataset` run (`valid`, `invalid`, `unreferenced`, `unverified`; see `verification.status`); "
+        "`unverified` when never verified. |",
         "",
     ]
     for name, schema, docs, intro in (
@@ -96,6 +101,21 @@ def render_schema() -> str:
         for f in schema:
             out.append(f"| `{f.name}` | {_type(f.type)} | {_cell(docs[f.name])} |")
         out.append("")
+    out += [
+        "## Verification tables",
+        "",
+        "Written by `trailforensics verify <tree> --dataset <dataset>`; each run replaces the previous one's. "
+        "The `events` view's `verification_status` joins `verification` on the log file's `AWSLogs/...` path.",
+        "",
+    ]
+    for name, (schema, docs, intro) in VERIFY_TABLES.items():
+        out += [f"### `{name}`", "", intro, "", "| column | type | meaning |", "|---|---|---|"]
+        for f in schema:
+            out.append(f"| `{f.name}` | {_type(f.type)} | {_cell(docs[f.name])} |")
+        out.append("")
+    out += ["### Verification finding kinds", "", "| kind | severity | meaning |", "|---|---|---|"]
+    out += [f"| `{kind}` | {sev} | {_cell(text)} |" for kind, (sev, _flag, text) in FINDING_KINDS.items()]
+    out.append("")
     out += [
         "## Dedup key",
         "",

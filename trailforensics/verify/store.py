@@ -144,6 +144,75 @@ CHAINS_SCHEMA = pa.schema(
 
 TABLES = ("verification", "verification_findings", "verification_coverage", "verification_chains")
 
+FINDINGS_DOCS: dict[str, str] = {
+    "kind": "Finding kind (see *Verification finding kinds* below).",
+    "severity": "`error`, `warning` or `info`.",
+    "message": "One line for a human.",
+    "files": "JSON array of the tree-relative paths (or object keys) concerned.",
+    "chain": "The digest chain concerned (as `verification_chains.chain`).",
+    "start_time": "Start of the time range the finding is about (UTC).",
+    "end_time": "End of that range (UTC).",
+    "count": "How many files or digests the finding covers.",
+    "details": "JSON object with kind-specific details (expected and actual hashes, fingerprints, ...).",
+    "verify_run": "Id of the verify run that wrote the row.",
+}
+
+COVERAGE_DOCS: dict[str, str] = {
+    "scope": "Tree-relative log folder `.../AWSLogs/[o-id/]<account>/CloudTrail/<region>`.",
+    "account_id": "Account id.",
+    "region": "Region.",
+    "hour": "The UTC hour the row describes.",
+    "log_files": "Log files whose file-name time falls in the hour.",
+    "log_files_listed": "Of those, how many a digest lists.",
+    "digest_covered": "A present digest's window overlaps the hour.",
+    "chain_broken": "Missing digests or a validation restart overlap the hour.",
+    "state": "`covered`, `missing_digest` (digests deleted), `validation_off` (validation stopped, or the "
+    "chain restarted) or `not_covered` (no digest chain covers the hour).",
+    "trails": "The trails whose chains cover the scope, comma-separated.",
+    "verify_run": "Id of the verify run that wrote the row.",
+}
+
+CHAINS_DOCS: dict[str, str] = {
+    "chain": "Chain id: `<account> <region> <trail> (home <region>)`, plus ` backfill` for backfill digests.",
+    "bucket": "The S3 bucket its digests name.",
+    "account_id": "Account id.",
+    "region": "Region the chain covers.",
+    "trail": "Trail name.",
+    "home_region": "The trail's home region.",
+    "backfill": "A chain of `_backfill` digests (re-delivered by CloudTrail), kept apart from the regular chain.",
+    "scope": "Tree-relative folder of the logs it covers.",
+    "first_start": "Start of its first digest window (UTC).",
+    "last_end": "End of its last digest window (UTC).",
+    "digests": "Digest files found.",
+    "digests_valid": "Digests whose every check passed.",
+    "digests_invalid": "Digests that failed a check (signature, hash, format, location).",
+    "digests_missing": "Digests the chain proves existed but that are absent.",
+    "digests_unchecked": "Digests whose signature could not be checked (no public keys supplied).",
+    "logs_listed": "Log files its digests list.",
+    "logs_valid": "Listed log files whose hash matches.",
+    "logs_invalid": "Listed log files whose hash does not match, or that are unreadable.",
+    "logs_missing": "Listed log files absent from the tree.",
+    "restarts": "JSON array of the times the chain restarted (validation turned off and on, or a new trail).",
+    "gaps": "JSON array of `{from, to, digests}`: time hidden by missing digests.",
+    "verify_run": "Id of the verify run that wrote the row.",
+}
+
+# table -> (schema, column docs, one-line description); SCHEMA.md is generated from this.
+TABLE_DOCS: dict[str, tuple[pa.Schema, dict[str, str], str]] = {
+    "verification": (
+        VERIFICATION_SCHEMA,
+        VERIFICATION_DOCS,
+        "One row per log or digest file of the last `verify --dataset` run (and per missing file).",
+    ),
+    "verification_findings": (FINDINGS_SCHEMA, FINDINGS_DOCS, "The findings of that run, worst first."),
+    "verification_coverage": (
+        COVERAGE_SCHEMA,
+        COVERAGE_DOCS,
+        "Per log folder and UTC hour: is the hour provably complete?",
+    ),
+    "verification_chains": (CHAINS_SCHEMA, CHAINS_DOCS, "One row per digest chain."),
+}
+
 
 class StoreError(RuntimeError):
     pass
