@@ -101,7 +101,8 @@ def classify(rel: str) -> tuple[str, str | None, dict[str, str | None]]:
     return CANDIDATE, None, meta
 
 
-def _walk(root: Path) -> Iterator[os.DirEntry[str]]:
+def walk_files(root: Path | str) -> Iterator[os.DirEntry[str]]:
+    """Every regular file below root, without following directory links (evidence trees can loop)."""
     stack = [str(root)]
     while stack:
         current = stack.pop()
@@ -124,7 +125,7 @@ def discover(sources: Iterable[str | Path]) -> list[InputFile]:
         src_path = Path(src).absolute()
         root = source_root(src_path)
         entries: Iterable[os.DirEntry[str] | Path]
-        entries = _walk(src_path) if src_path.is_dir() else [src_path]
+        entries = walk_files(src_path) if src_path.is_dir() else [src_path]
         for entry in entries:
             path = entry.path if isinstance(entry, os.DirEntry) else str(entry)
             if path in found:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
 import typer
 
 from trailforensics.output.sanitize import terminal_safe
+from trailforensics.query.when import BadTime, parse_when
 from trailforensics.store.layout import is_dataset
 
 ENV_DATASET = "TRAILFORENSICS_DATASET"
@@ -49,3 +51,13 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def cpu_count() -> int:
     return os.cpu_count() or 1
+
+
+def time_option(value: str | None, option: str = "") -> datetime | None:
+    """A --since/--until value (ISO 8601 or relative), or exit with the parse error."""
+    if value is None:
+        return None
+    try:
+        return parse_when(value)
+    except BadTime as exc:
+        fail(f"{option}: {exc}" if option else str(exc))

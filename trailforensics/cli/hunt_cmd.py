@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,14 +10,13 @@ import pyarrow.compute as pc
 import typer
 
 from trailforensics.cli import app
-from trailforensics.cli.common import DatasetOption, fail, say
+from trailforensics.cli.common import DatasetOption, fail, say, time_option
 from trailforensics.cli.query_cmd import FormatOption, OutOption, emit, open_dataset
 from trailforensics.hunt import runner
 from trailforensics.hunt.loader import load_detections
 from trailforensics.hunt.model import Detection, DetectionError, normalize_severity
 from trailforensics.hunt.sqlenv import KnownAccountsError, read_known_accounts
 from trailforensics.output.formats import FORMATS, OutputError, plain, write_table
-from trailforensics.query.when import BadTime, parse_when
 
 TABLE_COLUMNS = (
     "event_time",
@@ -36,15 +34,6 @@ EXIT_HELP = (
     "unreadable dataset or files, a detection that failed: its error is printed and the other "
     "detections' results are still written)."
 )
-
-
-def _when(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_when(value)
-    except BadTime as exc:
-        fail(f"{option}: {exc}")
 
 
 def _load(dirs: list[Path]) -> list[Detection]:
@@ -148,7 +137,7 @@ def hunt_command(
     detections = _load(detections_dir)
     overrides = _params(params)
     only_ids = [o.strip() for o in only.split(",") if o.strip()] if only else None
-    since_t, until_t = _when(since, "--since"), _when(until, "--until")
+    since_t, until_t = time_option(since, "--since"), time_option(until, "--until")
     try:
         accounts = read_known_accounts(known_accounts) if known_accounts else []
     except KnownAccountsError as exc:

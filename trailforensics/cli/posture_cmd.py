@@ -8,7 +8,7 @@ row formats (csv, jsonl, parquet, timesketch) write the section chosen with ``--
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import typer
 
 from trailforensics.cli import app
-from trailforensics.cli.common import DatasetOption, fail, say
+from trailforensics.cli.common import DatasetOption, fail, say, time_option
 from trailforensics.cli.query_cmd import FormatOption, OutOption, emit, open_dataset
 from trailforensics.output.formats import FORMATS, plain, render_rich, write_table
 from trailforensics.output.sanitize import terminal_safe
@@ -26,19 +26,9 @@ from trailforensics.posture.coverage import BUCKETS, CoverageReport, coverage, h
 from trailforensics.posture.policy import PolicyError, PolicyResult, policy
 from trailforensics.posture.trace import TraceError, TraceResult, trace
 from trailforensics.posture.trails import TrailReport, trails
-from trailforensics.query.when import BadTime, parse_when
 
 SinceOption = typer.Option(None, help="From this time (ISO 8601, or relative: -7d, 2h, 30m).")
 UntilOption = typer.Option(None, help="Until this time (exclusive).")
-
-
-def _when(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_when(value)
-    except BadTime as exc:
-        fail(str(exc))
 
 
 def _check_format(fmt: str) -> None:
@@ -137,7 +127,7 @@ def trails_command(
     """Each trail's logging configuration over time, its bucket and key, and what weakened it."""
     _check_format(fmt)
     ds = open_dataset(dataset)
-    report = trails(ds, since=_when(since), until=_when(until))
+    report = trails(ds, since=time_option(since, "--since"), until=time_option(until, "--until"))
     sections = report.sections()
     if fmt == "table":
         with _Sink(out) as fh:
@@ -245,7 +235,7 @@ def policy_command(
     _check_format(fmt)
     ds = open_dataset(dataset)
     try:
-        result = policy(ds, actor, since=_when(since), until=_when(until))
+        result = policy(ds, actor, since=time_option(since, "--since"), until=time_option(until, "--until"))
     except PolicyError as exc:
         fail(str(exc))
     sections = result.sections()
@@ -314,8 +304,8 @@ def coverage_command(
     report = coverage(
         ds,
         by=by,
-        since=_when(since),
-        until=_when(until),
+        since=time_option(since, "--since"),
+        until=time_option(until, "--until"),
         account=account,
         rare_share=rare_share,
         new_after=timedelta(hours=new_after),

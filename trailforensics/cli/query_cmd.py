@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -11,7 +10,7 @@ import pyarrow as pa
 import typer
 
 from trailforensics.cli import app
-from trailforensics.cli.common import DatasetOption, fail, resolve_dataset, say
+from trailforensics.cli.common import DatasetOption, fail, resolve_dataset, say, time_option
 from trailforensics.engine.dataset import Dataset, QueryRefused
 from trailforensics.output.formats import FORMATS, OutputError, write_table
 from trailforensics.query.identities import identities
@@ -19,7 +18,6 @@ from trailforensics.query.ipmatch import BadAddress
 from trailforensics.query.named import QueryError, load_queries, run_query
 from trailforensics.query.summary import flatten, summary
 from trailforensics.query.timeline import BadColumn, EventFilter, timeline
-from trailforensics.query.when import BadTime, parse_when
 
 FormatOption = typer.Option("table", "-f", "--format", help=f"Output format: {', '.join(FORMATS)}.")
 OutOption = typer.Option(None, "-o", "--output", help="Write to this file instead of the terminal.")
@@ -46,15 +44,6 @@ def sql_error(exc: Exception) -> str:
     first = lines[0] if lines else type(exc).__name__
     where = next((ln.strip() for ln in lines[1:] if ln.strip().startswith("LINE")), "")
     return f"{first} ({where})" if where else first
-
-
-def _when(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_when(value)
-    except BadTime as exc:
-        fail(str(exc))
 
 
 @app.command("sql")
@@ -101,8 +90,8 @@ def timeline_command(
 ) -> None:
     """Events in time order, with the filters responders pivot on."""
     flt = EventFilter(
-        since=_when(since),
-        until=_when(until),
+        since=time_option(since, "--since"),
+        until=time_option(until, "--until"),
         actor=actor,
         arn=arn,
         access_key=access_key,
@@ -134,7 +123,8 @@ def summary_command(
 ) -> None:
     """Time range, accounts, regions, categories, top events/actors/IPs, errors, ingest health."""
     ds = open_dataset(dataset)
-    sections = summary(ds, EventFilter(since=_when(since), until=_when(until)), top=top)
+    flt = EventFilter(since=time_option(since, "--since"), until=time_option(until, "--until"))
+    sections = summary(ds, flt, top=top)
     if fmt == "table" and out is None:
         for name, table in sections.items():
             emit(table, "table", None, title=name.replace("_", " "))
@@ -167,7 +157,7 @@ def identities_command(
 ) -> None:
     """One row per principal and access key: first/last seen, IPs, user agents, regions, errors."""
     ds = open_dataset(dataset)
-    flt = EventFilter(since=_when(since), until=_when(until), actor=actor)
+    flt = EventFilter(since=time_option(since, "--since"), until=time_option(until, "--until"), actor=actor)
     emit(identities(ds, flt, keys=keys, by_key=not by_principal), fmt, out, title="identities")
 
 

@@ -39,6 +39,7 @@ from trailforensics.generate.sample_setup import setup_s3_trail
 from trailforensics.generate.sample_story import incident
 from trailforensics.generate.schedule import diurnal, run_background
 from trailforensics.generate.services import Api, res
+from trailforensics.generate.services.storage import S3_WRITES
 from trailforensics.generate.timeutil import parse_iso
 from trailforensics.generate.writer import FileMeta, log_key, write_batch
 
@@ -46,18 +47,6 @@ BUDGET_PER_DAY = {m.PROD: 700, m.DEV: 330, m.MGMT: 110, m.LOGS: 60}
 CHUNK = 6 * 3600
 QUIET = frozenset({"iam:GetAccountAuthorizationDetails", "ec2:ImportKeyPair", "ec2:CreateSecurityGroup"})
 SALT = {trail: derive_seed(m.SEED, "deliver", trail) for trail in (m.ORG_TRAIL, m.AUDIT_TRAIL, m.S3_TRAIL)}
-S3_WRITES = {
-    "PutObject",
-    "DeleteObject",
-    "CopyObject",
-    "DeleteObjects",
-    "CompleteMultipartUpload",
-    "CreateMultipartUpload",
-    "UploadPart",
-    "PutObjectAcl",
-    "PutObjectTagging",
-    "RestoreObject",
-}
 
 
 def sample_api_filter(api: Api) -> bool:

@@ -23,18 +23,9 @@ from trailforensics.normalize.fast import (
     WebId,
 )
 
-_IDENTITY_KEYS = (
-    "type",
-    "principalId",
-    "arn",
-    "accountId",
-    "accessKeyId",
-    "userName",
-    "invokedBy",
-    "identityProvider",
-    "credentialId",
-)
-_ISSUER_KEYS = ("type", "principalId", "arn", "accountId", "userName")
+# The flat string fields of Identity and Issuer (sessionContext is nested, built apart).
+_IDENTITY_KEYS: tuple[str, ...] = tuple(k for k in Identity.__struct_fields__ if k != "sessionContext")
+_ISSUER_KEYS: tuple[str, ...] = Issuer.__struct_fields__
 
 
 def _text(value: Any) -> str | None:

@@ -103,15 +103,7 @@ class _Run:
     def __init__(self, tree: Path, ring: Keyring, require_signatures: bool) -> None:
         self.tree_arg = tree
         self.ring = ring
-        self.report = m.VerifyReport(
-            tree=str(tree.absolute()),
-            summary=m.Summary(),
-            chains=[],
-            findings=[],
-            files=[],
-            coverage=[],
-            require_signatures=require_signatures,
-        )
+        self.report = _empty_report(tree, require_signatures)
         self.per_chain_logs: dict[str, dict[str, int]] = {}
 
     def find(self, kind: str, message: str, **kw: Any) -> m.Finding:
@@ -242,7 +234,7 @@ def verify_tree(
     return report
 
 
-def _fatal(tree: Path, message: str, require_signatures: bool) -> m.VerifyReport:
+def _empty_report(tree: Path, require_signatures: bool, fatal: str | None = None) -> m.VerifyReport:
     return m.VerifyReport(
         tree=str(tree.absolute()),
         summary=m.Summary(),
@@ -251,8 +243,12 @@ def _fatal(tree: Path, message: str, require_signatures: bool) -> m.VerifyReport
         files=[],
         coverage=[],
         require_signatures=require_signatures,
-        fatal=message,
+        fatal=fatal,
     )
+
+
+def _fatal(tree: Path, message: str, require_signatures: bool) -> m.VerifyReport:
+    return _empty_report(tree, require_signatures, message)
 
 
 def _size(scanned: Tree, rel: str) -> int:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from trailforensics.discovery import CLOUDTRAIL, DIGEST, INSIGHT, classify, source_root
+from trailforensics.discovery import CLOUDTRAIL, DIGEST, INSIGHT, classify, source_root, walk_files
 
 _REGION = r"[a-z]{2}(?:-[a-z0-9]+)+-\d+"
 # [prefix/]AWSLogs/[o-id/]<acct>/CloudTrail-Digest/<region>/Y/M/D/
@@ -117,25 +117,15 @@ class Tree:
 
 
 def _walk(root: Path, start: Path) -> list[tuple[str, int]]:
+    """(path relative to root with "/" separators, size) of every file below start."""
     out: list[tuple[str, int]] = []
-    stack = [str(start)]
     rootlen = len(str(root).rstrip(os.sep)) + 1
-    while stack:
-        current = stack.pop()
+    for entry in walk_files(start):
         try:
-            with os.scandir(current) as it:
-                for entry in it:
-                    # Never follow directory symlinks: evidence trees can contain loops.
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                    elif entry.is_file():
-                        try:
-                            size = entry.stat().st_size
-                        except OSError:
-                            continue
-                        out.append((entry.path[rootlen:].replace(os.sep, "/"), size))
+            size = entry.stat().st_size
         except OSError:
             continue
+        out.append((entry.path[rootlen:].replace(os.sep, "/"), size))
     return out
 
 
