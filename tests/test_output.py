@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from trailforensics.output.formats import FORMATS, OutputError, to_bytes, write_table
+from trailforensics.output.formats import FORMATS, OutputError, render_rich, to_bytes, write_table
 from trailforensics.output.sanitize import csv_safe, terminal_safe
 
 UTC = timezone.utc
@@ -45,6 +45,34 @@ def test_table_escapes_control_characters() -> None:
     assert "\\x1b[2J" in out
     assert "2 rows" in out
     assert "2026-03-10T02:13:07Z" in out
+
+
+def test_narrow_table_shrinks_long_columns_and_keeps_times_and_short_values_whole() -> None:
+    n = 3
+    table = pa.table(
+        {
+            "event_time": pa.array(
+                [datetime(2026, 3, 10, 2, 13, i, tzinfo=UTC) for i in range(n)], pa.timestamp("us", tz="UTC")
+            ),
+            "trail": ["arn:aws:cloudtrail:eu-west-1:483920175562:trail/metrolio-audit-trail"] * n,
+            "severity": ["high", "low", "critical"],
+            "finding": ["logging-stopped", "single-region", "kms-removed"],
+            "detail": ["logging stopped for 50m 46s (until StartLogging at 2026-03-10T03:32:05Z)"] * n,
+            "actor": ["arn:aws:iam::483920175562:user/svc-backup-sync"] * n,
+        }
+    )
+    buf = io.StringIO()
+    render_rich(table, buf)  # not a terminal: 240 columns, wide enough
+    assert "arn:aws:iam::483920175562:user/svc-backup-sync" in buf.getvalue()
+    narrow = 100
+    buf = io.StringIO()
+    render_rich(table, buf, width=narrow)
+    lines = buf.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= narrow
+    out = buf.getvalue()
+    for whole in ("2026-03-10T02:13:02Z", "critical", "logging-stopped", "single-region", "kms-removed"):
+        assert whole in out
+    assert "arn:aws:iam::483920175562:user/svc-backup-sync" not in out  # the long columns gave way
 
 
 def test_csv_neutralises_formulas_and_round_trips() -> None:

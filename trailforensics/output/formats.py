@@ -143,8 +143,42 @@ def timesketch_row(row: dict[str, Any], message_columns: tuple[str, ...]) -> dic
     return out
 
 
+_SHORT_COLUMN = 24  # values up to this wide (names, IPs, finding ids) stay whole while anything else can shrink
+_LONG_COLUMN_FLOOR = 12
+_TIGHT_FLOOR = 6
+
+
+def _column_widths(schema: pa.Schema, headers: list[str], rows: list[list[str]], width: int) -> list[int]:
+    """Each column's width when the table must fit `width` characters.
+
+    The widest column gives way first, long free-text columns before short ones (a severity,
+    a finding id, an IP), so no column is squeezed to nothing as Rich's even reduction does.
+    Timestamps are never cut: a responder reads times to the second.
+    """
+    widths = [max([len(h), *(len(r[c]) for r in rows)]) for c, h in enumerate(headers)]
+    stamps = [pa.types.is_timestamp(f.type) for f in schema]
+    budget = width - 3 * len(headers) - 1  # borders and padding
+    for floor_of in (
+        lambda w: w if w <= _SHORT_COLUMN else _LONG_COLUMN_FLOOR,  # first the long columns
+        lambda w: _TIGHT_FLOOR,  # then everything but timestamps
+    ):
+        floors = [w if stamp else min(w, floor_of(w)) for w, stamp in zip(widths, stamps, strict=True)]
+        while sum(widths) > budget:
+            c = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
+            if widths[c] <= floors[c]:
+                break
+            widths[c] -= 1
+    return widths  # still too wide at the tightest: the terminal crops the right edge
+
+
 def render_rich(
-    table: pa.Table, fh: TextIO, *, title: str | None = None, escape: bool = True, max_cell: int = MAX_CELL
+    table: pa.Table,
+    fh: TextIO,
+    *,
+    title: str | None = None,
+    escape: bool = True,
+    max_cell: int = MAX_CELL,
+    width: int | None = None,
 ) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -152,15 +186,13 @@ def render_rich(
 
     console = Console(
         file=fh,
-        width=None if fh.isatty() else 240,
+        width=width or (None if fh.isatty() else 240),
         highlight=False,
         markup=False,
         emoji=False,
         soft_wrap=False,
     )
-    rich_table = Table(title=terminal_safe(title) if title else None, show_lines=False, header_style="bold")
-    for name in table.column_names:
-        rich_table.add_column(Text(terminal_safe(name)), overflow="ellipsis", no_wrap=True, max_width=max_cell + 2)
+    rows: list[list[str]] = []
     for row in _rows(table):
         cells = []
         for value in row.values():
@@ -169,8 +201,14 @@ def render_rich(
                 s = terminal_safe(s)
             if len(s) > max_cell:
                 s = s[: max_cell - 1] + "…"
-            cells.append(Text(s))  # Text, never markup: log content cannot style the terminal
-        rich_table.add_row(*cells)
+            cells.append(s)
+        rows.append(cells)
+    rich_table = Table(title=terminal_safe(title) if title else None, show_lines=False, header_style="bold")
+    headers = [terminal_safe(name) for name in table.column_names]
+    for header, w in zip(headers, _column_widths(table.schema, headers, rows, console.width), strict=True):
+        rich_table.add_column(Text(header), overflow="ellipsis", no_wrap=True, width=w)
+    for cells in rows:
+        rich_table.add_row(*(Text(s) for s in cells))  # Text, never markup: log content cannot style the terminal
     console.print(rich_table)
     n = table.num_rows
     console.print(Text(f"{n:,} row{'s' if n != 1 else ''}"))
