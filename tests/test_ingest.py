@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -243,6 +244,103 @@ def test_dataset_inside_evidence_is_refused(tmp_path: Path) -> None:
     summary = ingest([src], src / "ds", ONE)
     assert summary.exit_code == EXIT_FATAL and "inside the evidence" in (summary.aborted or "")
     assert tree_state(src) == before
+
+
+def test_dataset_inside_evidence_is_refused_through_links_and_dotdot(tmp_path: Path) -> None:
+    src = tmp_path / "dump"
+    simple_tree(src, files=1, per_file=1)
+    (tmp_path / "x").mkdir()
+    link = tmp_path / "evlink"
+    link.symlink_to(src, target_is_directory=True)
+    before = tree_state(src)
+    for source, dataset in (
+        (tmp_path / "x" / ".." / "dump", src / "ds1"),
+        (link, src / "ds2"),
+        (src, tmp_path / "x" / ".." / "dump" / "ds3"),
+        (src, link / "ds4"),
+    ):
+        summary = ingest([source], dataset, ONE)
+        assert summary.exit_code == EXIT_FATAL and "inside the evidence" in (summary.aborted or ""), (source, dataset)
+    assert tree_state(src) == before and sorted(p.name for p in src.iterdir()) == ["AWSLogs"]
+
+
+def test_undecodable_file_name_is_ingested_and_named_safely(tmp_path: Path) -> None:
+    src = tmp_path / "dump"
+    simple_tree(src, files=1, per_file=2)
+    exports = src / "exports"
+    exports.mkdir()
+    name = os.fsdecode(b"caf\xe9-history.json")  # not UTF-8: Python hands it over with a surrogate escape
+    (exports / name).write_text(json.dumps({"Records": [record("ListBuckets", event_id="latin1-name")]}))
+    ds = tmp_path / "ds"
+    summary = ingest([src], ds, ONE)
+    assert summary.exit_code == EXIT_OK and summary.rows_written == 3
+    assert count(ds, "SELECT count(*) FROM events WHERE source_file = 'exports/caf\\xe9-history.json'") == 1
+    again = ingest([src], ds, ONE)  # the escaped name is a stable identity
+    assert again.files_unchanged == 2 and not again.committed
+
+
+def test_edit_with_restored_mtime_is_flagged(tmp_path: Path) -> None:
+    src = tmp_path / "dump"
+    simple_tree(src, files=1, per_file=3)
+    ds = tmp_path / "ds"
+    ingest([src], ds, ONE)
+    target = next(src.rglob("*.json.gz"))
+    st = target.stat()
+    blob = bytearray(target.read_bytes())
+    blob[4:8] = b"\x01\x02\x03\x04"  # the gzip header's timestamp: other bytes, same length
+    target.write_bytes(bytes(blob))
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # `touch -r`: the mtime put back
+    changed = ingest([src], ds, ONE)
+    assert changed.files_changed == 1 and changed.exit_code == EXIT_CHANGED_FILES
+
+
+def test_rehash_finds_nothing_new_on_untouched_files(tmp_path: Path) -> None:
+    src = tmp_path / "dump"
+    simple_tree(src, files=2, per_file=3)
+    ds = tmp_path / "ds"
+    ingest([src], ds, ONE)
+    again = ingest([src], ds, IngestOptions(workers=1, rehash=True))
+    assert again.exit_code == EXIT_OK and again.files_unchanged == 2 and again.rows_written == 0
+
+
+def test_a_pipe_is_identified_by_its_content(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    fifo = tmp_path / "pipe"
+    results = []
+    for event_id in ("from-pipe-1", "from-pipe-2"):
+        os.mkfifo(fifo)
+        payload = json.dumps({"Records": [record("ListUsers", event_id=event_id)]}).encode()
+
+        def feed(data: bytes = payload) -> None:
+            with open(fifo, "wb") as fh:
+                fh.write(data)
+
+        writer = threading.Thread(target=feed)
+        writer.start()
+        results.append(ingest([fifo], ds, ONE))
+        writer.join()
+        fifo.unlink()
+    assert [r.exit_code for r in results] == [EXIT_OK, EXIT_OK]  # the second is new input, not "changed"
+    assert count(ds) == 2
+
+
+def test_unlistable_folder_is_reported_as_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trailforensics import discovery
+
+    src = tmp_path / "dump"
+    simple_tree(src, files=2, per_file=2)
+    hidden = src / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1"
+    real_open = discovery._open_dir
+
+    def refuse(path: str) -> int:
+        if Path(path) == hidden:
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path)
+
+    monkeypatch.setattr(discovery, "_open_dir", refuse)
+    summary = ingest([src], tmp_path / "ds", ONE)
+    assert summary.exit_code & EXIT_FAILED_FILES
+    assert any("cannot list directory" in why and "us-east-1" in name for name, why in summary.failures)
 
 
 def test_skipped_files_are_counted_by_reason(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from trailforensics.names import utf8_text
+
 # [prefix/]AWSLogs/[o-id/]<account>/<CloudTrail|CloudTrail-Insight|CloudTrail-Digest|...>/<region>/Y/M/D/<name>
 _AWSLOGS_RE = re.compile(
     r"(?:^|/)AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>[^/]+)/(?P<service>[^/]+)/"
@@ -32,8 +34,8 @@ OTHER = "other"
 
 @dataclass(frozen=True)
 class InputFile:
-    path: str  # absolute path
-    source_file: str  # relative to the source root (see ``source_root``)
+    path: str  # absolute path, as the OS names it (opens the file)
+    source_file: str  # relative to the source root (see ``source_root``), UTF-8 text
     kind: str
     reason: str | None  # why it will be skipped (kind == OTHER or DIGEST)
     size: int
@@ -42,6 +44,13 @@ class InputFile:
     account_id: str | None = None
     region: str | None = None
     file_time: datetime | None = None
+    ctime_ns: int | None = None  # status change time: an edit that restores the mtime still moves it
+    identity: str | None = None  # the manifest key when not ``path`` (stdin, FIFOs, undecodable names)
+    error: str | None = None  # could not be listed or read: reported as failed
+
+    @property
+    def key(self) -> str:
+        return self.identity or self.path
 
     def sort_key(self) -> tuple[int, str, str]:
         stamp = self.file_time.strftime("%Y%m%d%H%M%S") if self.file_time else "~"
@@ -101,49 +110,90 @@ def classify(rel: str) -> tuple[str, str | None, dict[str, str | None]]:
     return CANDIDATE, None, meta
 
 
-def walk_files(root: Path | str) -> Iterator[os.DirEntry[str]]:
-    """Every regular file below root, without following directory links (evidence trees can loop)."""
+def walk_files(root: Path | str, errors: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """(path, entry) of every regular file below root, never following directory links.
+
+    Directories are opened without updating their access time where the OS allows it.
+    Directories that cannot be listed go to ``errors`` as (path, reason) when given.
+    """
     stack = [str(root)]
     while stack:
         current = stack.pop()
         try:
-            with os.scandir(current) as it:
+            fd = _open_dir(current)
+        except OSError as exc:
+            if errors is not None:
+                errors.append((current, f"cannot list directory: {exc.strerror or exc}"))
+            continue
+        try:
+            with os.scandir(fd) as it:
                 for entry in it:
+                    path = os.path.join(current, entry.name)
                     # Never follow directory symlinks: evidence trees can contain loops.
                     if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
+                        stack.append(path)
                     elif entry.is_file():
-                        yield entry
-        except OSError:
-            continue
+                        yield path, entry
+        except OSError as exc:
+            if errors is not None:
+                errors.append((current, f"cannot list directory: {exc.strerror or exc}"))
+        finally:
+            os.close(fd)
+
+
+_O_NOATIME = getattr(os, "O_NOATIME", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+def _open_dir(path: str) -> int:
+    try:
+        return os.open(path, os.O_RDONLY | _O_DIRECTORY | _O_NOATIME)
+    except PermissionError:  # O_NOATIME needs ownership of the directory
+        if not _O_NOATIME:
+            raise
+        return os.open(path, os.O_RDONLY | _O_DIRECTORY)
 
 
 def discover(sources: Iterable[str | Path]) -> list[InputFile]:
     """Every file under the given sources (files or directories), ordered for ingest."""
     found: dict[str, InputFile] = {}
+    errors: list[tuple[str, str]] = []
     for src in sources:
-        src_path = Path(src).absolute()
+        # The real path: the same tree given through a link is the same evidence.
+        src_path = Path(src).resolve()
         root = source_root(src_path)
-        entries: Iterable[os.DirEntry[str] | Path]
-        entries = walk_files(src_path) if src_path.is_dir() else [src_path]
-        for entry in entries:
-            path = entry.path if isinstance(entry, os.DirEntry) else str(entry)
+        entries: Iterable[tuple[str, os.DirEntry[str] | Path]]
+        entries = walk_files(src_path, errors) if src_path.is_dir() else [(str(src_path), src_path)]
+        for path, entry in entries:
             if path in found:
                 continue
             try:
                 st = entry.stat()
-            except OSError:
+            except OSError as exc:
+                errors.append((path, f"cannot read: {exc.strerror or exc}"))
                 continue
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
-            kind, reason, meta = classify(rel)
-            found[path] = InputFile(
-                path=path,
-                source_file=rel,
-                kind=kind,
-                reason=reason,
-                size=st.st_size,
-                mtime_ns=st.st_mtime_ns,
-                file_time=_file_time(rel.rsplit("/", 1)[-1]),
-                **meta,
-            )
+            found[path] = _input_file(path, root, st)
+        for path, reason in errors:
+            if path not in found:
+                found[path] = _input_file(path, root, None, reason)
+        errors.clear()
     return sorted(found.values(), key=InputFile.sort_key)
+
+
+def _input_file(path: str, root: Path, st: os.stat_result | None, error: str | None = None) -> InputFile:
+    rel = utf8_text(os.path.relpath(path, root).replace(os.sep, "/"))
+    kind, reason, meta = classify(rel)
+    text = utf8_text(path)
+    return InputFile(
+        path=path,
+        source_file=rel,
+        kind=kind,
+        reason=reason,
+        size=st.st_size if st else 0,
+        mtime_ns=st.st_mtime_ns if st else 0,
+        ctime_ns=st.st_ctime_ns if st else None,
+        file_time=_file_time(rel.rsplit("/", 1)[-1]),
+        identity=text if text != path else None,
+        error=error,
+        **meta,
+    )

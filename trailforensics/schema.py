@@ -358,6 +358,7 @@ MANIFEST_SCHEMA = pa.schema(
         pa.field("source_file", S),  # as in the events table
         pa.field("size", pa.int64()),
         pa.field("mtime_ns", pa.int64()),
+        pa.field("ctime_ns", pa.int64()),
         pa.field("sha256", S),
         pa.field("kind", S),  # cloudtrail, cloudtrail-insight, cloudtrail-digest, other
         pa.field("status", S),  # ingested, failed, skipped, changed
@@ -376,14 +377,20 @@ MANIFEST_SCHEMA = pa.schema(
 )
 
 MANIFEST_DOCS: dict[str, str] = {
-    "path": "Absolute path of the input file when it was ingested (the file's identity for incremental runs).",
+    "path": "Absolute real path of the input file when it was ingested (the file's identity for incremental "
+    "runs; links resolved; undecodable bytes of a file name as `\\xNN`). Standard input and pipes: "
+    "`<stdin>:sha256:<hash>`, `<pipe>:sha256:<hash>`. Archive members: the archive's path + `!/member`.",
     "source_file": "The same path as `events.source_file`.",
     "size": "Size in bytes.",
-    "mtime_ns": "Modification time (ns since the epoch), used to skip unchanged files without hashing.",
+    "mtime_ns": "Modification time (ns since the epoch); with `size` and `ctime_ns`, used to skip unchanged files "
+    "without hashing.",
+    "ctime_ns": "Status-change time (ns since the epoch): it moves even when an edit restores the modification "
+    "time, so such a file is hashed again (`ingest --rehash` hashes every file).",
     "sha256": "SHA-256 of the file's bytes as read (compressed).",
     "kind": "`cloudtrail`, `cloudtrail-insight`, `cloudtrail-digest` or `other`.",
-    "status": "`ingested`, `failed` (see `reason`), `skipped` (not event data; see `reason`) or `changed` "
-    "(the bytes under this path changed after it was ingested: possible tampering; not re-ingested).",
+    "status": "`ingested`, `failed` (see `reason`; includes folders that could not be listed), `skipped` (not "
+    "event data; see `reason`), `unchanged` (hashed again, same bytes) or `changed` (the bytes under this path "
+    "changed after it was ingested: possible tampering; not re-ingested).",
     "reason": "Why the file failed or was skipped; NULL when ingested.",
     "records": "Records read from the file.",
     "rows_written": "Rows written to `events`.",

@@ -29,6 +29,12 @@ def ingest_command(
     ),
     workers: int = typer.Option(0, "-j", "--workers", help="Worker processes (default: the CPU count)."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first failed file; commit nothing."),
+    rehash: bool = typer.Option(
+        False,
+        "--rehash",
+        help="Hash every already-ingested file again, even when its size and times are unchanged "
+        "(catches edits made with the times put back by someone able to change the file system's clock).",
+    ),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress and no report (the exit code tells)."),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
     input_format: str = typer.Option(
@@ -47,7 +53,9 @@ def ingest_command(
     if dataset is None:
         fail(f"name the dataset with -d DIR (or set {ENV_DATASET})")
     progress = None if (quiet or as_json) else make_progress(sys.stderr)
-    options = IngestOptions(workers=workers or None, strict=strict, progress=progress, input_format=input_format)
+    options = IngestOptions(
+        workers=workers or None, strict=strict, progress=progress, input_format=input_format, rehash=rehash
+    )
     summary = ingest(sources, dataset, options)
     if as_json:
         sys.stdout.write(json.dumps(summary.to_json(), indent=1) + "\n")

@@ -43,6 +43,8 @@ def read_bytes(path: str) -> bytes:
 
 
 def process_file(task: FileTask, run_id: str, forced: str | None = None) -> tuple[FileResult, list[Built]]:
+    if task.error:
+        return FileResult(task, FAILED, task.error, size=task.size), []
     if task.size > MAX_FILE_BYTES:
         return FileResult(task, FAILED, f"file too large ({task.size:,} bytes)", size=task.size), []
     try:

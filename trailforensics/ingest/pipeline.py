@@ -8,6 +8,7 @@ import multiprocessing as mp
 import os
 import secrets
 import shutil
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +24,7 @@ from trailforensics.discovery import CANDIDATE, InputFile, discover
 from trailforensics.ingest.summary import IngestSummary
 from trailforensics.ingest.tasks import CHANGED, FAILED, UNCHANGED, FileResult, FileTask
 from trailforensics.ingest.worker import ChunkProcessor, worker_main
+from trailforensics.names import utf8_text
 from trailforensics.store import layout
 from trailforensics.store.keyindex import KeyIndex
 from trailforensics.store.lock import DatasetLocked, WriteLock
@@ -49,6 +51,7 @@ class IngestOptions:
     progress: ProgressFn | None = None
     input_format: str | None = None  # force one shape (see readers.shapes.SHAPES); None: detect
     stdin: BinaryIO | None = None  # where "-" reads from (default: sys.stdin.buffer)
+    rehash: bool = False  # hash every known file again instead of trusting size and times
 
 
 def new_run_id(now: datetime) -> str:
@@ -56,29 +59,40 @@ def new_run_id(now: datetime) -> str:
 
 
 def _check_paths(sources: Sequence[Path], dataset: Path) -> None:
+    # Real paths: `x/../ev`, a link to the evidence or to the dataset must not get round the check.
+    real_dataset = dataset.resolve()
     for src in sources:
         if str(src) == STDIN:
             continue
         if not src.exists():
             raise IngestError(f"source does not exist: {src}")
-        if src.is_dir() and (dataset == src or src in dataset.parents):
+        real = src.resolve()
+        if real.is_dir() and (real_dataset == real or real in real_dataset.parents):
             raise IngestError(f"the dataset {dataset} is inside the evidence tree {src}: choose a folder outside it")
-        if dataset in src.parents or dataset == src:
+        if real_dataset in real.parents or real_dataset == real:
             raise IngestError(f"source {src} is inside the dataset {dataset}")
 
 
+def _unchanged(prev: Known, f: InputFile) -> bool:
+    """Same size and times as when the file was last looked at (no need to hash it again)."""
+    if f.error:
+        return prev.status == FAILED and prev.reason == f.error
+    return (
+        prev.size == f.size
+        and prev.mtime_ns == f.mtime_ns
+        # Editing a file and restoring its mtime (touch -r) still moves its ctime.
+        and (prev.ctime_ns is None or f.ctime_ns is None or prev.ctime_ns == f.ctime_ns)
+    )
+
+
 def _tasks(
-    files: list[InputFile],
-    known: dict[str, Known],
-    identities: dict[str, str],
-    failed_before: list[tuple[str, str]],
+    files: list[InputFile], known: dict[str, Known], failed_before: list[tuple[str, str]], rehash: bool = False
 ) -> tuple[list[FileTask], int]:
     tasks: list[FileTask] = []
     unchanged = 0
     for f in files:
-        identity = identities.get(f.path)
-        prev = known.get(identity or f.path)
-        if prev is not None and prev.size == f.size and prev.mtime_ns == f.mtime_ns:
+        prev = known.get(f.key)
+        if prev is not None and not (rehash and not f.error) and _unchanged(prev, f):
             unchanged += 1
             if prev.status == FAILED:
                 failed_before.append((f.source_file, prev.reason or "failed"))
@@ -97,7 +111,9 @@ def _tasks(
                 mtime_ns=f.mtime_ns,
                 previous_sha256=prev.sha256 if prev else None,
                 previous_status=prev.status if prev else None,
-                identity=identity,
+                identity=f.identity,
+                ctime_ns=f.ctime_ns,
+                error=f.error,
             )
         )
     return tasks, unchanged
@@ -171,32 +187,52 @@ def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOp
     return summary
 
 
-def _stdin_file(stage: Path, stream: BinaryIO) -> tuple[InputFile, str]:
-    """Standard input, saved in the run's staging folder (never in the evidence tree)."""
+def _stream_file(stage: Path, stream: BinaryIO, label: str, kind: str) -> InputFile:
+    """Standard input or a pipe, saved in the run's staging folder (never in the evidence tree).
+
+    Its identity is its content: the next, different input through the same pipe path
+    (`/dev/fd/63` from a shell's process substitution) is a new input, not a changed file.
+    """
     data = stream.read()
     sha = hashlib.sha256(data).hexdigest()
-    path = stage / STDIN_DIR / f"stdin-{sha[:16]}"
+    path = stage / STDIN_DIR / f"{kind}-{sha[:16]}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    st = path.stat()
     return InputFile(
-        path=str(path), source_file="<stdin>", kind=CANDIDATE, reason=None, size=st.st_size, mtime_ns=0
-    ), f"<stdin>:sha256:{sha}"
+        path=str(path),
+        source_file=label,
+        kind=CANDIDATE,
+        reason=None,
+        size=len(data),
+        mtime_ns=0,
+        identity=f"<{kind}>:sha256:{sha}",
+    )
+
+
+def _is_stream(src: Path) -> bool:
+    """A named pipe or character device given as a source: read once, like standard input."""
+    try:
+        mode = src.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
 
 
 def _run(sources: list[Path], dataset: Path, now: datetime, summary: IngestSummary, options: IngestOptions) -> None:
     snapshot = layout.load_snapshot(dataset)
     stage = layout.staging_dir(dataset, summary.run_id)
     try:
-        files = discover([s for s in sources if str(s) != STDIN])
-        identities: dict[str, str] = {}
-        if any(str(s) == STDIN for s in sources):
-            stdin_file, identity = _stdin_file(stage, options.stdin or sys.stdin.buffer)
-            files.append(stdin_file)
-            identities[stdin_file.path] = identity
+        streams = [s for s in sources if str(s) == STDIN or _is_stream(s)]
+        files = discover([s for s in sources if s not in streams])
+        for s in streams:
+            if str(s) == STDIN:
+                files.append(_stream_file(stage, options.stdin or sys.stdin.buffer, "<stdin>", "stdin"))
+            else:
+                with open(s, "rb") as fh:
+                    files.append(_stream_file(stage, fh, utf8_text(str(s)), "pipe"))
         summary.files_seen = len(files)
         known = load_known(dataset, snapshot.files("manifest"))
-        tasks, summary.files_unchanged = _tasks(files, known, identities, summary.failed_before)
+        tasks, summary.files_unchanged = _tasks(files, known, summary.failed_before, options.rehash)
         if options.progress:
             options.progress("start", len(tasks), sum(t.size for t in tasks), 0)
         if not tasks:
@@ -307,6 +343,7 @@ def _commit(
                 source_file=r.task.source_file,
                 size=r.size or r.task.size,
                 mtime_ns=r.task.mtime_ns,
+                ctime_ns=r.task.ctime_ns,
                 sha256=r.sha256,
                 kind=r.task.kind,
                 status=r.status,
@@ -331,6 +368,7 @@ def _commit(
                     source_file=m.name,
                     size=0,
                     mtime_ns=0,
+                    ctime_ns=None,
                     sha256=None,
                     kind=ARCHIVE_MEMBER,
                     status=m.status,

@@ -27,7 +27,9 @@ class FileTask:
     mtime_ns: int
     previous_sha256: str | None = None  # set when the path was seen by an earlier run
     previous_status: str | None = None
-    identity: str | None = None  # manifest key when not the path (standard input)
+    identity: str | None = None  # manifest key when not the path (standard input, pipes, undecodable names)
+    ctime_ns: int | None = None
+    error: str | None = None  # discovery could not list or stat it: reported as failed
 
     @property
     def key(self) -> str:

@@ -18,6 +18,7 @@ class Known:
 
     size: int
     mtime_ns: int
+    ctime_ns: int | None
     sha256: str | None
     status: str
     reason: str | None = None
@@ -28,10 +29,12 @@ def load_known(dataset: Path, files: list[str]) -> dict[str, Known]:
     """Latest manifest row per path (runs are read in order; later rows win)."""
     known: dict[str, Known] = {}
     for rel in files:
-        names = ("path", "size", "mtime_ns", "sha256", "status", "reason", "source_file")
-        table = pq.read_table(dataset / rel, columns=list(names))
-        cols = [table.column(c).to_pylist() for c in names]
-        for path, size, mtime, sha, status, reason, source_file in zip(*cols):
+        names = ("path", "size", "mtime_ns", "ctime_ns", "sha256", "status", "reason", "source_file")
+        present = set(pq.read_schema(dataset / rel).names)  # manifests written before ctime_ns lack it
+        table = pq.read_table(dataset / rel, columns=[c for c in names if c in present])
+        n = table.num_rows
+        cols = [table.column(c).to_pylist() if c in table.column_names else [None] * n for c in names]
+        for path, size, mtime, ctime, sha, status, reason, source_file in zip(*cols):
             prev = known.get(path)
             if status == "changed":
                 # A changed file keeps what it was ingested with, so it stays flagged.
@@ -39,7 +42,7 @@ def load_known(dataset: Path, files: list[str]) -> dict[str, Known]:
             if status == "unchanged":  # only its mtime moved: keep the earlier outcome
                 status = prev.status if prev else "ingested"
                 reason = prev.reason if prev else None
-            known[path] = Known(size, mtime, sha, status, reason, source_file)
+            known[path] = Known(size, mtime, ctime, sha, status, reason, source_file)
     return known
 
 
@@ -53,6 +56,7 @@ def manifest_row(
     source_file: str,
     size: int,
     mtime_ns: int,
+    ctime_ns: int | None,
     sha256: str | None,
     kind: str,
     status: str,
@@ -73,6 +77,7 @@ def manifest_row(
         source_file=source_file,
         size=size,
         mtime_ns=mtime_ns,
+        ctime_ns=ctime_ns,
         sha256=sha256,
         kind=kind,
         status=status,

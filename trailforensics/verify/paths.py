@@ -120,12 +120,12 @@ def _walk(root: Path, start: Path) -> list[tuple[str, int]]:
     """(path relative to root with "/" separators, size) of every file below start."""
     out: list[tuple[str, int]] = []
     rootlen = len(str(root).rstrip(os.sep)) + 1
-    for entry in walk_files(start):
+    for path, entry in walk_files(start):
         try:
             size = entry.stat().st_size
         except OSError:
             continue
-        out.append((entry.path[rootlen:].replace(os.sep, "/"), size))
+        out.append((path[rootlen:].replace(os.sep, "/"), size))
     return out
 
 
