@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import datetime, timezone
 
 import pyarrow as pa
@@ -73,6 +74,27 @@ def test_narrow_table_shrinks_long_columns_and_keeps_times_and_short_values_whol
     for whole in ("2026-03-10T02:13:02Z", "critical", "logging-stopped", "single-region", "kms-removed"):
         assert whole in out
     assert "arn:aws:iam::483920175562:user/svc-backup-sync" not in out  # the long columns gave way
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "timesketch", "table"])
+def test_no_format_sends_raw_controls_to_a_terminal(fmt: str) -> None:
+    table = pa.table({"user_agent": [HOSTILE_UA + "\u202e\x9b2J"], "n": [-5]})
+    term = _Terminal()
+    write_table(table, fmt, stream=term)
+    shown = term.getvalue()
+    if fmt == "table":  # Rich's own styling (bold headers) is the only escape sequence allowed
+        shown = re.sub("\x1b\\[[0-9;]*m", "", shown)
+    assert not any(ch in shown for ch in "\x1b\x07\r\u202e\x9b"), repr(shown)
+    if fmt in ("json", "jsonl", "timesketch"):  # still valid JSON with the same values
+        first = shown.strip().lstrip("[").rstrip("]").strip().splitlines()[0]
+        assert json.loads(first)["user_agent"] == HOSTILE_UA + "\u202e\x9b2J"
+    if fmt == "csv":
+        assert shown.splitlines()[1].endswith(",-5")  # a negative number is not a formula
 
 
 def test_csv_neutralises_formulas_and_round_trips() -> None:

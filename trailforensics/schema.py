@@ -329,7 +329,10 @@ COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 
 # The hive partition column.  It is not stored inside the files (readers derive it from the path).
 PARTITION_COLUMN = "event_date"
-PARTITION_DOC = "Hive partition `event_date=YYYY-MM-DD` (UTC date of `event_time`; `unknown` when the time is missing)."
+PARTITION_DOC = (
+    "Hive partition `event_date=YYYY-MM-DD` (UTC date of `event_time`); NULL when the time is missing or unusable "
+    "(folder `event_date=__HIVE_DEFAULT_PARTITION__`, the Hive spelling of NULL)."
+)
 
 EVENT_SCHEMA = pa.schema([pa.field(c.name, c.type) for c in COLUMNS])
 

@@ -61,7 +61,7 @@ def ingest_command(
         sys.stdout.write(json.dumps(summary.to_json(), indent=1) + "\n")
     elif not quiet:
         for line in summary.lines():
-            say(line, err=line.startswith(("FAILED", "CHANGED", "ABORTED")))
+            say(line, err=line.startswith(("FAILED", "CHANGED", "ABORTED", "PARTLY READ")))
     raise typer.Exit(summary.exit_code)
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from trailforensics.discovery import CLOUDTRAIL, INSIGHT
+from trailforensics.discovery import CLOUDTRAIL, INSIGHT, classify
 from trailforensics.ingest.tasks import (
     CHANGED,
     FAILED,
@@ -23,7 +23,7 @@ from trailforensics.ingest.tasks import (
 )
 from trailforensics.normalize.columns import Built, FileContext, build
 from trailforensics.readers.archives import archive_kind, members
-from trailforensics.readers.cloudtrail import FileFormatError, decode_records_document
+from trailforensics.readers.cloudtrail import TOO_DEEP, FileFormatError, decode_records_document
 from trailforensics.readers.decompress import DecompressError, maybe_gunzip
 from trailforensics.readers.shapes import Read, read_any
 from trailforensics.readers.sniff import LookAlike, describe_document
@@ -88,6 +88,7 @@ def _parse(
     result.status, result.reason = outcome.status, outcome.reason
     result.records, result.rejected = outcome.records, outcome.rejected
     result.source_format = outcome.source_format
+    result.damaged = outcome.damaged
     return result, [outcome.built] if outcome.built is not None else []
 
 
@@ -106,12 +107,13 @@ def _document(task: FileTask, text: bytes, name: str, run_id: str, forced: str |
     except FileFormatError as exc:
         what = describe_document(text)
         out.status = FAILED
-        out.reason = f"{exc}" + (f" (it looks like a {what[0].lower() + what[1:]})" if what else "")
+        out.reason = f"{exc}" + (f" (looks like: {what})" if what and "looks like" not in str(exc) else "")
         return out
     decoded = read.decoded
     out.records = len(decoded.records) + read.rejected
     out.rejected = read.rejected
     out.source_format = read.source_format
+    out.damaged = any(why.startswith("invalid JSON") or why == TOO_DEEP for why in read.problems)
     notes = list(decoded.warnings)
     if read.rejected:
         detail = ", ".join(f"{n} {why}" for why, n in read.problems.most_common(3))
@@ -126,11 +128,40 @@ def _document(task: FileTask, text: bytes, name: str, run_id: str, forced: str |
 
 def _read(task: FileTask, text: bytes, forced: str | None) -> Read:
     if task.kind in (CLOUDTRAIL, INSIGHT) and forced is None:
-        # The S3 tree's own log files: the fast path, no sniffing.
-        decoded, rejected = decode_records_document(text)
+        # The S3 tree's own log files: the fast path, sniffing only when something is off.
+        # Something else in the log folder (a digest, a Config snapshot, a notification) is
+        # not skipped quietly as it would be elsewhere: it has no business there.
+        try:
+            decoded, rejected = decode_records_document(text)
+        except FileFormatError:
+            what = describe_document(text)
+            if what:
+                raise FileFormatError(f"{_MISPLACED} (looks like: {what})") from None
+            raise
+        first = decoded.records[0] if decoded.records else None
+        if first is not None and _notification_like(first.eventVersion, first.eventSource):
+            what = describe_document(text)
+            if what:
+                raise FileFormatError(f"{_MISPLACED} (looks like: {what})")
         fmt = FORMAT_INSIGHT if task.kind == INSIGHT else "cloudtrail"
         return Read(decoded, rejected, fmt)
     return read_any(text, forced)
+
+
+_MISPLACED = "not a CloudTrail log file, yet in the CloudTrail log folder"
+
+
+def _member_task(task: FileTask, name: str) -> FileTask:
+    """An archive member keeps the path metadata its own name carries (AWSLogs/<account>/...)."""
+    _kind, _reason, meta = classify(name.rsplit("!/", 1)[-1])
+    if not meta:
+        return task
+    return replace(task, org_id=meta.get("org_id"), account_id=meta.get("account_id"), region=meta.get("region"))
+
+
+def _notification_like(version: object, source: object) -> bool:
+    """S3/SQS/SNS notifications also carry `Records`; CloudTrail sources end in amazonaws.com."""
+    return isinstance(source, str) and source.startswith("aws:") and isinstance(version, str) and version[:2] == "2."
 
 
 def _archive(
@@ -141,7 +172,7 @@ def _archive(
         if member.data is None:
             result.members.append(MemberResult(member.name, SKIPPED if member.skip else FAILED, member.problem))
             continue
-        outcome = _document(task, member.data, member.name, run_id, forced)
+        outcome = _document(_member_task(task, member.name), member.data, member.name, run_id, forced)
         if outcome.built is not None:
             built.append(outcome.built)
         result.members.append(
@@ -152,6 +183,7 @@ def _archive(
                 outcome.records,
                 outcome.rejected,
                 outcome.source_format,
+                damaged=outcome.damaged,
             )
         )
     statuses = {m.status for m in result.members}

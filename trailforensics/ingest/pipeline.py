@@ -152,7 +152,7 @@ class _Run:
         for res in results:
             self.results.append(res)
             self.summary.add(res)
-            if self.options.strict and res.status in (FAILED, CHANGED):
+            if self.options.strict and (res.status in (FAILED, CHANGED) or res.damaged):
                 raise IngestError(f"--strict: {res.task.source_file}: {res.reason}")
         if self.options.progress:
             self.options.progress(

@@ -13,6 +13,7 @@ EXIT_OK = 0
 EXIT_FATAL = 1  # nothing was committed: bad arguments, dataset locked, a worker crashed, --strict
 EXIT_FAILED_FILES = 2  # some files could not be read; everything else was ingested
 EXIT_CHANGED_FILES = 4  # some already-ingested files changed on disk: possible tampering
+MAX_NOTES = 20
 
 
 @dataclass
@@ -28,6 +29,8 @@ class IngestSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source_file, reason)
     changed: list[tuple[str, str]] = field(default_factory=list)
     failed_before: list[tuple[str, str]] = field(default_factory=list)  # unchanged since an earlier run failed them
+    partly_read: list[tuple[str, str]] = field(default_factory=list)  # ingested, but parts were not valid JSON
+    file_notes: list[tuple[str, str]] = field(default_factory=list)  # ingested with a remark (repairs, partial rows)
     records_read: int = 0
     rows_written: int = 0
     duplicates_dropped: int = 0
@@ -43,6 +46,10 @@ class IngestSummary:
         for m in res.members:
             if m.status == FAILED:
                 self.failures.append((m.name, m.reason or "failed"))
+            elif m.status == INGESTED and m.reason:
+                (self.partly_read if m.damaged else self.file_notes).append((m.name, m.reason))
+        if res.status == INGESTED and res.reason and not res.members:
+            (self.partly_read if res.damaged else self.file_notes).append((res.task.source_file, res.reason))
         if res.status == INGESTED:
             self.files_ingested += 1
             self.records_read += res.records
@@ -75,7 +82,7 @@ class IngestSummary:
         if self.aborted:
             return EXIT_FATAL
         code = EXIT_OK
-        if self.failures or self.failed_before:
+        if self.failures or self.failed_before or self.partly_read:
             code |= EXIT_FAILED_FILES
         if self.files_changed:
             code |= EXIT_CHANGED_FILES
@@ -106,6 +113,8 @@ class IngestSummary:
             "failures": [{"file": f, "reason": r} for f, r in self.failures],
             "changed_files": [{"file": f, "reason": r} for f, r in self.changed],
             "failed_earlier": [{"file": f, "reason": r} for f, r in self.failed_before],
+            "partly_read": [{"file": f, "reason": r} for f, r in self.partly_read],
+            "file_notes": [{"file": f, "reason": r} for f, r in self.file_notes],
             "bytes_read": self.bytes_read,
             "seconds": round(self.seconds, 3),
             "records_per_second": round(self.records_read / self.seconds) if self.seconds else None,
@@ -124,7 +133,7 @@ class IngestSummary:
             f"{self.files_changed:,} changed",
             f"records: {self.records_read:,} read = {self.rows_written:,} rows written + "
             f"{self.duplicates_dropped:,} duplicates dropped + {self.records_rejected:,} rejected"
-            + ("" if self.reconciles else "  [DOES NOT RECONCILE]"),
+            + ("  (nothing committed)" if self.aborted else "" if self.reconciles else "  [DOES NOT RECONCILE]"),
             f"{mb:,.1f} MB in {self.seconds:.1f} s{rate}",
         ]
         for reason, count in sorted(self.skipped_by_reason.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -135,6 +144,14 @@ class IngestSummary:
             out.append(f"CHANGED {path}: {reason}")
         for path, reason in self.failed_before:
             out.append(f"FAILED (in an earlier run, unchanged since) {path}: {reason}")
+        for path, reason in self.partly_read:
+            out.append(f"PARTLY READ {path}: {reason}")
+        for path, reason in self.file_notes[:MAX_NOTES]:
+            out.append(f"NOTE {path}: {reason}")
+        if len(self.file_notes) > MAX_NOTES:
+            out.append(
+                f"NOTE ... {len(self.file_notes) - MAX_NOTES:,} more (the `files` view's `reason` column has them all)"
+            )
         out.extend(self.notes)
         if self.aborted:
             out.append(f"ABORTED: {self.aborted}")

@@ -48,6 +48,7 @@ class MemberResult:
     source_format: str | None = None
     rows_written: int = 0
     duplicates: int = 0
+    damaged: bool = False  # parts of it were not valid JSON (rejected): read only in part
 
 
 @dataclass
@@ -63,3 +64,4 @@ class FileResult:
     rows_written: int = 0
     duplicates: int = 0
     members: list[MemberResult] = field(default_factory=list)  # archives only
+    damaged: bool = False  # read only in part (see MemberResult.damaged)

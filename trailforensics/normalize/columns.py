@@ -10,6 +10,7 @@ for odd records (explicit nulls, escapes in odd places, missing eventIDs).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -41,7 +42,7 @@ from trailforensics.normalize.fast import (
 from trailforensics.normalize.identity import identity_of_raw
 from trailforensics.normalize.rawcols import LBRACE, QUOTE, RawColumns
 from trailforensics.normalize.timeparse import parse_time_array
-from trailforensics.normalize.tolerant import decode_tolerant
+from trailforensics.normalize.tolerant import Tolerant, decode_tolerant
 from trailforensics.schema import (
     EVENT_SCHEMA,
     STRING_BOOL_KEYS,
@@ -60,10 +61,8 @@ JSON_KEYS: tuple[str, ...] = tuple(TOP_LEVEL_JSON_KEYS)
 _USER_IDENTITY = JSON_KEYS.index("userIdentity")
 
 # pyarrow scalars made once: passing Python values to compute functions is slow.
-_ABSENT = pa.scalar(ABSENT, pa.string())
 _S_TRUE, _S_FALSE = pa.scalar("true"), pa.scalar("false")
 _B_TRUE, _B_FALSE, _B_NULL = pa.scalar(True), pa.scalar(False), pa.scalar(None, pa.bool_())
-_NULL_STRING = pa.scalar(None, pa.string())
 
 
 @dataclass
@@ -94,14 +93,21 @@ class Decoded:
     # that the same event reads the same whatever the shape it came in.
     pretty: bool = False
 
+    nulls: dict[int, list[str]] = field(default_factory=dict)  # tolerant rows: typed keys that were null
+
     def make_tolerant(self, i: int) -> None:
-        tol = decode_tolerant(self.raw_of(i))
-        self.records[i] = tol.record
+        self.records[i] = self.add_tolerant(i, decode_tolerant(self.raw_of(i)))
+
+    def add_tolerant(self, i: int, tol: Tolerant) -> FastRecord:
+        """Record the tolerant path's side information for row i; returns its record."""
         self.tolerant.add(i)
         if tol.extra:
             self.extras[i] = tol.extra
         if tol.original:
             self.originals[i] = tol.original
+        if tol.nulls:
+            self.nulls[i] = tol.nulls
+        return tol.record
 
 
 @dataclass
@@ -155,11 +161,9 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     originals = {i: dict(v) for i, v in decoded.originals.items()}
     extras = {i: dict(v) for i, v in decoded.extras.items()}
     nulls = _Nulls(n)
-    if decoded.tolerant:
-        # Only the tolerant path can put an explicit null (None) into a typed field.
-        for key in (*STRING_KEYS, *BOOL_KEYS, "tlsDetails"):  # STRING_KEYS includes the string booleans
-            values = fields[_POS[key]]
-            nulls.add(key, [i for i in sorted(decoded.tolerant) if values[i] is None])
+    for i, null_keys in decoded.nulls.items():  # only the tolerant path sees explicit nulls in typed fields
+        for key in null_keys:
+            nulls.add(key, [i])
     cols: dict[str, pa.Array] = {}
     for c, key in enumerate(STRING_KEYS[:-1]):
         if key in STRING_BOOL_KEYS:
@@ -213,14 +217,12 @@ def _string_bools(text: pa.Array, key: str, values: tuple[Any, ...], originals: 
     lowered = pc.utf8_lower(text)
     is_true, is_false = pc.equal(lowered, _S_TRUE), pc.equal(lowered, _S_FALSE)
     result = pc.if_else(is_true, _B_TRUE, pc.if_else(is_false, _B_FALSE, _B_NULL))
-    odd = pc.and_(pc.is_valid(text), pc.invert(pc.or_(is_true, is_false)))
+    # Anything but exactly "true"/"false" ("yes", "True") keeps its original spelling.
+    exact = pc.or_(pc.equal(text, _S_TRUE), pc.equal(text, _S_FALSE))
+    odd = pc.and_(pc.is_valid(text), pc.invert(exact))
     if pc.any(odd).as_py():
         for i in pc.indices_nonzero(odd).to_pylist():
             originals.setdefault(i, {}).setdefault(key, Raw(_encode(values[i])))
-    elif text.null_count < len(text) and not pc.all(pc.equal(text, lowered)).as_py():
-        for i, v in enumerate(values):  # "True": the column says true, the original spelling is kept
-            if isinstance(v, str) and v not in ("true", "false"):
-                originals.setdefault(i, {}).setdefault(key, Raw(_encode(v)))
     return result
 
 
@@ -247,11 +249,8 @@ def _fields_and_json(decoded: Decoded) -> tuple[list[tuple[Any, ...]], RawColumn
 
 
 def _string_block(columns: list[tuple[Any, ...]], n: int) -> list[pa.Array]:
-    """Several string columns in one ``pa.array`` call, sliced apart; ABSENT -> NULL."""
+    """Several string columns in one ``pa.array`` call, sliced apart (ABSENT is None: NULL)."""
     arr = pa.array(list(chain.from_iterable(columns)), pa.string())
-    absent = pc.equal(arr, _ABSENT)
-    if pc.any(absent).as_py():
-        arr = pc.if_else(absent, _NULL_STRING, arr)
     return [arr.slice(c * n, n) for c in range(len(columns))]
 
 
@@ -269,8 +268,8 @@ def _tls_columns(values: tuple[Any, ...], originals: dict[int, dict[str, Raw]]) 
     for arr in block:
         all_null &= ~np.asarray(arr.is_valid())
     for i in np.flatnonzero(all_null).tolist():
-        if parsed[i] is not _NO_TLS and i not in originals:
-            originals.setdefault(i, {})["tlsDetails"] = Raw(b"{}")  # {} cannot be rebuilt from NULLs
+        if parsed[i] is not _NO_TLS:
+            originals.setdefault(i, {}).setdefault("tlsDetails", Raw(b"{}"))  # {} cannot be rebuilt from NULLs
     return dict(zip(TLS_KEYS.values(), block))
 
 
@@ -409,7 +408,10 @@ def _digest(material: str) -> bytes:
 
 def record_hash(raw: bytes) -> str:
     """SHA-256 of the canonical form (sorted keys, compact) of a record."""
-    canonical = _encode(ANY_DECODER.decode(raw), order="sorted")
+    try:
+        canonical = _encode(ANY_DECODER.decode(raw), order="sorted")
+    except ValidationError:  # a number beyond float range (1e400): Python's json keeps it as inf
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(canonical).hexdigest()
 
 

@@ -16,7 +16,9 @@ import msgspec
 from msgspec import Raw, Struct
 
 NO_RAW = Raw(b"")  # the key was absent (raw fields)
-ABSENT: Any = "\x00absent"  # the key was absent (string fields); None is an explicit null
+# The key was absent (string fields).  None, so no decoded string can ever be mistaken for it;
+# an explicit JSON null fails the fast path, and the tolerant path lists such keys itself.
+ABSENT: Any = None
 
 
 class _NotSet:

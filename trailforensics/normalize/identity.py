@@ -76,5 +76,5 @@ def identity_of_raw(raw: Raw | bytes) -> Identity:
         pass
     try:
         return lenient_identity(ANY_DECODER.decode(raw))
-    except DecodeError:
+    except (DecodeError, RecursionError):  # ValidationError is a DecodeError (e.g. 1e400)
         return EMPTY_IDENTITY

@@ -22,7 +22,12 @@ def _loads(text: str) -> Any:
     import msgspec
 
     # msgspec, not orjson: it keeps integers wider than 64 bits exactly.
-    return msgspec.json.decode(text)
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.ValidationError:  # a number beyond float range (1e400): Python reads it as inf
+        import json
+
+        return json.loads(text)
 
 
 def rebuild_record(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -37,7 +37,10 @@ def parse_time(text: str | None) -> datetime | None:
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-        dt = dt - sign * offset
+        try:
+            dt = dt - sign * offset
+        except OverflowError:  # 0001-01-01T00:30+01:00 is before year 1 in UTC: not a usable time
+            return None
     return dt
 
 

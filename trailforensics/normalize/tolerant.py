@@ -36,6 +36,8 @@ _STRING_KEYS = frozenset([*TOP_LEVEL_STRING_KEYS, "eventTime"])
 _BOOL_KEYS = frozenset(TOP_LEVEL_BOOL_KEYS)
 _JSON_KEYS = frozenset(TOP_LEVEL_JSON_KEYS)
 _encode = msgspec.json.encode
+_NULL = b"null"
+_TYPED_KEYS = frozenset([*_STRING_KEYS, *STRING_BOOL_KEYS, *_BOOL_KEYS, "tlsDetails"])
 
 
 class RejectedRecord(ValueError):
@@ -45,12 +47,19 @@ class RejectedRecord(ValueError):
 class Tolerant:
     """Result of the tolerant path for one record."""
 
-    __slots__ = ("extra", "original", "record")
+    __slots__ = ("extra", "nulls", "original", "record")
 
-    def __init__(self, record: FastRecord, extra: dict[str, Raw] | None, original: dict[str, Raw] | None):
+    def __init__(
+        self,
+        record: FastRecord,
+        extra: dict[str, Raw] | None,
+        original: dict[str, Raw] | None,
+        nulls: list[str] | None = None,
+    ):
         self.record = record
         self.extra = extra
         self.original = original
+        self.nulls = nulls  # typed keys present with an explicit JSON null
 
 
 def coerce_bool(value: Any) -> bool | None:
@@ -79,6 +88,20 @@ def json_text_of_string(value: str) -> Raw | None:
     return Raw(stripped.encode("utf-8"))
 
 
+class _Undecodable:
+    """A value msgspec cannot represent (a number beyond float range): kept verbatim, never coerced."""
+
+
+_UNDECODABLE: Any = _Undecodable()
+
+
+def _value(raw: Raw) -> Any:
+    try:
+        return ANY_DECODER.decode(raw)
+    except ValidationError:
+        return _UNDECODABLE
+
+
 def decode_tolerant(raw: bytes | Raw) -> Tolerant:
     try:
         fields = RAW_DICT_DECODER.decode(raw)
@@ -87,9 +110,13 @@ def decode_tolerant(raw: bytes | Raw) -> Tolerant:
     kwargs: dict[str, Any] = {}
     extra: dict[str, Raw] = {}
     original: dict[str, Raw] = {}
+    nulls: list[str] = []
     for key, value_raw in fields.items():
+        if key in _TYPED_KEYS and bytes(value_raw) == _NULL:
+            nulls.append(key)  # the column is NULL; null_fields says the key was there
+            continue
         if key in _STRING_KEYS:
-            value = ANY_DECODER.decode(value_raw)
+            value = _value(value_raw)
             if value is None or isinstance(value, str):
                 kwargs[key] = value
                 continue
@@ -97,7 +124,7 @@ def decode_tolerant(raw: bytes | Raw) -> Tolerant:
             if key != "eventTime" and isinstance(value, (int, float)) and not isinstance(value, bool):
                 kwargs[key] = str(value)
         elif key in STRING_BOOL_KEYS:
-            value = ANY_DECODER.decode(value_raw)
+            value = _value(value_raw)
             if value is None or isinstance(value, str):
                 kwargs[key] = value
                 continue
@@ -106,7 +133,7 @@ def decode_tolerant(raw: bytes | Raw) -> Tolerant:
             if coerced is not None:
                 kwargs[key] = "true" if coerced else "false"
         elif key in _BOOL_KEYS:
-            value = ANY_DECODER.decode(value_raw)
+            value = _value(value_raw)
             if value is None or isinstance(value, bool):
                 kwargs[key] = value
                 continue
@@ -115,7 +142,7 @@ def decode_tolerant(raw: bytes | Raw) -> Tolerant:
             if coerced is not None:
                 kwargs[key] = coerced
         elif key in _JSON_KEYS:
-            value = ANY_DECODER.decode(value_raw)
+            value = _value(value_raw)
             inner = json_text_of_string(value) if isinstance(value, str) else None
             if inner is not None:
                 original[key] = value_raw
@@ -127,11 +154,11 @@ def decode_tolerant(raw: bytes | Raw) -> Tolerant:
         else:
             # Unknown keys, and known keys without a column, are kept verbatim.
             extra[key] = value_raw
-    return Tolerant(FastRecord(**kwargs), extra or None, original or None)
+    return Tolerant(FastRecord(**kwargs), extra or None, original or None, nulls or None)
 
 
 def _tls(value_raw: Raw, kwargs: dict[str, Any], original: dict[str, Raw]) -> None:
-    value = ANY_DECODER.decode(value_raw)
+    value = _value(value_raw)
     if value is None:
         kwargs["tlsDetails"] = None
         return

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trailforensics.normalize.timeparse import format_time
-from trailforensics.output.sanitize import csv_safe, terminal_safe
+from trailforensics.output.sanitize import csv_safe, json_terminal_safe, terminal_safe
 
 FORMATS = ("table", "csv", "json", "jsonl", "parquet", "timesketch")
 MAX_CELL = 60
@@ -97,7 +97,14 @@ def write_table(
             _write_text(table, fmt, fh, title, message_columns, to_terminal=False)
         return
     target = stream or sys.stdout
-    _write_text(table, fmt, target, title, message_columns, to_terminal=fmt == "table")
+    _write_text(table, fmt, target, title, message_columns, to_terminal=_is_terminal(target))
+
+
+def _is_terminal(fh: TextIO) -> bool:
+    try:
+        return fh.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _write_text(
@@ -108,24 +115,45 @@ def _write_text(
     message_columns: tuple[str, ...],
     to_terminal: bool,
 ) -> None:
+    """Files get exact values; a terminal never gets raw control or bidi characters, whatever the format."""
     if fmt == "table":
         render_rich(table, fh, title=title, escape=True)
     elif fmt == "csv":
+        cell = _csv_cell_for_terminal if to_terminal else _csv_cell
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow([csv_safe(c) for c in table.column_names])
+        writer.writerow([cell(c) for c in table.column_names])
         for row in _rows(table):
-            writer.writerow([csv_safe(text(v)) for v in row.values()])
-    elif fmt == "json":
-        fh.write("[")
-        for i, row in enumerate(_rows(table)):
-            fh.write(("," if i else "") + "\n" + _dumps(plain(row)).decode())
-        fh.write("\n]\n")
-    elif fmt == "jsonl":
-        for row in _rows(table):
-            fh.write(_dumps(plain(row)).decode() + "\n")
-    elif fmt == "timesketch":
-        for row in _rows(table):
-            fh.write(_dumps(timesketch_row(row, message_columns)).decode() + "\n")
+            writer.writerow([cell(v) for v in row.values()])
+    else:
+        dump = _json_for_terminal if to_terminal else _json_text
+        if fmt == "json":
+            fh.write("[")
+            for i, row in enumerate(_rows(table)):
+                fh.write(("," if i else "") + "\n" + dump(plain(row)))
+            fh.write("\n]\n")
+        elif fmt == "jsonl":
+            for row in _rows(table):
+                fh.write(dump(plain(row)) + "\n")
+        elif fmt == "timesketch":
+            for row in _rows(table):
+                fh.write(dump(timesketch_row(row, message_columns)) + "\n")
+
+
+def _csv_cell(value: Any) -> str:
+    # Only text can be a formula: a negative number stays a number.
+    return csv_safe(value) if isinstance(value, str) else text(value)
+
+
+def _csv_cell_for_terminal(value: Any) -> str:
+    return terminal_safe(_csv_cell(value))
+
+
+def _json_text(value: Any) -> str:
+    return _dumps(value).decode()
+
+
+def _json_for_terminal(value: Any) -> str:
+    return json_terminal_safe(_dumps(value).decode())
 
 
 def timesketch_row(row: dict[str, Any], message_columns: tuple[str, ...]) -> dict[str, Any]:

@@ -33,6 +33,17 @@ def terminal_safe(text: str) -> str:
     return _UNSAFE_RE.sub(_escape, text)
 
 
+_UNSAFE_IN_JSON_RE = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def json_terminal_safe(text: str) -> str:
+    """Serialised JSON for a terminal: the controls JSON leaves raw (DEL, C1, bidi) as \\uXXXX escapes.
+
+    The result is still valid JSON with the same values (C0 controls are escaped by the encoder).
+    """
+    return _UNSAFE_IN_JSON_RE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def csv_safe(text: str) -> str:
     """Neutralise spreadsheet formulas (the value is otherwise unchanged)."""
     if text.startswith(_FORMULA_START):

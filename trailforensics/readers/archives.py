@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from trailforensics.names import utf8_text
 from trailforensics.readers.decompress import DecompressError, is_gzip, maybe_gunzip
 
 MAX_MEMBER_BYTES = 1 << 30  # absolute bound on one member, after decompression
@@ -54,11 +55,16 @@ def _limit(compressed: int) -> int:
 
 
 def members(data: bytes, label: str, depth: int = 1) -> Iterator[Member]:
+    """The archive's members, each named uniquely (a repeated name gets ` (copy N)`)."""
     kind = archive_kind(data)
-    if kind == "zip":
-        yield from _zip_members(data, label, depth)
-    elif kind == "tar":
-        yield from _tar_members(data, label, depth)
+    inner = _zip_members(data, label, depth) if kind == "zip" else _tar_members(data, label, depth) if kind else ()
+    seen: dict[str, int] = {}
+    for member in inner:
+        count = seen.get(member.name, 0) + 1
+        seen[member.name] = count
+        if count > 1:  # zip and tar allow the same name twice: both are read, told apart
+            member.name = f"{member.name} (copy {count})"
+        yield member
 
 
 def _expand(name: str, raw: bytes, depth: int, limit: int) -> Iterator[Member]:
@@ -82,9 +88,12 @@ def _zip_members(data: bytes, label: str, depth: int) -> Iterator[Member]:
     except zipfile.BadZipFile as exc:
         yield Member(label, None, f"corrupt zip archive: {exc}")
         return
+    except UnicodeDecodeError as exc:  # a member name flagged UTF-8 that is not
+        yield Member(label, None, f"zip archive with a member name that is not valid UTF-8: {exc}")
+        return
     limit = _limit(len(data))
     for info in zf.infolist():
-        name = f"{label}!/{info.filename}"
+        name = f"{label}!/{utf8_text(info.filename)}"
         if info.is_dir():
             continue
         mode = info.external_attr >> 16
@@ -127,7 +136,7 @@ def _tar_members(data: bytes, label: str, depth: int) -> Iterator[Member]:
                 return
             if info is None:
                 return
-            name = f"{label}!/{info.name}"
+            name = f"{label}!/{utf8_text(info.name)}"  # tar names are bytes: undecodable ones escaped
             if info.isdir():
                 continue
             if not info.isreg():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from msgspec import Raw
@@ -54,15 +55,29 @@ def decode_records_document(data: bytes) -> tuple[Decoded, int]:
     try:
         return _decode(data)
     except DecodeError as exc:
-        if "surrogate" not in str(exc):
-            raise FileFormatError(f"invalid JSON: {_describe(exc)}") from exc
+        # msgspec's message for a lone surrogate varies ("invalid utf-16 surrogate pair",
+        # "Input data was truncated" when the string ends right after it): look for one.
         fixed, count = replace_lone_surrogates(data)
+        if not count:
+            raise FileFormatError(f"invalid JSON: {_describe(exc)}") from exc
         try:
             decoded, rejected = _decode(fixed)
         except DecodeError:
             raise FileFormatError(f"invalid JSON: {_describe(exc)}") from exc
-        decoded.warnings.append(f"{count} lone UTF-16 surrogate escape(s) replaced by U+FFFD")
+        decoded.warnings.append(surrogate_warning(count))
         return decoded, rejected
+    except RecursionError as exc:
+        raise FileFormatError(TOO_DEEP) from exc
+
+
+TOO_DEEP = "JSON nested too deeply (more than about 1,000 levels): cannot be decoded"
+
+
+def surrogate_warning(count: int) -> str:
+    return (
+        f"{count} lone UTF-16 surrogate escape(s) (not representable as text) replaced by U+FFFD; "
+        "the rest of each value is exact"
+    )
 
 
 def is_pretty(data: bytes, sample: int = 8192) -> bool:
@@ -100,7 +115,7 @@ def _lazy_raw(data: bytes) -> Callable[[int], bytes]:
     return raw_of
 
 
-def decode_raw_records(raws: list[Raw]) -> tuple[Decoded, int]:
+def decode_raw_records(raws: list[Raw], problems: Counter[str] | None = None) -> tuple[Decoded, int]:
     """Decode records one by one (fast where possible); non-objects are rejected."""
     records: list[FastRecord] = []
     indexes: list[int] = []
@@ -110,19 +125,20 @@ def decode_raw_records(raws: list[Raw]) -> tuple[Decoded, int]:
     for i, raw in enumerate(raws):
         try:
             rec = RECORD_DECODER.decode(raw)
-        except ValidationError:
+        except (DecodeError, RecursionError):  # ValidationError included: try the tolerant path
             try:
                 tol = decode_tolerant(raw)
             except RejectedRecord:
                 rejected += 1
+                if problems is not None:
+                    problems["not a JSON object"] += 1
                 continue
-            pos = len(records)
-            rec = tol.record
-            decoded.tolerant.add(pos)
-            if tol.extra:
-                decoded.extras[pos] = tol.extra
-            if tol.original:
-                decoded.originals[pos] = tol.original
+            except (DecodeError, RecursionError) as exc:
+                rejected += 1  # an item that is not valid JSON (a lookup Event's broken CloudTrailEvent)
+                if problems is not None:
+                    problems[TOO_DEEP if isinstance(exc, RecursionError) else "invalid JSON"] += 1
+                continue
+            rec = decoded.add_tolerant(len(records), tol)
         records.append(rec)
         indexes.append(i)
     return decoded, rejected

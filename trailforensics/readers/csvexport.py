@@ -45,8 +45,15 @@ def looks_like_event_history(head: str) -> bool:
     return {"eventname", "eventtime"} <= cols and bool(cols & {"eventsource", "eventid", "cloudtrailevent"})
 
 
+_MAX_CELL = 1 << 30
+
+
 def read_event_history_csv(text: str) -> tuple[list[bytes], set[int], list[str]]:
     """(raw records, indexes of partial records, problems)."""
+    # The CloudTrail event column holds whole records (responseElements can be MBs); the
+    # csv module's default cell limit is 128 KiB.
+    if csv.field_size_limit() < _MAX_CELL:
+        csv.field_size_limit(_MAX_CELL)
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
@@ -66,7 +73,7 @@ def read_event_history_csv(text: str) -> tuple[list[bytes], set[int], list[str]]
         if cell:
             try:
                 msgspec.json.decode(cell)
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):
                 problems.append(f"line {line_no}: invalid JSON in the CloudTrail event column")
             else:
                 records.append(cell.encode("utf-8"))

@@ -55,6 +55,7 @@ class _Probe(Struct, gc=False):
 _PROBE = msgspec.json.Decoder(_Probe)
 _STR = msgspec.json.Decoder(str)
 _RAW_LIST = msgspec.json.Decoder(list[Raw])
+_OBJECT = msgspec.json.Decoder(dict[str, Raw])
 
 
 class NotARecord(ValueError):
@@ -78,7 +79,14 @@ def records_of_item(item: bytes | Raw) -> tuple[str, list[bytes]]:
             text = _STR.decode(probe.CloudTrailEvent)
         except msgspec.ValidationError:
             return LOOKUP, [bytes(probe.CloudTrailEvent)]  # already an object: take it as is
-        return LOOKUP, [text.encode("utf-8")]
+        record = text.encode("utf-8")
+        try:
+            _OBJECT.decode(record)
+        except (msgspec.DecodeError, RecursionError):
+            # A broken CloudTrailEvent (truncated export): the Event's own fields still tell
+            # a partial record, and the broken text is kept with it (in `extra`).
+            return PARTIAL_LOOKUP, [partial_from_lookup(item, broken_event=text)]
+        return LOOKUP, [record]
     if len(probe.detail_type) and len(probe.detail):
         detail_type = _STR.decode(probe.detail_type) if bytes(probe.detail_type).startswith(b'"') else ""
         if "CloudTrail" not in detail_type:
@@ -108,7 +116,7 @@ _LOOKUP_FIELDS = {
 }
 
 
-def partial_from_lookup(item: bytes | Raw) -> bytes:
+def partial_from_lookup(item: bytes | Raw, broken_event: str | None = None) -> bytes:
     """A lookup-events Event without ``CloudTrailEvent``: the record as far as its fields tell."""
     value = msgspec.json.decode(item)
     rec: dict[str, object] = {v: value[k] for k, v in _LOOKUP_FIELDS.items() if k in value}
@@ -129,4 +137,6 @@ def partial_from_lookup(item: bytes | Raw) -> bytes:
             for r in value["Resources"]
             if isinstance(r, dict)
         ]
+    if broken_event is not None:
+        rec["CloudTrailEvent"] = broken_event
     return msgspec.json.encode(rec)

@@ -43,7 +43,7 @@ def describe_document(data: bytes) -> str | None:
     """Name a JSON object document that is not a CloudTrail log, or None if it may be one."""
     try:
         probe = _PROBE.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
     if len(probe.PublicKeyList):
         return "CloudTrail public keys (aws cloudtrail list-public-keys output), used by `verify`"
@@ -65,7 +65,7 @@ def describe_document(data: bytes) -> str | None:
 def _describe_records(records: bytes) -> str | None:
     try:
         items: list[Any] = [_ANY.decode(r) for r in _RAW_LIST.decode(records)[:5]]
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
     for item in items:
         if not isinstance(item, dict):

@@ -85,7 +85,8 @@ def partition_values(batch: pa.RecordBatch | pa.Table) -> np.ndarray:
 def partition_name(day: int) -> str:
     if day < _NO_TIME // 86_400_000_000 + 1:
         return NULL_PARTITION
-    return (datetime(1970, 1, 1) + timedelta(days=int(day))).strftime("%Y-%m-%d")
+    d = datetime(1970, 1, 1) + timedelta(days=int(day))
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"  # strftime("%Y") does not pad years before 1000
 
 
 def arrow_bytes(batch: pa.RecordBatch) -> int:
