@@ -174,6 +174,24 @@ def test_org_and_account_trail_copies_dedup_with_provenance(tmp_path: Path) -> N
     )
 
 
+def test_a_forged_copy_never_hides_the_genuine_record(tmp_path: Path) -> None:
+    src = tmp_path / "dump"
+    when = datetime(2026, 3, 10, 2, 24, 39, tzinfo=UTC)
+    genuine = record("CreateAccessKey", when, event_id="ak-1", responseElements={"accessKey": {"accessKeyId": "AKIA1"}})
+    forged = dict(genuine, errorCode="AccessDenied", responseElements=None)
+    mfa_flipped = json.loads(json.dumps(genuine))
+    mfa_flipped["userIdentity"]["sessionContext"] = {"attributes": {"mfaAuthenticated": "true"}}
+    # The forgeries come first (delivered earlier): they must not make the genuine record a "duplicate".
+    write_log(src, [forged, mfa_flipped], delivered=datetime(2026, 3, 10, 2, 25, tzinfo=UTC))
+    write_log(src, [genuine], delivered=datetime(2026, 3, 10, 2, 30, tzinfo=UTC))
+    write_log(src / "copy", [genuine], delivered=datetime(2026, 3, 10, 2, 30, tzinfo=UTC))  # a true duplicate
+    summary = ingest([src], tmp_path / "ds", ONE)
+    assert summary.rows_written == 3 and summary.duplicates_dropped == 1
+    with Dataset(tmp_path / "ds") as ds:
+        got = ds.sql("SELECT error_code, response_elements FROM events ORDER BY source_file, record_index").to_pylist()
+    assert {"error_code": None, "response_elements": '{"accessKey":{"accessKeyId":"AKIA1"}}'} in got
+
+
 def test_same_file_twice_and_records_without_event_id(tmp_path: Path) -> None:
     src = tmp_path / "dump"
     recs = [record("ConsoleLogin", event_id=None) for _ in range(3)]

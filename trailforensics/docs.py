@@ -119,8 +119,13 @@ def render_schema() -> str:
     out += [
         "## Dedup key",
         "",
-        "`(event_id, recipient_account_id)`; for a record without `eventID`, the SHA-256 of its canonical form "
-        "(sorted keys, compact JSON), stored in `record_hash`.",
+        "`(event_id, recipient_account_id)`, checked against the record's content: two records with the same key "
+        "are one event only when `event_time`, `event_source`, `event_name`, `aws_region`, `source_ip_address`, "
+        "`user_agent`, `error_code`, `error_message`, `request_id`, `event_type`, `event_category` and the JSON "
+        "text of `user_identity`, `request_parameters`, `response_elements`, `additional_event_data`, `resources` "
+        "and `service_event_details` are equal too (a forged copy with the genuine eventID is kept beside it). "
+        "For a record without `eventID`, the SHA-256 of its canonical form (sorted keys, compact JSON), stored in "
+        "`record_hash`.",
         "",
     ]
     return "\n".join(out)

@@ -372,37 +372,51 @@ def _dedup_keys(decoded: Decoded, cols: dict[str, pa.Array]) -> tuple[dict[int, 
     # The key material of every row in one vectorised join; only the hashing is per row.
     parts = [pc.fill_null(cols[c], _EMPTY) for c in _KEY_COLUMNS]
     parts.insert(2, pc.fill_null(pc.cast(pc.cast(cols["event_time"], pa.int64()), pa.string()), _EMPTY))
-    material = pc.binary_join_element_wise(*parts, _SEPARATOR).to_pylist()
+    material = pc.binary_join_element_wise(*parts, _SEPARATOR).cast(pa.binary()).to_pylist()
     for i, h in hashes.items():
-        material[i] = "h\x1f" + h
+        material[i] = b"h\x1f" + h.encode()
     return hashes, b"".join(map(_digest, material))
 
 
+# What a genuine copy of an event shares with every other copy, whichever trail or export
+# delivered it: the key (eventID, recipientAccountId) and the record's content.  JSON parts
+# are compared as text (compacted when the input was pretty-printed).
 _KEY_COLUMNS = (
     "event_id",
     "recipient_account_id",
     "event_source",
     "event_name",
-    "user_identity_principal_id",
-    "user_identity_arn",
-    "user_identity_access_key_id",
+    "aws_region",
     "source_ip_address",
+    "user_agent",
+    "error_code",
+    "error_message",
+    "request_id",
+    "event_type",
+    "event_category",
+    "user_identity",
+    "request_parameters",
+    "response_elements",
+    "additional_event_data",
+    "resources",
+    "service_event_details",
 )
 _EMPTY = pa.scalar("", pa.string())
 _SEPARATOR = pa.scalar("\x1f", pa.string())
 _BLAKE = hashlib.blake2b(digest_size=KEY_SIZE)
 
 
-def _digest(material: str) -> bytes:
-    """The dedup key: (eventID, recipientAccountId), checked against the event's facts.
+def _digest(material: bytes) -> bytes:
+    """The dedup key: (eventID, recipientAccountId), checked against the record's content.
 
-    The facts (time, source, name, caller, key, IP) are identical in every genuine copy of an
-    event, whichever trail or export delivered it, so they never stop a real duplicate from
-    being dropped; they stop two *different* records that claim the same eventID (a forgery,
-    or test data) from being merged into one.  Without an eventID: the canonical record hash.
+    Every genuine copy of an event (the organisation trail's and the account trail's, an
+    export's) has the same content, so the content never stops a real duplicate from being
+    dropped; it stops two *different* records that claim the same eventID (a forged copy
+    that would hide the genuine one, or test data) from being merged into one.  Without an
+    eventID: the canonical record hash.
     """
     h = _BLAKE.copy()
-    h.update(material.encode("utf-8"))
+    h.update(material)
     return h.digest()
 
 
