@@ -83,7 +83,8 @@ class _Terminal(io.StringIO):
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "timesketch", "table"])
 def test_no_format_sends_raw_controls_to_a_terminal(fmt: str) -> None:
-    table = pa.table({"user_agent": [HOSTILE_UA + "\u202e\x9b2J"], "n": [-5]})
+    when = pa.array([datetime(2026, 3, 10, 2, 13, 7, tzinfo=UTC)], pa.timestamp("us", tz="UTC"))
+    table = pa.table({"event_time": when, "user_agent": [HOSTILE_UA + "\u202e\x9b2J"], "n": [-5]})
     term = _Terminal()
     write_table(table, fmt, stream=term)
     shown = term.getvalue()
@@ -95,6 +96,16 @@ def test_no_format_sends_raw_controls_to_a_terminal(fmt: str) -> None:
         assert json.loads(first)["user_agent"] == HOSTILE_UA + "\u202e\x9b2J"
     if fmt == "csv":
         assert shown.splitlines()[1].endswith(",-5")  # a negative number is not a formula
+
+
+def test_timesketch_needs_times() -> None:
+    with pytest.raises(OutputError, match="time"):
+        write_table(pa.table({"x": [1]}), "timesketch", stream=io.StringIO())
+    when = pa.array([datetime(2026, 3, 10, tzinfo=UTC), None], pa.timestamp("us", tz="UTC"))
+    buf = io.StringIO()
+    write_table(pa.table({"event_time": when, "x": [1, 2]}), "timesketch", stream=buf)
+    lines = [json.loads(line) for line in buf.getvalue().splitlines()]
+    assert [line["datetime"] for line in lines] == ["2026-03-10T00:00:00Z"]  # the row without a time is left out
 
 
 def test_csv_neutralises_formulas_and_round_trips() -> None:

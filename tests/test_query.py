@@ -150,6 +150,58 @@ def test_timeline_filters(ds: Dataset) -> None:
         timeline(ds, columns=["nope"])
 
 
+def test_ip_filters_compare_addresses_not_spellings(tmp_path: Path) -> None:
+    values = [
+        "2001:db8:0:0::2",
+        "2001:DB8::1",
+        "2001:db8::1",
+        "::ffff:45.137.21.10",
+        "45.137.21.9, 10.0.0.1",
+        "AWS Internal",
+    ]
+    write_log(tmp_path / "dump", [record("ListUsers", T0, event_id=f"e{i}", ip=v) for i, v in enumerate(values)])
+    ingest([tmp_path / "dump"], tmp_path / "ds", IngestOptions(workers=1))
+    with Dataset(tmp_path / "ds") as d:
+
+        def match(ip: str) -> list[str]:
+            return sorted(ids(timeline(d, EventFilter(ip=ip), columns=["event_id"])))
+
+        assert match("2001:db8::2") == ["e0"]
+        assert match("2001:db8::1") == match("2001:db8::1/128") == ["e1", "e2"]
+        assert match("45.137.21.0/24") == ["e3", "e4"]  # the IPv4-mapped IPv6 address too
+        assert match("10.0.0.1") == ["e4"]
+        assert match("AWS Internal") == ["e5"]
+        named = load_queries()["activity_from_ip"]
+        assert run_query(d, named, {"ip": "2001:db8::1"}).num_rows == 2
+        assert run_query(d, named, {"ip": "45.137.21.0/24"}).num_rows == 2
+
+
+def test_bad_times_are_errors_not_crashes() -> None:
+    for text in ("2026-02-30", "2026-13-01", "99999999999d", "2026-02-30T00:00:00Z"):
+        with pytest.raises(BadTime):
+            parse_when(text)
+
+
+def test_user_sql_cannot_write_read_other_files_or_reconfigure(ds_path: Path, tmp_path: Path) -> None:
+    target = tmp_path / "written.csv"
+    with Dataset(ds_path) as d:
+        for sql in (
+            f"COPY (SELECT 1) TO '{target}'",
+            f"EXPLAIN ANALYZE COPY (SELECT 1) TO '{target}'",
+            f"explain analyse copy (select 1) to '{target}'",
+            "EXPLAIN ANALYZE INSTALL json",
+            "EXPLAIN ANALYZE SET threads = 1",
+            "ATTACH 'x.db'",
+        ):
+            with pytest.raises(QueryRefused):
+                d.user_sql(sql)
+        with pytest.raises(Exception, match="disabled by configuration"):
+            d.user_sql("SELECT * FROM read_csv('/etc/passwd')")
+        assert d.user_sql("EXPLAIN ANALYZE SELECT count(*) FROM events") is not None
+        assert d.user_sql("WITH x AS (SELECT count(*) n FROM events) SELECT n FROM x").column(0)[0].as_py() == 10
+    assert not target.exists()
+
+
 def test_relative_and_iso_times() -> None:
     now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
     assert parse_when("-7d", now) == now - timedelta(days=7)
@@ -274,6 +326,25 @@ def test_cli_commands(ds_path: Path, runner: CliRunner) -> None:
     assert r.exit_code == 0 and json.loads(r.stdout)["overview"][0]["events"] == 10
     r = runner.invoke(app, ["summary", "-d", str(ds_path / "missing")])
     assert r.exit_code == 1 and "no trailforensics dataset" in r.output
+
+
+def test_cli_errors_are_messages_not_tracebacks(ds_path: Path, runner: CliRunner, tmp_path: Path) -> None:
+    d = ["-d", str(ds_path)]
+    cases = [
+        (["timeline", *d, "--since", "2026-02-30"], "not a date"),
+        (["timeline", *d, "--since", "99999999999d"], "outside the calendar"),
+        (["timeline", *d, "-f", "csv", "-o", str(tmp_path / "missing" / "x.csv")], "cannot write"),
+        (["timeline", *d, "-f", "csv", "-o", str(tmp_path)], "cannot write"),
+        (["timeline", *d, "-f", "parquet", "-o", str(tmp_path / "missing" / "x.parquet")], "cannot write"),
+        (["timeline", *d, "--limit", "-1"], "--limit"),
+        (["sql", *d, "--file", str(tmp_path / "nope.sql")], "cannot read"),
+        (["sql", *d, "PIVOT events ON aws_region USING count(*)"], "list the values"),
+    ]
+    for args, message in cases:
+        r = runner.invoke(app, args)
+        assert r.exit_code == 1 and message in r.output, (args, r.output)
+        assert r.exception is None or isinstance(r.exception, SystemExit), (args, r.exception)
+        assert "Traceback" not in r.output, args
 
 
 def test_dataset_from_environment(ds_path: Path, runner: CliRunner) -> None:

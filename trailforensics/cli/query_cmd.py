@@ -56,7 +56,10 @@ def sql_command(
 ) -> None:
     """Run read-only SQL against the dataset (views: events, files, manifest, duplicates, ...)."""
     if query is None:
-        query = file.read_text(encoding="utf-8") if file else sys.stdin.read()
+        try:
+            query = file.read_text(encoding="utf-8") if file else sys.stdin.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}")
     ds = open_dataset(dataset)
     try:
         table = ds.user_sql(query)
@@ -133,13 +136,17 @@ def summary_command(
         import orjson
 
         from trailforensics.output.formats import plain
+        from trailforensics.output.sanitize import json_terminal_safe
 
         doc = {name: [plain(r) for r in t.to_pylist()] for name, t in sections.items()}
         data = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
         if out:
-            out.write_text(data, encoding="utf-8")
+            try:
+                out.write_text(data, encoding="utf-8")
+            except OSError as exc:
+                fail(f"cannot write {out}: {exc.strerror or exc}")
         else:
-            sys.stdout.write(data)
+            sys.stdout.write(json_terminal_safe(data) if sys.stdout.isatty() else data)
         return
     emit(flatten(sections), fmt, out)
 

@@ -16,6 +16,7 @@ from trailforensics.cli.common import DatasetOption, say
 from trailforensics.cli.query_cmd import FormatOption, open_dataset, sql_error
 from trailforensics.engine.dataset import SHELL_STATEMENTS, Dataset, QueryRefused
 from trailforensics.output.formats import FORMATS, OutputError, write_table
+from trailforensics.output.sanitize import terminal_safe
 
 HELP = """\
 Statements end with ';' and may span lines.  Dot commands:
@@ -32,6 +33,10 @@ class Shell:
         self.fmt = fmt
         self.out = out
 
+    def say(self, text: str) -> None:
+        """One line of text that may quote log content (DuckDB errors echo values): escaped."""
+        self.out.write(terminal_safe(text) + "\n")
+
     def command(self, line: str) -> bool:
         """Run a dot command; returns False to quit."""
         parts = line.strip().split()
@@ -42,7 +47,7 @@ class Shell:
             self.out.write(HELP + "\n")
         elif cmd == ".tables":
             rows = self.ds.con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()
-            self.out.write("  ".join(r[0] for r in rows) + "\n")
+            self.say("  ".join(r[0] for r in rows))
         elif cmd == ".schema":
             name = args[0] if args else "events"
             try:
@@ -53,9 +58,9 @@ class Shell:
                 ).fetchall()
             except duckdb.Error as exc:
                 rows = []
-                self.out.write(sql_error(exc) + "\n")
+                self.say(sql_error(exc))
             if not rows:
-                self.out.write(f"no such view or table: {name}\n")
+                self.say(f"no such view or table: {name}")
             for col, typ in rows:
                 self.out.write(f"  {col:36} {typ}\n")
         elif cmd == ".format":
@@ -64,23 +69,23 @@ class Shell:
             else:
                 self.out.write(f"formats: {', '.join(f for f in FORMATS if f != 'parquet')}\n")
         else:
-            self.out.write(f"unknown command {cmd} (try .help)\n")
+            self.say(f"unknown command {cmd} (try .help)")
         return True
 
     def run_sql(self, sql: str) -> None:
         try:
             table = self.ds.user_sql(sql, allowed=SHELL_STATEMENTS)
         except QueryRefused as exc:
-            self.out.write(f"refused: {exc}\n")
+            self.say(f"refused: {exc}")
             return
         except duckdb.Error as exc:
-            self.out.write(f"error: {sql_error(exc)}\n")
+            self.say(f"error: {sql_error(exc)}")
             return
         if table is not None and table.num_columns:
             try:
                 write_table(table, self.fmt, None, stream=self.out)
             except OutputError as exc:
-                self.out.write(f"error: {exc}\n")
+                self.say(f"error: {exc}")
 
     def loop(self, lines: TextIO, interactive: bool) -> None:
         buffer: list[str] = []

@@ -12,6 +12,7 @@ SELECT/EXPLAIN (and, in the shell, in-memory CREATE/INSERT), never COPY/ATTACH/E
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from trailforensics.engine import views
+from trailforensics.engine.ipudf import register_ip_udf
 from trailforensics.store import layout
 
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
@@ -33,6 +35,9 @@ SHELL_STATEMENTS = READ_ONLY_STATEMENTS | frozenset(
         duckdb.StatementType.PRAGMA,
     }
 )
+
+
+_EXPLAIN_RE = re.compile(r"^\s*EXPLAIN\b(?:\s*\([^)]*\))?(?:\s+ANALY[SZ]E\b)?", re.IGNORECASE)
 
 
 class QueryRefused(ValueError):
@@ -50,6 +55,7 @@ class Dataset:
             self.con.execute("SET memory_limit=?", [memory_limit])
         self.con.execute("SET TimeZone='UTC'")
         self.con.execute("SET autoinstall_known_extensions=false")
+        self._sandboxed = False
         self._create_views()
 
     # -- views --------------------------------------------------------------------------
@@ -59,6 +65,7 @@ class Dataset:
 
         files = self.snapshot.files
         register_macros(self.con)
+        register_ip_udf(self.con)
         self.con.execute(views.files_view(self.path, files("manifest")))
         self.con.execute(views.duplicates_view(self.path, files("duplicates")))
         register_extensions(self)
@@ -83,18 +90,45 @@ class Dataset:
         *,
         allowed: frozenset[duckdb.StatementType] = READ_ONLY_STATEMENTS,
     ) -> pa.Table | None:
-        """Run SQL typed by a user: only statements that cannot write files are accepted."""
+        """Run SQL typed by a user: only statements that cannot write files are accepted.
+
+        Two locks: the statement types are checked (EXPLAIN by what it explains, since
+        EXPLAIN ANALYZE runs it), and the connection is sandboxed the first time: DuckDB may
+        then open no file but the dataset's own, install nothing, and change no setting.
+        """
         statements = self.con.extract_statements(query)
         if not statements:
             raise QueryRefused("no SQL statement given")
         for st in statements:
-            if st.type not in allowed:
-                kind = st.type.name
-                raise QueryRefused(f"{kind} statements are not allowed here: the dataset is read-only")
+            self._check_statement(st.type, st.query, allowed)
+        self._sandbox()
         for st in statements[:-1]:
             self.con.sql(st.query)  # runs now unless it only reads (then it has no effect)
         rel = self.con.sql(statements[-1].query, params=params)
         return rel.to_arrow_table() if rel is not None else None
+
+    def _check_statement(self, kind: duckdb.StatementType, text: str, allowed: frozenset[duckdb.StatementType]) -> None:
+        if kind not in allowed:
+            # A PIVOT without an IN list first creates an enum type: name the values instead.
+            hint = " (list the values: PIVOT ... ON col IN ('a', 'b') ...)" if "PIVOT" in text.upper() else ""
+            raise QueryRefused(f"{kind.name} statements are not allowed here: the dataset is read-only{hint}")
+        if kind == duckdb.StatementType.EXPLAIN:
+            inner = _EXPLAIN_RE.sub("", text, count=1)
+            for st in self.con.extract_statements(inner) if inner.strip() else ():
+                if st.type == duckdb.StatementType.EXPLAIN:
+                    raise QueryRefused("nested EXPLAIN is not allowed")
+                self._check_statement(st.type, st.query, READ_ONLY_STATEMENTS)
+
+    def _sandbox(self) -> None:
+        if self._sandboxed:
+            return
+        paths = [str(self.path / rel) for files in self.snapshot.tables.values() for rel in files]
+        self.con.execute("SET allowed_paths=?", [paths])
+        self.con.execute("SET enable_external_access=false")
+        self.con.execute("SET autoload_known_extensions=false")
+        self.con.execute("SET allow_community_extensions=false")
+        self.con.execute("SET lock_configuration=true")
+        self._sandboxed = True
 
     def close(self) -> None:
         self.con.close()

@@ -3,7 +3,8 @@
 * ``tf_pointer(key)``: a JSON pointer for any key (``~`` and ``/`` escaped), safe with
   attacker-chosen key names;
 * ``tf_param_summary(json)``: a short ``key=value`` summary of the scalar top-level fields of
-  a JSON object (the timeline's "what was asked" column);
+  a JSON object (the timeline's "what was asked" column); shortened values end in ``…``;
+* ``tf_clip(text, n)``: at most n characters, ``…`` marking a cut;
 * ``tf_ipv4_int(text)``: an IPv4 address as an integer, NULL otherwise (no inet extension);
 * ``tf_ip_list(text)``: the addresses of a ``sourceIPAddress`` (it can hold two, comma-separated);
 * ``tf_json_eq(json, key, value)``: ``json.key = value`` for a top-level key, with a substring
@@ -16,11 +17,12 @@ import duckdb
 
 MACROS = r"""
 CREATE OR REPLACE MACRO tf_pointer(k) AS '/' || replace(replace(k, '~', '~0'), '/', '~1');
+CREATE OR REPLACE MACRO tf_clip(s, n) AS CASE WHEN length(s) > n THEN left(s, n - 1) || '…' ELSE s END;
 CREATE OR REPLACE MACRO tf_param_summary(j) AS
-    CASE WHEN j IS NULL OR json_type(j) <> 'OBJECT' THEN NULL ELSE nullif(left(array_to_string(
+    CASE WHEN j IS NULL OR json_type(j) <> 'OBJECT' THEN NULL ELSE nullif(tf_clip(array_to_string(
         list_transform(
             list_filter(json_keys(j), lambda k: json_type(j, tf_pointer(k)) NOT IN ('OBJECT', 'ARRAY', 'NULL'))[1:6],
-            lambda k: k || '=' || left(json_extract_string(j, tf_pointer(k)), 60)),
+            lambda k: k || '=' || tf_clip(json_extract_string(j, tf_pointer(k)), 60)),
         ' '), 200), '') END;
 CREATE OR REPLACE MACRO tf_json_eq(j, k, v) AS
     contains(j, v) AND json_extract_string(j, tf_pointer(k)) = v;

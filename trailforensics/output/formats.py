@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -44,8 +44,8 @@ def plain(value: Any) -> Any:
         return format_time(value)
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
+    if isinstance(value, Decimal):  # DuckDB's sums: whole numbers stay integers
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, dict):
@@ -87,14 +87,19 @@ def write_table(
 ) -> None:
     if fmt not in FORMATS:
         raise OutputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    if fmt == "parquet":
-        if out is None:
-            raise OutputError("--format parquet needs -o FILE")
-        pq.write_table(table, str(out), compression="zstd")
-        return
+    if fmt == "parquet" and out is None:
+        raise OutputError("--format parquet needs -o FILE")
+    if fmt == "timesketch" and not any(pa.types.is_timestamp(f.type) for f in table.schema):
+        raise OutputError("the timesketch format needs rows with a time; this output has no time column")
     if out is not None:
-        with open(out, "w", encoding="utf-8", newline="") as fh:
-            _write_text(table, fmt, fh, title, message_columns, to_terminal=False)
+        try:
+            if fmt == "parquet":
+                pq.write_table(table, str(out), compression="zstd")
+            else:
+                with open(out, "w", encoding="utf-8", newline="") as fh:
+                    _write_text(table, fmt, fh, title, message_columns, to_terminal=False)
+        except OSError as exc:  # a missing folder, a folder given as the file, no permission
+            raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
         return
     target = stream or sys.stdout
     _write_text(table, fmt, target, title, message_columns, to_terminal=_is_terminal(target))
@@ -135,8 +140,22 @@ def _write_text(
             for row in _rows(table):
                 fh.write(dump(plain(row)) + "\n")
         elif fmt == "timesketch":
-            for row in _rows(table):
-                fh.write(dump(timesketch_row(row, message_columns)) + "\n")
+            _write_timesketch(table, fh, message_columns, dump)
+
+
+def _write_timesketch(
+    table: pa.Table, fh: TextIO, message_columns: tuple[str, ...], dump: Callable[[Any], str]
+) -> None:
+    """Timesketch's JSONL: every line needs a `datetime`, so rows without a time cannot go in."""
+    skipped = 0
+    for row in _rows(table):
+        line = timesketch_row(row, message_columns)
+        if line["datetime"] is None:
+            skipped += 1
+            continue
+        fh.write(dump(line) + "\n")
+    if skipped:
+        sys.stderr.write(f"note: {skipped:,} row(s) without a time left out of the timesketch output\n")
 
 
 def _csv_cell(value: Any) -> str:

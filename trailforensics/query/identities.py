@@ -11,16 +11,14 @@ from trailforensics.query.timeline import EventFilter
 if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset
 
-LIST_MAX = 10
-
-
 def identities(
     ds: Dataset, flt: EventFilter | None = None, *, keys: str | None = None, by_key: bool = True
 ) -> pa.Table:
     """Per (actor, access key): first/last seen, counts and the distinct values to pivot on.
 
     ``keys`` filters access key ids with a glob (``ASIA*``); ``by_key=False`` rolls every
-    key of a principal into one row.
+    key of a principal into one row.  The lists are whole (never cut: the one address that
+    matters is often the odd one); the terminal table marks where it shortens a cell.
     """
     flt = flt or EventFilter()
     if keys:
@@ -34,11 +32,9 @@ def identities(
                count(error_code) AS errors,
                count(*) FILTER (WHERE event_name = 'ConsoleLogin') AS console_logins,
                count(DISTINCT source_ip_address) AS source_ips,
-               list_sort(list(DISTINCT source_ip_address) FILTER (WHERE source_ip_address IS NOT NULL))[1:{LIST_MAX}]
-                   AS ip_list,
+               list_sort(list(DISTINCT source_ip_address) FILTER (WHERE source_ip_address IS NOT NULL)) AS ip_list,
                count(DISTINCT user_agent) AS user_agents,
-               list_sort(list(DISTINCT user_agent) FILTER (WHERE user_agent IS NOT NULL))[1:{LIST_MAX}]
-                   AS user_agent_list,
+               list_sort(list(DISTINCT user_agent) FILTER (WHERE user_agent IS NOT NULL)) AS user_agent_list,
                list_sort(list(DISTINCT aws_region) FILTER (WHERE aws_region IS NOT NULL)) AS regions,
                count(DISTINCT event_name) AS event_names
         FROM events{where}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from trailforensics.normalize.timeparse import format_time
 from trailforensics.query.timeline import EventFilter
 
 if TYPE_CHECKING:
@@ -57,9 +60,20 @@ def summary(ds: Dataset, flt: EventFilter | None = None, top: int = TOP) -> dict
             SELECT error_code, count(*) AS events, count(DISTINCT actor) AS actors
             FROM {ev} WHERE error_code IS NOT NULL GROUP BY ALL ORDER BY events DESC, error_code LIMIT {int(top)}"""),
         "ingest_health": ds.sql("""
-            SELECT status, coalesce(reason, '') AS reason, count(*) AS files, sum(records) AS records
+            SELECT status, coalesce(reason, '') AS reason, count(*) AS files, sum(records)::BIGINT AS records
             FROM files GROUP BY ALL ORDER BY status, files DESC"""),
     }
+
+
+def _text(value: object) -> str | None:
+    """A cell as text: times in ISO 8601 UTC with Z (never Python's `2026-03-09 00:00:00+00:00`)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return format_time(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return str(int(value))
+    return str(value)
 
 
 def flatten(sections: dict[str, pa.Table]) -> pa.Table:
@@ -68,7 +82,7 @@ def flatten(sections: dict[str, pa.Table]) -> pa.Table:
     for name, table in sections.items():
         for i, row in enumerate(table.to_pylist()):
             for col, value in row.items():
-                rows.append({"section": name, "row": i, "column": col, "value": None if value is None else str(value)})
+                rows.append({"section": name, "row": i, "column": col, "value": _text(value)})
     return pa.Table.from_pylist(
         rows,
         schema=pa.schema(

@@ -61,24 +61,24 @@ class EventFilter:
         if self.until:
             add("event_time < ?", self.until)
         if self.actor:
-            if _is_glob(self.actor):
-                add("actor GLOB ?", self.actor)
+            if _is_glob(self.actor):  # globs ignore case, like the substring form
+                add("lower(actor) GLOB lower(?)", self.actor)
             else:
                 add("(actor = ? OR contains(lower(actor), lower(?)))", self.actor, self.actor)
         if self.arn:
             add("(user_identity_arn = ? OR session_issuer_arn = ?)", self.arn, self.arn)
         if self.access_key:
-            add("user_identity_access_key_id GLOB ?", self.access_key)
+            add("upper(user_identity_access_key_id) GLOB upper(?)", self.access_key)
         if self.ip:
             sql, values = ip_condition("source_ip_address", self.ip, ds.con if ds else None)
             add(sql, *values)
         if self.event_name:
-            add("event_name GLOB ?", self.event_name)
+            add("lower(event_name) GLOB lower(?)", self.event_name)
         if self.event_source:
             src = self.event_source if "." in self.event_source else f"{self.event_source}.amazonaws.com"
             add("event_source = ?", src)
         if self.region:
-            add("aws_region GLOB ?", self.region)
+            add("lower(aws_region) GLOB lower(?)", self.region)
         if self.account:
             add("(recipient_account_id = ? OR user_identity_account_id = ?)", self.account, self.account)
         if self.errors_only:
@@ -119,6 +119,8 @@ def timeline(
     flt = flt or EventFilter()
     where, params = flt.where(ds)
     sql = f"SELECT {select_list(ds, columns)} FROM events{where} ORDER BY event_time, event_id"
-    if limit:
+    if limit is not None:
+        if limit < 0:
+            raise BadColumn(f"--limit must be 0 or more, not {limit}")
         sql += f" LIMIT {int(limit)}"
     return ds.sql(sql, params)

@@ -34,10 +34,16 @@ def parse_when(text: str, now: datetime | None = None) -> datetime:
     now = now or datetime.now(timezone.utc)
     m = _RELATIVE_RE.match(text)
     if m:
-        return now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2).lower()])
+        try:
+            return now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2).lower()])
+        except (OverflowError, ValueError) as exc:
+            raise BadTime(f"{text!r} reaches outside the calendar (years 1 to 9999)") from exc
     d = _DATE_RE.match(text)
     if d:
-        return datetime(int(d.group(1)), int(d.group(2)), int(d.group(3)), tzinfo=timezone.utc)
+        try:
+            return datetime(int(d.group(1)), int(d.group(2)), int(d.group(3)), tzinfo=timezone.utc)
+        except ValueError as exc:
+            raise BadTime(f"not a date: {text!r} ({exc})") from exc
     candidate = text.strip()
     if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}$", candidate):
         candidate += ":00"
