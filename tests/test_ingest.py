@@ -192,6 +192,21 @@ def test_a_forged_copy_never_hides_the_genuine_record(tmp_path: Path) -> None:
     assert {"error_code": None, "response_elements": '{"accessKey":{"accessKeyId":"AKIA1"}}'} in got
 
 
+def test_two_dumps_of_one_bucket_keep_rows_traceable_to_their_copy(tmp_path: Path) -> None:
+    monday, friday = tmp_path / "sync-monday", tmp_path / "sync-friday"
+    simple_tree(monday, files=2, per_file=3, seed=3)
+    shutil.copytree(monday, friday)
+    extra = write_log(friday, [record("DeleteTrail", event_id="late-1")], delivered=datetime(2026, 3, 12, tzinfo=UTC))
+    summary = ingest([monday, friday], tmp_path / "ds", ONE)
+    assert summary.rows_written == 7 and summary.duplicates_dropped == 6
+    with Dataset(tmp_path / "ds") as ds:
+        sources = set(ds.sql("SELECT DISTINCT source_file FROM files").column(0).to_pylist())
+    shared = {str(p.relative_to(monday)) for p in monday.rglob("*.json.gz")}
+    assert sources == {f"{d}/{rel}" for d in ("sync-monday", "sync-friday") for rel in shared} | {
+        str(extra.relative_to(friday))  # a path only one dump has stays as it is
+    }
+
+
 def test_same_file_twice_and_records_without_event_id(tmp_path: Path) -> None:
     src = tmp_path / "dump"
     recs = [record("ConsoleLogin", event_id=None) for _ in range(3)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -157,6 +157,7 @@ def _open_dir(path: str) -> int:
 def discover(sources: Iterable[str | Path]) -> list[InputFile]:
     """Every file under the given sources (files or directories), ordered for ingest."""
     found: dict[str, InputFile] = {}
+    roots: dict[str, Path] = {}
     errors: list[tuple[str, str]] = []
     for src in sources:
         # The real path: the same tree given through a link is the same evidence.
@@ -173,11 +174,33 @@ def discover(sources: Iterable[str | Path]) -> list[InputFile]:
                 errors.append((path, f"cannot read: {exc.strerror or exc}"))
                 continue
             found[path] = _input_file(path, root, st)
+            roots[path] = root
         for path, reason in errors:
             if path not in found:
                 found[path] = _input_file(path, root, None, reason)
+                roots[path] = root
         errors.clear()
-    return sorted(found.values(), key=InputFile.sort_key)
+    return sorted(_distinct_source_files(found, roots), key=InputFile.sort_key)
+
+
+def _distinct_source_files(found: dict[str, InputFile], roots: dict[str, Path]) -> list[InputFile]:
+    """Two dumps of the same bucket (`sync-monday/`, `sync-friday/`) give the same relative
+    paths: those files get their root's name in front, so every row names its own file."""
+    by_rel: dict[str, list[str]] = {}
+    for path, f in found.items():
+        by_rel.setdefault(f.source_file, []).append(path)
+    out = list(found.values())
+    clashes = {p for paths in by_rel.values() if len(paths) > 1 for p in paths}
+    if not clashes:
+        return out
+    return [
+        replace(f, source_file=f"{utf8_text(_root_label(roots[f.path]))}/{f.source_file}") if f.path in clashes else f
+        for f in out
+    ]
+
+
+def _root_label(root: Path) -> str:
+    return root.name or str(root).strip("/") or "root"
 
 
 def _input_file(path: str, root: Path, st: os.stat_result | None, error: str | None = None) -> InputFile:
