@@ -284,9 +284,18 @@ PROVENANCE_COLUMNS: tuple[Column, ...] = (
         "provenance",
         "",
         "Input file the row came from, relative to the source root given to `ingest` (extended up to the "
-        "folder holding `AWSLogs/` when the root lies inside an AWSLogs tree, so it reads like the S3 key).",
+        "folder holding `AWSLogs/` when the root lies inside an AWSLogs tree, so it reads like the S3 key). "
+        "When two sources of one run hold the same relative path (two syncs of one bucket), the source folder's "
+        "name comes first. Archive members: `archive.zip!/member`. Standard input: `<stdin>`.",
     ),
-    _c("record_index", pa.int32(), "provenance", "", "Position of the record in its file (0-based)."),
+    _c(
+        "record_index",
+        pa.int32(),
+        "provenance",
+        "",
+        "Position of the record in its file (0-based; for JSON Lines and other item lists the item's position, "
+        "rejected items counted).",
+    ),
     _c(
         "source_format",
         S,
