@@ -11,6 +11,7 @@ from trailforensics.query.timeline import EventFilter
 if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset
 
+
 def identities(
     ds: Dataset, flt: EventFilter | None = None, *, keys: str | None = None, by_key: bool = True
 ) -> pa.Table:
