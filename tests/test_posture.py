@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import posture_fixtures as pf
@@ -66,7 +66,7 @@ def test_trail_created_then_weakened(report: TrailReport) -> None:
     assert s["bucket_policy"].startswith("public: Principal * without conditions (Open)")
     assert "999988887777" in s["bucket_policy"]
     assert s["bucket_lifecycle"] == "expire-logs: expires objects after 1 days"
-    assert s["kms_key_state"].startswith("PendingDeletion (deletion 2026-03-17")
+    assert s["kms_key_state"] == "PendingDeletion (deletion 2026-03-17T01:15:00Z)"  # ISO 8601, like every time
     assert s["bucket_acl"] == "unknown"  # never shown: not guessed
     rows = [r for r in report.state.to_pylist() if r["trail"] == pf.TRAIL_ARN and r["field"] == "log_file_validation"]
     assert rows[0]["event_name"] == "UpdateTrail" and rows[0]["actor"].endswith("user/mallory")
@@ -158,7 +158,7 @@ def test_findings_with_their_events(report: TrailReport) -> None:
     stop = next(
         f for f in report.findings.to_pylist() if f["trail_name"] == pf.TRAIL and f["finding"] == "logging-stopped"
     )
-    assert stop["detail"] == "logging stopped for 3h 05m (until StartLogging at 2026-03-10 04:10:00Z)"
+    assert stop["detail"] == "logging stopped for 3h 05m (until StartLogging at 2026-03-10T04:10:00Z)"
     assert stop["actor"].endswith("user/mallory") and stop["severity"] == "high"
 
 
@@ -430,6 +430,27 @@ def test_coverage_counts_and_flags(ds: Dataset, report: TrailReport) -> None:
     assert rare["start"] == pf.RARE_T and rare["events"] == 3 and rare["first_event"] == "RunInstances"
     assert "rare: 3 events" in rare["detail"] and "new: first event ever seen in this region" in rare["detail"]
     assert rare["first_actor"].endswith("user/svc-bd")
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        (pf.DAY2, pf.DAY2 + timedelta(hours=6)),  # the stopped trail's gap and missing copies
+        (pf.DAY2 + timedelta(hours=13, minutes=30), pf.DAY2 + timedelta(hours=14)),  # inside the silence
+        (pf.RARE_T, None),  # the rare region's only events
+    ],
+)
+def test_coverage_window_changes_what_is_shown_not_the_flags(
+    ds: Dataset, report: TrailReport, since: datetime, until: datetime | None
+) -> None:
+    full = coverage(ds, by="hour", trail_report=report)
+    shown = coverage(ds, by="hour", since=since, until=until, trail_report=report)
+    flags = shown.flags.to_pylist()
+    assert flags and flags == [
+        f for f in full.flags.to_pylist() if f["end"] >= since and (until is None or f["start"] < until)
+    ]
+    times = shown.counts.column("bucket_start").to_pylist()  # the counts are the window's
+    assert all(since.replace(minute=0) <= t and (until is None or t < until) for t in times)
 
 
 def test_coverage_by_day_heat_map(ds: Dataset, report: TrailReport) -> None:

@@ -22,6 +22,7 @@ from trailforensics.cli.common import DatasetOption, fail, say, time_option
 from trailforensics.cli.query_cmd import FormatOption, OutOption, emit, open_dataset
 from trailforensics.output.formats import FORMATS, plain, render_rich, write_table
 from trailforensics.output.sanitize import terminal_safe
+from trailforensics.posture.common import head_text
 from trailforensics.posture.coverage import BUCKETS, CoverageReport, coverage, heatmap_lines
 from trailforensics.posture.policy import PolicyError, PolicyResult, policy
 from trailforensics.posture.trace import TraceError, TraceResult, trace
@@ -145,15 +146,26 @@ def trails_command(
 CHAIN_COLUMNS = ["hop", "kind", "principal", "access_key", "link", "link_event", "link_ip", "link_reason"]
 
 
+# How many entries of each activity list a table cell shows (every one in the other formats).
+TABLE_LIST_HEAD = {"event_names": 4, "ips": 3, "regions": 6}
+
+
+def _list_cells(table: pa.Table) -> pa.Table:
+    """The activity lists as text for a table: ``[total] most used, ..., +N more``."""
+    for name, keep in TABLE_LIST_HEAD.items():
+        i = table.schema.get_field_index(name)
+        cells = [f"[{len(v or [])}] {head_text(v or [], keep)}" for v in table.column(name).to_pylist()]
+        table = table.set_column(i, name, pa.array(cells, pa.string()))
+    return table
+
+
 def _activity(row: dict[str, Any]) -> str:
     if not row["events"]:
         return "no activity of its own"
     span = f"{plain(row['first_seen'])} .. {plain(row['last_seen'])}"
-    ips = ", ".join(row["ips"][:3]) + (" ..." if len(row["ips"]) > 3 else "")
-    names = ", ".join(row["event_names"][:4]) + (" ..." if row["distinct_event_names"] > 4 else "")
     return (
-        f"{span}; {row['events']} events, {row['distinct_event_names']} names ({names}); "
-        f"IPs {ips or '-'}; {row['errors']} errors"
+        f"{span}; {row['events']} events, {row['distinct_event_names']} names ({head_text(row['event_names'], 4)}); "
+        f"IPs {head_text(row['ips'], 3) or '-'}; {row['errors']} errors"
     )
 
 
@@ -164,7 +176,7 @@ def render_trace(result: TraceResult, fh: TextIO) -> None:
         for row in chain.to_pylist():
             if row["notes"]:
                 fh.write(terminal_safe(f"  hop {row['hop']}: {row['notes']}") + "\n")
-    fh.write("\ntree of derived sessions\n")
+    fh.write("\ntree of derived sessions (event names and IPs: most used first; -f json has every one)\n")
     root = None
     for row in result.tree.to_pylist():
         if row["root"] != root:
@@ -197,6 +209,8 @@ def trace_command(
             render_trace(result, fh)
     elif fmt == "json" and view == "all":
         _sections_json(sections, out)
+    elif fmt == "table":  # a cell cannot hold every entry: say how many were left out
+        emit(_list_cells(_pick_view(view, sections, "chain")), fmt, out, title="trace")
     else:
         emit(_pick_view(view, sections, "chain"), fmt, out, title="trace")
 
@@ -279,9 +293,13 @@ def render_coverage(report: CoverageReport, fh: TextIO) -> None:
 def coverage_command(
     dataset: Path = DatasetOption,
     by: str = typer.Option("day", "--by", help=f"Bucket: {', '.join(BUCKETS)}."),
-    since: str = SinceOption,
-    until: str = UntilOption,
-    account: str = typer.Option(None, help="Only this account."),
+    since: str = typer.Option(
+        None,
+        help="Show counts and flags from this time (ISO 8601, or relative: -7d, 2h, 30m); "
+        "the flags are still judged against the whole dataset.",
+    ),
+    until: str = typer.Option(None, help="Show counts and flags until this time (exclusive)."),
+    account: str = typer.Option(None, help="Only this account (its own baselines)."),
     rare_share: float = typer.Option(0.01, "--rare-share", help="Flag regions with less than this share of events."),
     new_after: float = typer.Option(
         24.0, "--new-after", help="Flag regions first seen this many hours after the data starts."

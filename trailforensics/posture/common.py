@@ -192,6 +192,15 @@ def partition_of(*arns: Any) -> str:
     return "aws"
 
 
+def partition_of_region(region: str) -> str:
+    """The partition a region belongs to (``cn-north-1`` -> ``aws-cn``)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def session_name_of(arn: str | None) -> str | None:
     """``arn:aws:sts::1:assumed-role/Role/session`` -> ``session``; federated-user names too."""
     parsed = parse_arn(arn)
@@ -212,6 +221,18 @@ def role_arn_of_session(arn: str | None) -> str | None:
         return None
     role = parsed.resource.split("/")[1]
     return f"arn:{parsed.partition}:iam::{parsed.account}:role/{role}"
+
+
+def ranked(counts: dict[str, int]) -> list[str]:
+    """Every item, the most used first (then by name): a view that must cut the list keeps the
+    items that carry the activity, and says how many it left out."""
+    return [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def head_text(items: list[str], keep: int) -> str:
+    """The first ``keep`` items and how many more there are (``a, b, +3 more``)."""
+    shown = ", ".join(items[:keep])
+    return shown + (f", +{len(items) - keep} more" if len(items) > keep else "")
 
 
 def near(a: datetime | None, b: datetime | None, seconds: float) -> bool:

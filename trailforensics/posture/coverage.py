@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from trailforensics.output.sanitize import terminal_safe
-from trailforensics.posture.common import GLOBAL_REGION, GLOBAL_SOURCES, LOCATION_SQL, duration_text, iso
+from trailforensics.posture.common import (
+    GLOBAL_REGION,
+    GLOBAL_SOURCES,
+    LOCATION_SQL,
+    duration_text,
+    head_text,
+    iso,
+    ranked,
+)
 from trailforensics.posture.trails import TrailReport, trails
 from trailforensics.schema import TIMESTAMP
 
@@ -29,6 +37,7 @@ if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset
 
 BUCKETS = ("day", "hour")
+ACTORS_SHOWN = 5  # actors named in a region flag's detail (the ``actors`` column has every one)
 SHADES = "░▒▓█"
 HOUR = timedelta(hours=1)
 
@@ -49,6 +58,7 @@ FLAGS_SCHEMA = pa.schema(
         ("first_actor", pa.string()),
         ("event_id", pa.string()),
         ("stopped_logging", pa.string()),
+        ("actors", pa.list_(pa.string())),  # region flags: every actor, the most active first
     ]
 )
 
@@ -114,6 +124,12 @@ def coverage(
 ) -> CoverageReport:
     """Counts per account x region x ``by`` bucket, plus flags.
 
+    ``since``/``until`` only choose what is shown: the counts in the window, and the flags whose
+    span overlaps it.  The baselines a flag is judged against (a region's share and first
+    appearance, a series' usual rate and silences, a location's share of the copies) always come
+    from the whole dataset (of ``account``, when given), so narrowing the window never adds,
+    drops or changes a flag.
+
     * ``region``: a region (us-east-1 judged without global services) holding less than
       ``rare_share`` of the events, or whose first event comes more than ``new_after`` after
       the data starts;
@@ -122,7 +138,10 @@ def coverage(
       the usual rate predicts at least ``gap_expected`` events;
     * ``missing-copies``: ``missing_run`` consecutive management events of an account x region that
       other delivery locations have and one location, which normally has ``missing_share`` of them,
-      lacks (one trail stopped while another kept logging).
+      lacks (one trail stopped while another kept logging).  A location that delivered files
+      of the account for a region (its digests, say) and holds ``missing_share`` of the account's
+      copies in the regions it delivers for is expected to have that region's events too, even
+      when the region was never used before.
     """
     if by not in BUCKETS:
         raise ValueError(f"--by must be one of {', '.join(BUCKETS)}")
@@ -137,11 +156,19 @@ def coverage(
     counts = counts.cast(COUNTS_SCHEMA)
     report = trail_report or trails(ds)
     stops = report.stops.to_pylist()
-    flags = _region_flags(ds, where, params, rare_share, new_after, stops)
-    flags += _gap_flags(ds, where, params, gap_min, gap_expected, gap_factor, stops)
-    flags += _missing_copy_flags(ds, where, params, missing_run, missing_share, stops)
+    base, base_params = _where(None, None, account)  # the baselines: never the display window
+    flags = _region_flags(ds, base, base_params, rare_share, new_after, stops)
+    flags += _gap_flags(ds, base, base_params, gap_min, gap_expected, gap_factor, stops)
+    flags += _missing_copy_flags(ds, base, base_params, missing_run, missing_share, stops)
+    flags = [f for f in flags if _overlaps(f, since, until)]
     flags.sort(key=lambda f: (f["kind"], f["start"], f["account"] or "", f["region"] or ""))
     return CoverageReport(by, counts, pa.Table.from_pylist(flags, schema=FLAGS_SCHEMA))
+
+
+def _overlaps(flag: dict[str, Any], since: datetime | None, until: datetime | None) -> bool:
+    """Whether a flag's span [start, end] meets the window [since, until)."""
+    start, end = flag["start"], flag["end"] or flag["start"]
+    return (since is None or end >= since) and (until is None or start < until)
 
 
 def _region_flags(
@@ -163,8 +190,8 @@ def _region_flags(
                min(event_time) AS first_seen, max(event_time) AS last_seen,
                arg_min(event_name, event_time) AS first_event, arg_min(actor, event_time) AS first_actor,
                arg_min(event_id, event_time) AS first_event_id,
-               list_sort(list(DISTINCT {_ACCOUNT})) AS accounts, count(DISTINCT actor) AS actors,
-               list_sort(list(DISTINCT actor))[1:5] AS actor_list
+               list_sort(list(DISTINCT {_ACCOUNT})) AS accounts,
+               histogram(actor) FILTER (WHERE actor IS NOT NULL) AS actor_counts
         FROM events{where} AND NOT {glob}
         GROUP BY ALL""",
         params,
@@ -184,10 +211,11 @@ def _region_flags(
         if not reasons:
             continue
         accounts = [a for a in r["accounts"] if a]
+        actors = ranked(dict(r["actor_counts"] or ()))
         detail = (
             "; ".join(reasons)
-            + f"; accounts {', '.join(accounts)}; {r['actors']} actor(s): "
-            + ", ".join(a for a in r["actor_list"] if a)
+            + f"; accounts {', '.join(accounts)}; {len(actors)} actor(s): "
+            + head_text(actors, ACTORS_SHOWN)
         )
         if r["region"] == GLOBAL_REGION:
             detail += " (global-service events not counted)"
@@ -209,6 +237,7 @@ def _region_flags(
                     r["first_seen"],
                     r["last_seen"] + timedelta(seconds=1),
                 ),
+                "actors": actors,
             }
         )
     return out
@@ -335,21 +364,39 @@ def _missing_copy_flags(
             SELECT account, region, min(event_time) AS event_time, list(DISTINCT source) AS srcs
             FROM series WHERE mgmt AND event_id IS NOT NULL
             GROUP BY event_id, recipient_account_id, account, region
-        ), shares AS (
+        ), delivered AS (  -- the account x regions each location delivered files (logs, digests) for
+            SELECT DISTINCT {LOCATION_SQL} AS source, account_id AS account, region
+            FROM files
+            WHERE kind IN ('cloudtrail', 'cloudtrail-digest') AND status <> 'failed'
+              AND account_id IS NOT NULL AND region IS NOT NULL
+        ), account_shares AS (  -- a location holding most of an account's copies where it delivers
+            SELECT d.source, p.account
+            FROM per_event p JOIN delivered d ON p.account = d.account AND p.region = d.region
+            GROUP BY ALL
+            HAVING count(*) FILTER (WHERE list_contains(p.srcs, d.source)) >= {min_share} * count(*)
+        ), region_shares AS (  -- a location holding most of the copies of an account x region
             SELECT s.source, p.account, p.region
             FROM per_event p CROSS JOIN sources s
             GROUP BY ALL
             HAVING count(*) FILTER (WHERE list_contains(p.srcs, s.source)) >= {min_share} * count(*)
                AND count(*) FILTER (WHERE NOT list_contains(p.srcs, s.source)) >= {min_run}
                AND count(DISTINCT p.srcs) > 1
+        ), shares AS (
+            SELECT source, account, region, bool_or(by_region) AS by_region FROM (
+                SELECT *, true AS by_region FROM region_shares
+                UNION ALL
+                SELECT d.source, d.account, d.region, false
+                FROM account_shares a JOIN delivered d ON a.source = d.source AND a.account = d.account
+            ) GROUP BY ALL
         ), marked AS (
-            SELECT sh.source, p.account, p.region, p.event_time, list_contains(p.srcs, sh.source) AS has,
+            SELECT sh.source, sh.by_region, p.account, p.region, p.event_time,
+                   list_contains(p.srcs, sh.source) AS has,
                    sum(CASE WHEN list_contains(p.srcs, sh.source) THEN 1 ELSE 0 END) OVER (
                        PARTITION BY sh.source, p.account, p.region ORDER BY p.event_time
                        ROWS UNBOUNDED PRECEDING) AS grp
             FROM per_event p JOIN shares sh ON p.account = sh.account AND p.region = sh.region
         )
-        SELECT source, account, region, grp, count(*) FILTER (WHERE NOT has) AS missing,
+        SELECT source, by_region, account, region, grp, count(*) FILTER (WHERE NOT has) AS missing,
                max(event_time) FILTER (WHERE has) AS prev,
                min(event_time) FILTER (WHERE NOT has) AS first_missing,
                max(event_time) FILTER (WHERE NOT has) AS last_missing
@@ -371,8 +418,8 @@ def _missing_copy_flags(
                 "end": end,
                 "events": r["missing"],
                 "detail": f"{r['missing']} management events from {iso(start)} to {iso(end)} "
-                "were delivered by other "
-                f"trails but not by {r['source']}, which has a copy of most of them: it stopped delivering "
+                f"were delivered by other trails but not by {r['source']}, {_expected_because(r)}: "
+                "it stopped delivering or its files were deleted "
                 f"(last copy before: {iso(r['prev']) or 'none'})",
                 "first_event": None,
                 "first_actor": None,
@@ -381,6 +428,15 @@ def _missing_copy_flags(
             }
         )
     return out
+
+
+def _expected_because(row: dict[str, Any]) -> str:
+    if row["by_region"]:
+        return "which has a copy of most of them"
+    return (
+        f"which delivers files for {row['region']} and has a copy of most of the account's events "
+        "in the regions it delivers for"
+    )
 
 
 # -- terminal heat map ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from trailforensics.posture.common import (
     parse_any_time,
     parse_arn,
     pick,
+    ranked,
     role_arn_of_session,
     session_name_of,
 )
@@ -40,7 +41,8 @@ STS_ISSUERS = (
 )
 ISSUE_SKEW = timedelta(seconds=5)  # creationDate vs the issuing call's eventTime
 USE_SKEW = timedelta(minutes=5)  # clock differences between services when checking lifetimes
-LIST_MAX = 12
+# The activity lists (event names, IPs) and the per-item counts they are ranked by.
+RANKED_LISTS = (("event_names", "event_name_counts"), ("ips", "ip_counts"))
 
 
 @dataclass
@@ -103,10 +105,20 @@ def load_evidence(ds: Dataset) -> Evidence:
     name = f"tf_posture_issues_{id(table)}"
     ds.con.register(name, table)
     try:
-        sessions = ds.sql(_SESSIONS_SQL.format(issues=name, n=LIST_MAX)).to_pylist()
+        sessions = ds.sql(_SESSIONS_SQL.format(issues=name)).to_pylist()
     finally:
         ds.con.unregister(name)
+    for s in sessions:
+        rank_activity(s)
     return Evidence(issues, key_issues, sessions, logins, switches, created_users)
+
+
+def rank_activity(row: dict[str, Any]) -> None:
+    """Turn the SQL histograms (``[(item, count), ...]`` or None) into the full ranked lists."""
+    for names, counts in RANKED_LISTS:
+        row[counts] = dict(row.get(counts) or ())
+        row[names] = ranked(row[counts])
+    row["distinct_event_names"] = len(row["event_names"])
 
 
 def _issue_rows(ds: Dataset) -> list[dict[str, Any]]:
@@ -265,9 +277,8 @@ SELECT key, CASE WHEN key LIKE 'AKIA%' THEN NULL ELSE coalesce(created, issue_ti
        any_value(source_identity) AS source_identity, bool_or(coalesce(console, false)) AS console,
        bool_and(created IS NULL) AS no_creation_date, any_value(user_name) AS user_name,
        min(event_time) AS first_seen, max(event_time) AS last_seen, count(DISTINCT eid) AS events,
-       count(DISTINCT event_name) AS distinct_event_names,
-       list_sort(list(DISTINCT event_name))[1:{n}] AS event_names,
-       list_sort(list(DISTINCT ip) FILTER (WHERE ip IS NOT NULL))[1:{n}] AS ips,
+       histogram(event_name) FILTER (WHERE event_name IS NOT NULL) AS event_name_counts,
+       histogram(ip) FILTER (WHERE ip IS NOT NULL) AS ip_counts,
        list_sort(list(DISTINCT aws_region) FILTER (WHERE aws_region IS NOT NULL)) AS regions,
        count(*) FILTER (WHERE error_code IS NOT NULL) AS errors
 FROM joined
@@ -334,9 +345,13 @@ def merge_activity(into: dict[str, Any], other: dict[str, Any]) -> None:
     into["last_seen"] = max(into["last_seen"], other["last_seen"])
     into["events"] += other["events"]
     into["errors"] += other["errors"]
-    for k in ("event_names", "ips", "regions"):
-        into[k] = sorted(set(into[k] or []) | set(other[k] or []))[:LIST_MAX]
-    into["distinct_event_names"] = max(into["distinct_event_names"], len(into["event_names"]))
+    into["regions"] = sorted(set(into["regions"] or []) | set(other["regions"] or []))
+    for names, counts in RANKED_LISTS:
+        merged = dict(into[counts])
+        for item, n in other[counts].items():
+            merged[item] = merged.get(item, 0) + n
+        into[counts], into[names] = merged, ranked(merged)
+    into["distinct_event_names"] = len(into["event_names"])
     into["no_creation_date"] = into["no_creation_date"] and other["no_creation_date"]
     into["console"] = into["console"] or other["console"]
     if into["start"] is None or (other["start"] is not None and not other["no_creation_date"]):

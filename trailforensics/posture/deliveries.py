@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -33,6 +35,89 @@ _DIGEST_NAME = re.compile(
     r"\d{12}_CloudTrail-Digest_[a-z0-9-]+_(.+)_([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)_"
     r"\d{8}T\d{6}Z\.json\.gz$"
 )
+
+
+# A valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens): a folder of the location
+# named like this is taken as the bucket the files were synced from.
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# An object key of a CloudTrail log, digest or Insights file (with or without a key prefix).
+CLOUDTRAIL_KEY = re.compile(
+    r"(?:^|/)AWSLogs/(?:.+/)?CloudTrail(?:-Digest|-Insight)?/|_CloudTrail(?:-Digest|-Insight)?_[a-z0-9-]+_\d{8}T"
+)
+
+
+def digest_trail_of(key: str) -> tuple[str, str] | None:
+    """(trail name, home region) named by a digest file's key or name, else None."""
+    m = _DIGEST_NAME.search(key)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def location_buckets(location: str) -> list[str]:
+    """The bucket names a delivery location may stand for: its folders named like buckets.
+
+    Buckets synced side by side give ``<bucket>`` (or ``<bucket>/<prefix>``); a tree ingested from
+    its ``AWSLogs`` folder itself gives no name at all.
+    """
+    return [part for part in location.split("/") if part != "AWSLogs" and _BUCKET_NAME.match(part)]
+
+
+@dataclass(frozen=True)
+class DeliveredTrail:
+    """A trail as its digest files prove it: name, home region, where and for which regions."""
+
+    name: str
+    home_region: str
+    accounts: tuple[str, ...]  # the accounts in the digest paths (members, for an organisation trail)
+    org_ids: tuple[str, ...]
+    location: str
+    regions: tuple[str, ...]  # the regions it delivered digests for
+    digest_files: int
+    first_digest: datetime
+    last_digest: datetime
+
+    @property
+    def buckets(self) -> list[str]:
+        return location_buckets(self.location)
+
+    @property
+    def evidence(self) -> str:
+        return (
+            f"{self.digest_files} digest files in {self.location} for {len(self.regions)} region(s) "
+            f"({', '.join(self.regions)})"
+        )
+
+
+def delivered_trails(ds: Dataset, until: datetime | None = None) -> list[DeliveredTrail]:
+    """Every trail its digest files name (digests delivered before ``until``), per location."""
+    cond, params = ("", []) if until is None else (" AND file_time < ?", [until])
+    rows = ds.sql(
+        f"""
+        SELECT {LOCATION_SQL} AS location, org_id, account_id, region, file_time, source_file
+        FROM files
+        WHERE kind = 'cloudtrail-digest' AND status <> 'failed'{cond}""",
+        params,
+    ).to_pylist()
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        named = digest_trail_of(r["source_file"] or "")
+        if named is not None and r["file_time"] is not None:
+            groups.setdefault((r["location"], *named), []).append(r)
+    out = []
+    for (location, name, home), files in sorted(groups.items()):
+        out.append(
+            DeliveredTrail(
+                name=name,
+                home_region=home,
+                accounts=tuple(sorted({f["account_id"] for f in files if f["account_id"]})),
+                org_ids=tuple(sorted({f["org_id"] for f in files if f["org_id"]})),
+                location=location,
+                regions=tuple(sorted({f["region"] for f in files if f["region"]})),
+                digest_files=len(files),
+                first_digest=min(f["file_time"] for f in files),
+                last_digest=max(f["file_time"] for f in files),
+            )
+        )
+    return out
 
 
 def deliveries(ds: Dataset) -> pa.Table:
@@ -75,9 +160,9 @@ def deliveries(ds: Dataset) -> pa.Table:
         kind = {"cloudtrail": "log_files", "cloudtrail-digest": "digest_files"}.get(r["kind"], "insight_files")
         p[kind] += 1
         if kind == "digest_files":
-            m = _DIGEST_NAME.search(r["source_file"] or "")
-            if m:
-                p["trails"].add(f"{m.group(1)} (home {m.group(2)})")
+            named = digest_trail_of(r["source_file"] or "")
+            if named:
+                p["trails"].add(f"{named[0]} (home {named[1]})")
         elif r["file_time"] is not None:
             p["first_delivery"] = min(filter(None, (p["first_delivery"], r["file_time"])))
             p["last_delivery"] = max(filter(None, (p["last_delivery"], r["file_time"])))

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 from trailforensics.posture.common import iso, loads, near, pick, role_arn_of_session, session_name_of
 from trailforensics.posture.credentials import (
     ISSUE_SKEW,
-    LIST_MAX,
+    RANKED_LISTS,
     Evidence,
     Issue,
     load_evidence,
     match_issue,
     merge_activity,
+    rank_activity,
 )
 
 if TYPE_CHECKING:
@@ -177,10 +178,9 @@ class SessionGraph:
                 "last_seen",
                 "events",
                 "distinct_event_names",
-                "event_names",
-                "ips",
                 "regions",
                 "errors",
+                *(name for pair in RANKED_LISTS for name in pair),
             )
         }
         if nid in self.nodes:  # the same key and start under two ARNs (a renamed user): keep both
@@ -319,13 +319,11 @@ class SessionGraph:
         if not actors:
             return
         rows = ds.sql(
-            f"""
+            """
             SELECT actor, min(event_time) AS first_seen, max(event_time) AS last_seen,
                    count(DISTINCT coalesce(shared_event_id, event_id)) AS events,
-                   count(DISTINCT event_name) AS distinct_event_names,
-                   list_sort(list(DISTINCT event_name))[1:{LIST_MAX}] AS event_names,
-                   list_sort(list(DISTINCT source_ip_address)
-                             FILTER (WHERE source_ip_address IS NOT NULL))[1:{LIST_MAX}] AS ips,
+                   histogram(event_name) FILTER (WHERE event_name IS NOT NULL) AS event_name_counts,
+                   histogram(source_ip_address) FILTER (WHERE source_ip_address IS NOT NULL) AS ip_counts,
                    list_sort(list(DISTINCT aws_region) FILTER (WHERE aws_region IS NOT NULL)) AS regions,
                    count(*) FILTER (WHERE error_code IS NOT NULL) AS errors
             FROM events
@@ -334,6 +332,8 @@ class SessionGraph:
             GROUP BY actor""",
             [actors],
         ).to_pylist()
+        for r in rows:
+            rank_activity(r)
         by_actor = {r["actor"]: r for r in rows}
         for node in self.nodes.values():
             if node.kind == "principal" and node.principal in by_actor:

@@ -6,17 +6,21 @@ policies, lifecycle rules, ACLs): each returns a one-line summary plus the probl
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from trailforensics.posture.common import as_list, loads, parse_arn, pick
+from trailforensics.posture.common import as_list, iso, loads, parse_any_time, parse_arn, pick
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 PUBLIC_GRANTEES = (
     "http://acs.amazonaws.com/groups/global/AllUsers",
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
 )
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+# What CloudTrail needs on its bucket to deliver: a Deny of either stops the delivery.
+DELIVERY_ACTIONS = ("s3:putobject", "s3:getbucketacl")
 
 
 @dataclass(frozen=True)
@@ -26,10 +30,23 @@ class Problem:
     detail: str
 
 
+LOWER_SEVERITY = {"high": "medium", "medium": "low", "low": "low"}
+
+
+def attempted(problems: tuple[Problem, ...], error: str) -> tuple[Problem, ...]:
+    """What a failed call tried to do: the same problems, one severity lower, marked as attempts."""
+    return tuple(
+        Problem(f"attempted-{p.code}", LOWER_SEVERITY.get(p.severity, "low"), f"failed attempt ({error}): {p.detail}")
+        for p in problems
+    )
+
+
 @dataclass(frozen=True)
 class Reading:
     summary: str
     problems: tuple[Problem, ...] = ()
+    services: tuple[str, ...] = ()  # service principals a policy allows
+    denies_delivery: tuple[str, ...] = ()  # the statements (Sid) of a bucket policy that deny CloudTrail
 
 
 def _principals(statement: dict[str, Any]) -> list[tuple[str, str]]:
@@ -55,8 +72,35 @@ def _account_of(value: str) -> str | None:
     return parsed.account if parsed and parsed.account else None
 
 
+def _covers(patterns: list[Any], action: str) -> bool:
+    return any(fnmatch.fnmatchcase(action, str(p).lower()) for p in patterns)
+
+
+def _denies_cloudtrail_delivery(statement: dict[str, Any]) -> bool:
+    """An unconditional Deny that applies to CloudTrail and covers what delivery needs.
+
+    Conditional denies (``aws:SecureTransport``, source VPC...) are common hardening and cannot
+    be evaluated from the log: they are not counted.
+    """
+    if pick(statement, "Condition"):
+        return False
+    not_principal = pick(statement, "NotPrincipal")
+    if not_principal is not None:
+        excluded = {v for _, v in _principals({"Principal": not_principal})}
+        applies = CLOUDTRAIL not in excluded and "*" not in excluded
+    else:
+        applies = any(v in (CLOUDTRAIL, "*") for _, v in _principals(statement))
+    actions, not_actions = as_list(pick(statement, "Action")), as_list(pick(statement, "NotAction"))
+    if actions:
+        covered = any(_covers(actions, a) for a in DELIVERY_ACTIONS)
+    else:
+        covered = bool(not_actions) and not all(_covers(not_actions, a) for a in DELIVERY_ACTIONS)
+    return applies and covered
+
+
 def read_policy(policy: Any, owner_account: str | None, *, what: str) -> Reading:
-    """Who a resource policy lets in: public (``*`` without conditions), other accounts, services."""
+    """Who a resource policy lets in: public (``*`` without conditions), other accounts, services;
+    for a bucket policy also the statements that deny CloudTrail's delivery."""
     doc = loads(policy) if isinstance(policy, str) else policy
     if not isinstance(doc, dict):
         return Reading("unreadable policy" if policy else "none")
@@ -64,10 +108,16 @@ def read_policy(policy: Any, owner_account: str | None, *, what: str) -> Reading
     conditional_public: list[str] = []
     accounts: set[str] = set()
     services: set[str] = set()
+    denies: list[str] = []
     for i, st in enumerate(as_list(pick(doc, "Statement"))):
-        if not isinstance(st, dict) or str(pick(st, "Effect") or "").lower() != "allow":
+        if not isinstance(st, dict):
             continue
         sid = str(pick(st, "Sid") or f"statement {i + 1}")
+        effect = str(pick(st, "Effect") or "").lower()
+        if effect == "deny" and what == "bucket-policy" and _denies_cloudtrail_delivery(st):
+            denies.append(sid)
+        if effect != "allow":
+            continue
         has_condition = bool(pick(st, "Condition"))
         for kind, value in _principals(st):
             if kind.lower() == "service":
@@ -102,7 +152,9 @@ def read_policy(policy: Any, owner_account: str | None, *, what: str) -> Reading
         parts.append(f"Principal * with conditions ({', '.join(conditional_public)})")
     if services:
         parts.append("services: " + ", ".join(sorted(services)))
-    return Reading("; ".join(parts) or "owner account only", tuple(problems))
+    if denies:
+        parts.append(f"denies {CLOUDTRAIL} ({', '.join(denies)})")
+    return Reading("; ".join(parts) or "owner account only", tuple(problems), tuple(sorted(services)), tuple(denies))
 
 
 def read_lifecycle(params: dict[str, Any]) -> Reading:
@@ -127,7 +179,8 @@ def read_lifecycle(params: dict[str, Any]) -> Reading:
         if days is not None:
             expiring.append(f"{rid}: expires objects after {days} days{scope}")
         elif date is not None:
-            expiring.append(f"{rid}: expires objects on {date}{scope}")
+            when = parse_any_time(date)
+            expiring.append(f"{rid}: expires objects on {iso(when) if when else date}{scope}")
         if ndays is not None:
             expiring.append(f"{rid}: expires noncurrent versions after {ndays} days{scope}")
     if not expiring:

@@ -97,6 +97,7 @@ DEPENDENCY_FIELDS = (
     "bucket_versioning",
     "bucket_acl",
     "bucket_deleted",
+    "bucket_log_files_deleted",
     "kms_key_aliases",
     "kms_key_state",
     "kms_key_policy",
@@ -168,6 +169,11 @@ class EventRef:
             row["account"],
             row["error_code"],
         )
+
+    @classmethod
+    def evidence(cls, time: datetime, what: str) -> EventRef:
+        """What set a value that no event showed (the delivered files, say)."""
+        return cls(time, what, None, None, None, None, None, None, None)
 
 
 @dataclass
@@ -339,14 +345,7 @@ def trail_problems(trail: Trail, before: dict[str, Any], event_name: str, alread
         out.append(Problem("no-kms", "low", "logs are not encrypted with a KMS key (SSE-S3 only)"))
     if turned("global_service_events", False):
         out.append(Problem("no-global-events", "low", "global service events (IAM, STS, CloudFront) excluded"))
-    if name == "UpdateTrail" and isinstance(before.get("s3_bucket"), str) and v.get("s3_bucket") != before["s3_bucket"]:
-        out.append(
-            Problem(
-                "bucket-changed",
-                "medium",
-                f"log destination changed from {before['s3_bucket']} to {v.get('s3_bucket')}",
-            )
-        )
+    out += _bucket_problems(before.get("s3_bucket"), v.get("s3_bucket"), name)
     new, old = selection(v), selection(before)
     if new.known:
         mgmt, was = new.management_text(), old.management_text()
@@ -394,8 +393,37 @@ def trail_problems(trail: Trail, before: dict[str, Any], event_name: str, alread
     return out
 
 
-def fetch_events(ds: Dataset, until: datetime | None) -> list[dict[str, Any]]:
-    """The events that change a trail or its dependencies, one copy each, in the order they apply."""
+def _bucket_problems(old: Any, new: Any, event_name: str) -> list[Problem]:
+    """UpdateTrail pointing the logs at another bucket: they no longer arrive where they did."""
+    if event_name != "UpdateTrail" or not isinstance(new, str) or new == old:
+        return []
+    if isinstance(old, str):
+        return [Problem("bucket-changed", "high", f"logs redirected: now delivered to {new} instead of {old}")]
+    if is_unknown(old):
+        detail = f"log destination set to {new} (the bucket before is not in the data)"
+        return [Problem("bucket-changed", "medium", detail)]
+    return []
+
+
+# DeleteObject(s) worth reading: keys that look like CloudTrail files, or a bucket a trail delivers to
+# (named by CreateTrail/UpdateTrail, or by the delivered files: the ``?`` list).
+_DELETIONS_SQL = """
+    (event_source = 's3.amazonaws.com' AND event_name IN ('DeleteObject', 'DeleteObjects')
+     AND (contains(coalesce(request_parameters, ''), 'CloudTrail')
+          OR contains(coalesce(resources, ''), 'CloudTrail')
+          OR request_parameters->>'$.bucketName' IN (SELECT unnest(?::VARCHAR[]))
+          OR request_parameters->>'$.bucketName' IN (
+              SELECT coalesce(response_elements->>'$.s3BucketName', request_parameters->>'$.s3BucketName')
+              FROM events
+              WHERE event_source = 'cloudtrail.amazonaws.com' AND event_name IN ('CreateTrail', 'UpdateTrail'))))"""
+
+
+def fetch_events(ds: Dataset, until: datetime | None, buckets: list[str] | None = None) -> list[dict[str, Any]]:
+    """The events that change a trail or its dependencies, one copy each, in the order they apply.
+
+    ``buckets``: the buckets the delivered files show trails delivering to (their object
+    deletions are read too).
+    """
     names = {
         "cloudtrail.amazonaws.com": TRAIL_EVENTS,
         "s3.amazonaws.com": BUCKET_EVENTS,
@@ -404,7 +432,8 @@ def fetch_events(ds: Dataset, until: datetime | None) -> list[dict[str, Any]]:
     conds = " OR ".join(
         f"(event_source = '{src}' AND event_name IN ({', '.join(repr(n) for n in evs)}))" for src, evs in names.items()
     )
-    params: list[Any] = []
+    conds += " OR " + _DELETIONS_SQL
+    params: list[Any] = [sorted(set(buckets or ()))]
     time_cond = ""
     if until is not None:
         time_cond = " AND event_time < ?"

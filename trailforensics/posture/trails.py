@@ -10,8 +10,15 @@
 Sources: CreateTrail, UpdateTrail, PutEventSelectors (basic or advanced selectors),
 PutInsightSelectors, Start/StopLogging, DeleteTrail and Add/RemoveTags (request *and*
 response), plus the trail's dependencies: its S3 bucket (policy, lifecycle, versioning,
-ACL, deletion) and its KMS key (disable, deletion, key policy, grants; aliases resolved
-through CreateAlias/UpdateAlias).  Failed calls change nothing but are listed.
+ACL, deletion, CloudTrail files deleted from it) and its KMS key (disable, deletion, key
+policy, grants; aliases resolved through CreateAlias/UpdateAlias).  Failed calls change
+nothing but are listed, and what they tried is a finding one severity lower (``attempted-*``).
+
+A trail created before the logs begin has settings no event shows; its digest files prove
+some of them (log file validation on, multi-region when it delivered digests for other
+regions, organisation trail or not, the bucket folder it delivered to), so those start from
+the delivered files (``event_name`` "delivered files" in the state) and the bucket they name
+is tied to the trail.
 """
 
 from __future__ import annotations
@@ -30,14 +37,16 @@ from trailforensics.posture.common import (
     as_list,
     duration_text,
     is_unknown,
+    iso,
     loads,
     parse_arn,
     partition_of,
+    partition_of_region,
     pick,
 )
-from trailforensics.posture.deliveries import deliveries
-from trailforensics.posture.dependencies import Dependencies
-from trailforensics.posture.policies import Problem
+from trailforensics.posture.deliveries import DeliveredTrail, delivered_trails, deliveries
+from trailforensics.posture.dependencies import DepChange, Dependencies
+from trailforensics.posture.policies import Problem, attempted
 from trailforensics.posture.trailmodel import (
     ALIAS_EVENTS,
     BOOL_FIELDS,
@@ -98,8 +107,12 @@ _REF_COLUMNS = (
 )
 
 
+DELIVERED = "delivered files"  # the event_name of a state value proven by the delivered files
+
+
 class _Builder:
     def __init__(self) -> None:
+        self.evidence: dict[str, list[DeliveredTrail]] = defaultdict(list)  # trail ARN -> its deliveries
         self.trails: dict[str, Trail] = {}
         self.names: dict[tuple[str, str], list[str]] = defaultdict(list)  # (account, name) -> ARNs
         self.changes: list[dict[str, Any]] = []
@@ -130,6 +143,43 @@ class _Builder:
             name = arn.resource.split("/", 1)[1]
             if str(value) not in self.names[(arn.account, name)]:
                 self.names[(arn.account, name)].append(str(value))
+
+    def learn_deliveries(self, delivered: list[DeliveredTrail]) -> None:
+        """Second pass: the trails the digest files name, matched to the ARNs the events show."""
+        for d in sorted(delivered, key=lambda d: d.last_digest, reverse=True):  # the latest location first
+            arn = self._delivered_arn(d)
+            self._remember(arn)
+            self.evidence[arn].append(d)
+
+    def _delivered_arn(self, d: DeliveredTrail) -> str:
+        for (account, name), arns in self.names.items():
+            if name != d.name or not (d.org_ids or account in d.accounts):
+                continue
+            for arn in arns:
+                parsed = parse_arn(arn)
+                if parsed and parsed.region == d.home_region:
+                    return arn
+        # An organisation trail's digests are filed under the member accounts: its own is not known.
+        account = d.accounts[0] if len(d.accounts) == 1 and not d.org_ids else ""
+        return f"arn:{partition_of_region(d.home_region)}:cloudtrail:{d.home_region}:{account}:trail/{d.name}"
+
+    def _adopt(self, trail: Trail, *, seed: bool) -> None:
+        """Tie a trail to the buckets its delivered files are in; with ``seed``, also take the
+        settings they prove where no event showed them (a trail older than the logs)."""
+        for d in self.evidence.get(trail.arn, ()):
+            trail.buckets.extend((d.first_digest, b) for b in d.buckets)
+            if not seed:
+                continue
+            proven: dict[str, Any] = {"log_file_validation": True, "organization_trail": bool(d.org_ids)}
+            if set(d.regions) - {d.home_region}:
+                proven["multi_region"] = True  # a single-region trail delivers its home region only
+            if len(d.buckets) == 1:
+                proven["s3_bucket"] = d.buckets[0]
+            ref = EventRef.evidence(d.first_digest, DELIVERED)
+            for f, value in proven.items():
+                if is_unknown(trail.values.get(f)):
+                    trail.values[f] = value
+                    trail.set_by[f] = ref
 
     def resolve(self, ref: Any, row: dict[str, Any]) -> str | None:
         if not isinstance(ref, str) or not ref:
@@ -186,16 +236,35 @@ class _Builder:
         arn = self.resolve(target, row)
         if arn is None:
             return
+        error = row["error_code"]
+        if arn not in self.trails:  # first seen: its settings so far are what the delivered files prove
+            self._adopt(self.trail(arn), seed=name != "CreateTrail" or bool(error))
         trail = self.trail(arn)
         before = dict(trail.values)
-        if row["error_code"]:
-            self._change_row(trail, ref, "trail", trail.name, f"failed ({row['error_code']}): no change")
+        if error:
+            self._change_row(trail, ref, "trail", trail.name, f"failed ({error}): no change")
+            for problem in attempted(self._would(trail, name, req, row), error):
+                self._finding(trail, ref, problem)
             return
         handler = getattr(self, f"_on_{name}", None)
         if handler is None:
             return
         handler(trail, req, resp, row)
+        stop = self.open_stops.pop(trail.arn, None) if name in ("StartLogging", "DeleteTrail") else None
+        if stop is not None and name == "StartLogging":
+            self._close_stop(stop, row["event_time"], row["event_id"], "restarted")
+        elif stop is not None:
+            self._close_stop(stop, row["event_time"], None, "trail deleted while stopped")
         self._record(trail, before, ref)
+
+    def _would(self, trail: Trail, name: str, req: dict[str, Any], row: dict[str, Any]) -> tuple[Problem, ...]:
+        """The problems a failed call would have caused (replayed on a copy of the trail)."""
+        handler = getattr(self, f"_on_{name}", None)
+        if handler is None or name in ("CreateTrail", "StartLogging"):
+            return ()
+        scratch = Trail(trail.arn, dict(trail.values))
+        handler(scratch, req, {}, row)  # a failed call's response is empty: the request says what it tried
+        return tuple(trail_problems(scratch, trail.values, name, trail.arn in self.open_stops))
 
     def _record(self, trail: Trail, before: dict[str, Any], ref: EventRef) -> None:
         old, new = display(before), display(trail.values)
@@ -221,18 +290,19 @@ class _Builder:
             if problem.code == "logging-stopped":
                 self._open_stop(trail, ref, finding)
 
-    def _row(self, trail: Trail, ref: EventRef, seq: int | None, **fields: Any) -> dict[str, Any]:
-        """A changes or findings row: the trail, the event (who, when, from where) and ``fields``."""
+    def _row(self, trail: Trail | None, ref: EventRef, seq: int | None, **fields: Any) -> dict[str, Any]:
+        """A changes or findings row: the trail (None: no known trail), the event (who, when, from
+        where) and ``fields``."""
         event = {k: getattr(ref, k) for k in _REF_COLUMNS}
-        head = {"_seq": self.seq if seq is None else seq, "event_time": ref.time, "trail": trail.arn}
-        return {**head, "trail_name": trail.name, **event, **fields}
+        head = {"_seq": self.seq if seq is None else seq, "event_time": ref.time, "trail": trail and trail.arn}
+        return {**head, "trail_name": trail and trail.name, **event, **fields}
 
     def _change_row(
-        self, trail: Trail, ref: EventRef, kind: str, target: str, change: str, seq: int | None = None
+        self, trail: Trail | None, ref: EventRef, kind: str, target: str, change: str, seq: int | None = None
     ) -> None:
         self.changes.append(self._row(trail, ref, seq, kind=kind, target=target, change=change))
 
-    def _finding(self, trail: Trail, ref: EventRef, problem: Problem, seq: int | None = None) -> dict[str, Any]:
+    def _finding(self, trail: Trail | None, ref: EventRef, problem: Problem, seq: int | None = None) -> dict[str, Any]:
         row = self._row(trail, ref, seq, severity=problem.severity, finding=problem.code, detail=problem.detail)
         self.findings.append(row)
         return row
@@ -298,9 +368,6 @@ class _Builder:
 
     def _on_StartLogging(self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]) -> None:
         trail.values["logging"] = True
-        stop = self.open_stops.pop(trail.arn, None)
-        if stop is not None:
-            self._close_stop(stop, row["event_time"], row["event_id"], "restarted")
 
     def _on_StopLogging(self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]) -> None:
         trail.values["logging"] = False
@@ -308,9 +375,6 @@ class _Builder:
     def _on_DeleteTrail(self, trail: Trail, req: dict[str, Any], resp: dict[str, Any], row: dict[str, Any]) -> None:
         trail.values["deleted"] = True
         trail.values["logging"] = False
-        stop = self.open_stops.pop(trail.arn, None)
-        if stop is not None:
-            self._close_stop(stop, row["event_time"], None, "trail deleted while stopped")
 
     def _tags(self, trail: Trail, req: dict[str, Any], add: bool) -> None:
         tags = dict(trail.values["tags"]) if isinstance(trail.values["tags"], dict) else {}
@@ -338,7 +402,7 @@ class _Builder:
             stop["duration"] = duration_text(seconds)
         self.stops.append(stop)
         finding = stop.pop("_finding")
-        at = f"{end:%Y-%m-%d %H:%M:%SZ}" if end else "an unknown time"
+        at = iso(end) if end else "an unknown time"
         if status == "restarted":
             finding["detail"] = f"logging stopped for {stop['duration']} (until StartLogging at {at})"
         elif status == "trail deleted while stopped":
@@ -373,14 +437,31 @@ class _Builder:
         for stop in list(self.open_stops.values()):
             self._close_stop(stop, data_end, None, "still stopped at the end of the data")
         self.open_stops.clear()
+        for arn in self.evidence:  # trails only the delivered files show
+            if arn not in self.trails:
+                self._adopt(self.trail(arn), seed=True)
+        owned: set[int] = set()
         for trail in self.trails.values():
             buckets = {b for _, b in trail.buckets}
             keys = self.deps.keys_of(trail)
-            for dep in self.deps.changes:
-                if (dep.kind == "bucket" and dep.target in buckets) or (dep.kind == "key" and dep.target in keys):
-                    self._change_row(trail, dep.ref, dep.kind, dep.target, dep.change, dep.seq)
-                    for problem in dep.problems:
-                        self._finding(trail, dep.ref, problem, dep.seq)
+            for i, dep in enumerate(self.deps.changes):
+                if dep.kind == "bucket" and (dep.target in buckets or trail.name in dep.trail_names):
+                    self._dependency_rows(trail, dep)
+                    owned.add(i)
+                elif dep.kind == "key" and dep.target in keys:
+                    self._dependency_rows(trail, dep)
+        for i, dep in enumerate(self.deps.changes):
+            if dep.log_files and i not in owned:  # CloudTrail files deleted from a bucket no known trail uses
+                self._dependency_rows(None, dep)
+
+    def _dependency_rows(self, trail: Trail | None, dep: DepChange) -> None:
+        self._change_row(trail, dep.ref, dep.kind, dep.target, dep.change, dep.seq)
+        for problem in dep.problems:
+            if trail is None:
+                problem = Problem(
+                    problem.code, problem.severity, f"{problem.detail} (no trail in the data delivers to {dep.target})"
+                )
+            self._finding(trail, dep.ref, problem, dep.seq)
 
 
 def trails(ds: Dataset, *, since: datetime | None = None, until: datetime | None = None) -> TrailReport:
@@ -394,9 +475,11 @@ def trails(ds: Dataset, *, since: datetime | None = None, until: datetime | None
         [until] if until else [],
     ).to_pylist()[0]
     data_start, data_end = bounds["lo"], bounds["hi"]
-    rows = fetch_events(ds, until)
+    delivered = delivered_trails(ds, until)
+    rows = fetch_events(ds, until, [bucket for d in delivered for bucket in d.buckets])
     b = _Builder()
     b.learn_arns(rows)
+    b.learn_deliveries(delivered)
     for row in rows:
         b.apply(row)
     b.finish(data_end)
@@ -427,10 +510,10 @@ def trails(ds: Dataset, *, since: datetime | None = None, until: datetime | None
     def keep(r: dict[str, Any], key: str) -> bool:
         return since is None or r[key] is None or r[key] >= since
 
-    changes = sorted((r for r in b.changes if keep(r, "event_time")), key=lambda r: (r.pop("_seq"), r["trail"]))
+    changes = sorted((r for r in b.changes if keep(r, "event_time")), key=lambda r: (r.pop("_seq"), r["trail"] or ""))
     findings = sorted(
         (r for r in b.findings if keep(r, "event_time")),
-        key=lambda r: (r.pop("_seq"), r["trail"], r["finding"]),
+        key=lambda r: (r.pop("_seq"), r["trail"] or "", r["finding"]),
     )
     stops = sorted(
         (s for s in b.stops if since is None or s["started_at"] is None or s["started_at"] >= since),
