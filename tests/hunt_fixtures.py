@@ -213,6 +213,22 @@ def signin(
     )
 
 
+def created_user(b: Builder, name: str | None = None, at: float = -1) -> str:
+    """CreateUser of the case's user (or ``name``) by an administrator, with the new user's ARN in the response."""
+    name = name or b.user
+    return b.ev(
+        "CreateUser",
+        IAM,
+        at=at,
+        ident=b.iam_user(f"{b.user}-admin", key=f"AKIAADMIN{b.n:011d}"),
+        rp={"userName": name},
+        resp={"user": {"userName": name, "arn": f"arn:aws:iam::{ACCOUNT}:user/{name}", "userId": "AIDANEW"}},
+    )
+
+
+HOURS_13 = 13 * 60  # more than min_history_hours (12) later
+
+
 # 1. CloudTrail tampering ---------------------------------------------------------------------------
 b = case("cloudtrail_tampering", "stop_and_delete")
 b.ev("StopLogging", CT, rp={"name": "main-trail"}, mark=HIT)
@@ -395,6 +411,61 @@ b.ev(
     mark=HIT,
 )
 
+b = case("cloudtrail_tampering", "selector_exclusions")
+b.ev(
+    "PutEventSelectors",
+    CT,
+    rp={
+        "trailName": "t",
+        "eventSelectors": [
+            {"readWriteType": "All", "includeManagementEvents": True, "excludeManagementEventSources": [KMS]}
+        ],
+    },
+    mark=HIT,
+)
+mgmt = {"field": "eventCategory", "equals": ["Management"]}
+for at, extra, mark in [
+    (1, {"field": "eventSource", "notEquals": [KMS, "rdsdata.amazonaws.com"]}, HIT),
+    (2, {"Field": "readOnly", "Equals": ["true"]}, HIT),  # the API's own capitalisation
+    (3, {"field": "eventName", "notStartsWith": ["Describe"]}, HIT),
+    (4, {"field": "eventSource", "equals": [IAM]}, HIT),
+]:
+    b.ev(
+        "PutEventSelectors",
+        CT,
+        at=at,
+        rp={"trailName": "t", "advancedEventSelectors": [{"name": "m", "fieldSelectors": [mgmt, extra]}]},
+        mark=mark,
+    )
+b.ev(  # every management event plus S3 data events: nothing narrowed
+    "PutEventSelectors",
+    CT,
+    at=5,
+    rp={
+        "trailName": "t",
+        "advancedEventSelectors": [
+            {"name": "m", "fieldSelectors": [mgmt]},
+            {
+                "name": "d",
+                "fieldSelectors": [
+                    {"field": "eventCategory", "equals": ["Data"]},
+                    {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                    {"field": "readOnly", "equals": ["false"]},
+                ],
+            },
+        ],
+    },
+    mark=QUIET,
+)
+b.ev("PutInsightSelectors", CT, at=6, rp={"trailName": "t", "insightSelectors": []}, mark=HIT)
+b.ev(
+    "PutInsightSelectors",
+    CT,
+    at=7,
+    rp={"trailName": "t", "insightSelectors": [{"insightType": "ApiErrorRateInsight"}]},
+    mark=QUIET,
+)
+
 # 2. Security monitoring disabled -------------------------------------------------------------------
 b = case("security_monitoring_disabled", "guardduty")
 GD = "guardduty.amazonaws.com"
@@ -573,6 +644,15 @@ b.case.quiet += [signin(b, ok=False, at=i) for i in range(3)]
 signin(b, ok=True, at=120, mark=QUIET)
 
 # 7. Console access from API keys -------------------------------------------------------------------
+b = case("console_access_from_api_keys", "new_habit")  # a known user starts minting federation tokens
+b.ev("ListBuckets", S3, mark=QUIET)
+b.ev("GetFederationToken", STS, at=HOURS_13, rp={"name": "portal", "policyArns": [{"arn": "arn:x/Reports"}]}, mark=HIT)
+b.ev("GetFederationToken", STS, at=HOURS_13 + 5, rp={"name": "portal"}, mark=QUIET)
+broker = b.iam_user(f"{b.user}-broker", key=f"AKIABROKER{b.n:010d}")  # its first call opens its history
+b.ev("GetFederationToken", STS, at=1, ident=broker, rp={"name": "portal"}, mark=QUIET)
+mfa_user = b.iam_user(f"{b.user}-dev", key=f"AKIADEV{b.n:013d}")
+b.ev("GetSessionToken", STS, at=2, ident=mfa_user, rp={"serialNumber": "arn:aws:iam::1:mfa/dev"}, mark=QUIET)
+
 b = case("console_access_from_api_keys", "tokens")
 b.ev("GetSigninToken", SIGNIN, ident=b.role("Ops"), ua="python-requests/2.31.0", mark=HIT)
 b.ev("GetSigninToken", SIGNIN, at=1, ident=b.role("Ops"), ua="Jersey/${project.version}", mark=QUIET)
@@ -602,20 +682,42 @@ RECON = [
     ("GetAccountAuthorizationDetails", IAM),
     ("ListKeys", KMS),
 ]
+
 b = case("recon_burst", "burst")
+created_user(b)  # a user created in the dataset that starts enumerating
 ids = [b.ev(n, s, at=i * 0.5, ua="Boto3/1.34.0") for i, (n, s) in enumerate(RECON[:10])]
 b.case.quiet += ids[:9]
 b.case.hits.append(ids[9])
+b.case.severities[ids[9]] = "medium"
 b.ev("ListKeys", KMS, at=6, mark=QUIET)  # same burst
 
 b = case("recon_burst", "clients")
 old_cli = "aws-cli/1.16.312 Python/2.7.18 Linux/5.10.0-kali7-amd64 botocore/1.13.48"
-for burst, (start, ua) in enumerate([(0, None), (30, None), (60, old_cli)]):
-    ids = [b.ev(n, s, at=start + i * 0.5, ua=ua) for i, (n, s) in enumerate(RECON[:10])]
+for burst, (start, ua, ip) in enumerate(
+    [(0, None, None), (30, None, None), (HOURS_13, old_cli, "203.0.113.50"), (HOURS_13 + 30, old_cli, "203.0.113.50")]
+):
+    ids = [b.ev(n, s, at=start + i * 0.5, ua=ua, ip=ip) for i, (n, s) in enumerate(RECON[:10])]
     b.case.quiet += ids[:9]
-    (b.case.quiet if burst == 1 else b.case.hits).append(ids[9])
+    # the usual bursts (no history to judge them) and the second burst of the new client are not reported
+    (b.case.hits if burst == 2 else b.case.quiet).append(ids[9])
+
+b = case("recon_burst", "routine")  # the principal's usual address and client, 13 h into its history
+b.ev("ListBuckets", S3, mark=QUIET)
+ids = [b.ev(n, s, at=HOURS_13 + i * 0.5) for i, (n, s) in enumerate(RECON[:10])]
+b.case.quiet += ids
+ROUTINE_BURST = ids[9]
+
+b = case("recon_burst", "new_address_only")  # a new address with the usual client is not enough
+b.ev("ListBuckets", S3, mark=QUIET)
+b.case.quiet += [b.ev(n, s, at=HOURS_13 + i * 0.5, ip="203.0.113.51") for i, (n, s) in enumerate(RECON[:10])]
+
+b = case("recon_burst", "failures")
+ids = [b.ev(n, s, at=i * 0.5, error="AccessDenied" if i % 3 == 0 else None) for i, (n, s) in enumerate(RECON[:10])]
+b.case.quiet += ids[:9]
+b.case.hits.append(ids[9])
 
 b = case("recon_burst", "nine_calls")
+created_user(b)
 b.case.quiet += [b.ev(n, s, at=i * 0.5) for i, (n, s) in enumerate(RECON[:9])]
 
 b = case("recon_burst", "service_principal")
@@ -623,6 +725,7 @@ svc = {"type": "AWSService", "invokedBy": "config.amazonaws.com"}
 b.case.quiet += [b.ev(n, s, at=i * 0.5, ident=svc) for i, (n, s) in enumerate(RECON)]
 
 b = case("recon_burst", "regions")
+created_user(b)
 ids = [
     b.ev("DescribeInstances", EC2, at=i, region=r)
     for i, r in enumerate(["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1"])
@@ -1695,14 +1798,30 @@ b.ev("DescribeInstances", EC2, ident=b.iam_user(f"{b.user}-ops"), region="eu-wes
 b.ev("RunInstances", EC2, at=1, rp=run("p4d.24xlarge"), region="eu-west-1", mark=HIT, severity="medium")
 b.ev("RunInstances", EC2, at=2, rp=run("t3.micro"), region="eu-west-1", mark=QUIET)
 b.ev("RunInstances", EC2, at=3, rp=run("t3.micro", 20), region="eu-west-1", mark=HIT, severity="medium")
-b.ev(
+b.ev(  # an attempt that hit a capacity or quota limit is reported as well
     "RunInstances",
     EC2,
     at=4,
     rp=run("g5.xlarge"),
     region="eu-west-1",
     error="InsufficientInstanceCapacity",
-    mark=QUIET,
+    mark=HIT,
+    severity="medium",
+)
+b.ev("RunInstances", EC2, at=5, rp=run("p3.16xlarge", 10), error="Client.UnauthorizedOperation", mark=QUIET)
+b.ev("RunInstances", EC2, at=6, rp=run("t3.micro"), error="Client.VcpuLimitExceeded", mark=QUIET)
+
+b = case("compute_hijacking", "failed_in_new_region")
+b.ev("DescribeImages", EC2, region="ap-east-1")
+b.ev(
+    "RunInstances",
+    EC2,
+    at=1,
+    rp=run("p3.16xlarge", 10),
+    region="ap-east-1",
+    error="Client.VcpuLimitExceeded",
+    mark=HIT,
+    severity="high",
 )
 
 b = case("compute_hijacking", "new_region")
@@ -1872,6 +1991,13 @@ ids = [get_object(b, i) for i in range(120)]
 b.case.quiet += ids[:99] + ids[100:]  # one hit: the 100th object; the rest of the day is the same burst
 b.case.hits.append(ids[99])
 
+b = case("s3_mass_download", "two_bursts")  # one hit per burst; a pause longer than the window ends a burst
+first = [get_object(b, i) for i in range(130)]
+second = [get_object(b, 2000 + i) for i in range(100)]  # 40 min later
+b.case.quiet += first[:99] + first[100:] + second[:99]
+b.case.hits += [first[99], second[99]]
+TWO_BURSTS = (first[99], second[99])
+
 b = case("s3_mass_download", "big_objects")
 ids = [get_object(b, i, nbytes=300_000_000) for i in range(4)]
 b.case.quiet += ids[:3]
@@ -1908,6 +2034,277 @@ b = case("access_key_new_source", "temporary_key")
 role = b.role()
 b.ev("ListBuckets", S3, ua=OLD_UA, ip="81.2.69.163", ident=role, mark=QUIET)
 b.ev("ListBuckets", S3, at=14 * 60, ua=NEW_UA, ip="203.0.113.11", ident=role, mark=QUIET)
+
+
+def kms_put(b: Builder, account: str, at: float, mark: str, severity: str | None = None) -> str:
+    return b.ev(
+        "PutObject",
+        S3,
+        at=at,
+        rp={
+            "bucketName": "b",
+            "key": f"data-{at}.db",
+            "x-amz-server-side-encryption": "aws:kms",
+            "x-amz-server-side-encryption-aws-kms-key-id": f"arn:aws:kms:eu-west-1:{account}:key/k",
+        },
+        eventCategory="Data",
+        mark=mark,
+        severity=severity,
+    )
+
+
+b = case("s3_data_destruction", "foreign_kms_key")
+kms_put(b, STRANGER, 0, HIT, "high")  # the attacker's key
+kms_put(b, STRANGER, 1, QUIET)  # same principal and bucket: counted in the first hit
+kms_put(b, ACCOUNT, 2, QUIET)
+
+b = case("s3_data_destruction", "partner_kms_key")
+kms_put(b, PARTNER, 0, HIT, "medium")
+
+# Role chaining ----------------------------------------------------------------------------------------
+
+
+def assume(
+    b: Builder,
+    role: str,
+    session: str,
+    new_key: str,
+    *,
+    at: float,
+    ident: dict[str, Any],
+    mark: str | None = None,
+    severity: str | None = None,
+    **kw: Any,
+) -> str:
+    return b.ev(
+        "AssumeRole",
+        STS,
+        at=at,
+        ident=ident,
+        rp={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/{role}", "roleSessionName": session},
+        resp={
+            "credentials": {"accessKeyId": new_key, "expiration": "x", "sessionToken": "x"},
+            "assumedRoleUser": {"arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}"},
+        },
+        mark=mark,
+        severity=severity,
+        **kw,
+    )
+
+
+b = case("role_chaining", "new_origin")  # a user created in the dataset hops through two roles
+created_user(b)
+k1, k2 = f"ASIACHAINA{b.n:010d}", f"ASIACHAINB{b.n:010d}"
+assume(b, f"Deploy{b.n}", "sync", k1, at=1, ident=b.iam_user(), mark=QUIET)  # one role: not a chain
+assume(
+    b, f"DataAdmin{b.n}", "exporter", k2, at=2, ident=b.role(f"Deploy{b.n}", "sync", key=k1), mark=HIT, severity="high"
+)
+
+b = case("role_chaining", "new_path")  # an established role assumes a role it never assumed before
+k1, k2, k3 = (f"ASIAPATH{c}{b.n:011d}" for c in "ABC")
+b.ev("ListBuckets", S3, ident=b.role(f"Hub{b.n}", "early", key=f"ASIAEARLY{b.n:011d}"), mark=QUIET)
+assume(b, f"Hub{b.n}", "ci", k1, at=HOURS_13, ident=b.iam_user(), mark=QUIET)
+assume(
+    b, f"Target{b.n}", "t1", k2, at=HOURS_13 + 1, ident=b.role(f"Hub{b.n}", "ci", key=k1), mark=HIT, severity="medium"
+)
+assume(b, f"Target{b.n}", "t2", k3, at=HOURS_13 + 2, ident=b.role(f"Hub{b.n}", "ci", key=k1), mark=QUIET)  # path seen
+
+b = case("role_chaining", "routine")  # a chain with no history to judge it: not reported
+k1, k2 = f"ASIAROUTA{b.n:011d}", f"ASIAROUTB{b.n:011d}"
+assume(b, f"Hub{b.n}", "ci", k1, at=0, ident=b.iam_user(), mark=QUIET)
+assume(b, f"Target{b.n}", "t", k2, at=1, ident=b.role(f"Hub{b.n}", "ci", key=k1), mark=QUIET)
+svc_session = b.role(f"Hub{b.n}", "svc", key=f"ASIASVC{b.n:013d}")
+svc_session["invokedBy"] = "lambda.amazonaws.com"
+assume(b, f"Other{b.n}", "o", f"ASIAOTHER{b.n:011d}", at=2, ident=svc_session, mark=QUIET)
+
+# First use of a region -------------------------------------------------------------------------------
+b = case("region_first_use", "regions")
+b.ev("DescribeVpcs", EC2, region="me-central-1", mark=HIT, severity="medium")
+b.ev("CreateSecurityGroup", EC2, at=1, region="me-central-1", readOnly=False, mark=QUIET)
+b.ev("DescribeInstances", EC2, at=2, region="il-central-1", mark=HIT, severity="low")  # reads only
+b.ev("DescribeInstances", EC2, at=3, region="eu-west-1", mark=QUIET)  # in use since the dataset started
+b.ev(  # AWS services alone in a region are not someone working there
+    "AssumeRole",
+    STS,
+    at=4,
+    region="mx-central-1",
+    ident={"type": "AWSService", "invokedBy": "ec2.amazonaws.com"},
+    mark=QUIET,
+)
+young = "210987650000"  # an account whose history is too short to tell a new region
+b.ev("DescribeInstances", EC2, at=5, region="eu-west-1", recipientAccountId=young, mark=QUIET)
+b.ev("DescribeInstances", EC2, at=65, region="ca-west-1", recipientAccountId=young, mark=QUIET)
+
+# EC2 key pairs ---------------------------------------------------------------------------------------
+b = case("ec2_key_pair_unusual", "new_principal_and_region")
+created_user(b)
+b.ev("ImportKeyPair", EC2, region="ap-south-2", rp={"keyName": "k"}, mark=HIT, severity="high")
+b.ev("ImportKeyPair", EC2, at=1, region="eu-west-1", rp={"keyName": "k"}, mark=HIT, severity="medium")
+b.ev("CreateKeyPair", EC2, at=2, region="ap-south-2", rp={"keyName": "k2"}, error="AccessDenied", mark=QUIET)
+
+b = case("ec2_key_pair_unusual", "established_principal")
+b.ev("DescribeInstances", EC2, at=-25 * 60, mark=QUIET)  # a day of history
+b.ev("CreateKeyPair", EC2, rp={"keyName": "ops"}, mark=QUIET)
+b.ev("CreateKeyPair", EC2, at=1, region="ap-southeast-4", rp={"keyName": "ops"}, mark=HIT, severity="medium")
+
+# CloudTrail Insights --------------------------------------------------------------------------------
+
+
+def insight(b: Builder, kind: str, state: str, at: float, shared: str, mark: str, severity: str | None = None) -> None:
+    event_id = f"{b.case.detection}-{b.case.name}-i{len(b.case.records)}"
+    stats: dict[str, Any] = {"baseline": {"average": 0.01}, "insight": {"average": 2.5}}
+    if state == "End":
+        stats.update(insightDuration=3, baselineDuration=10080)
+    b.case.records.append(
+        {
+            "eventVersion": "1.08",
+            "eventTime": iso(b.t0 + timedelta(minutes=at)),
+            "awsRegion": "us-east-1",
+            "eventID": event_id,
+            "eventType": "AwsCloudTrailInsight",
+            "recipientAccountId": ACCOUNT,
+            "sharedEventID": shared,
+            "insightDetails": {
+                "state": state,
+                "eventSource": IAM,
+                "eventName": "ListAccessKeys",
+                "insightType": kind,
+                "insightContext": {
+                    "statistics": stats,
+                    "attributions": [
+                        {
+                            "attribute": "userIdentityArn",
+                            "insight": [{"value": f"arn:aws:iam::{ACCOUNT}:user/{b.user}", "average": 2.5}],
+                            "baseline": [],
+                        },
+                        {"attribute": "errorCode", "insight": [{"value": "AccessDenied", "average": 2.5}]},
+                    ],
+                },
+            },
+            "eventCategory": "Insight",
+        }
+    )
+    (b.case.hits if mark == HIT else b.case.quiet).append(event_id)
+    if severity:
+        b.case.severities[event_id] = severity
+
+
+b = case("cloudtrail_insight", "insights")
+insight(b, "ApiErrorRateInsight", "Start", 0, f"shared-a-{b.n}", HIT, "medium")
+insight(b, "ApiErrorRateInsight", "End", 3, f"shared-a-{b.n}", QUIET)  # the same insight
+insight(b, "ApiCallRateInsight", "End", 10, f"shared-b-{b.n}", HIT, "low")  # its Start is missing
+b.ev("ListAccessKeys", IAM, at=1, mark=QUIET)  # not an insight
+
+# GetAccountAuthorizationDetails ---------------------------------------------------------------------
+b = case("iam_configuration_dump", "dumps")
+b.ev("GetAccountAuthorizationDetails", IAM, mark=HIT)
+b.ev("GetAccountAuthorizationDetails", IAM, at=60, mark=QUIET)  # same principal and client
+b.ev("GetAccountAuthorizationDetails", IAM, at=61, ua="Boto3/1.26.0 Python/3.9", error="AccessDenied", mark=HIT)
+b.ev(
+    "GetAccountAuthorizationDetails",
+    IAM,
+    at=62,
+    ident={"type": "AWSService", "invokedBy": "access-analyzer.amazonaws.com"},
+    mark=QUIET,
+)
+b.ev("GetAccountSummary", IAM, at=63, mark=QUIET)
+
+# Leaked-key quarantine -------------------------------------------------------------------------------
+b = case("access_key_quarantined", "quarantine")
+quarantine = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2"
+b.ev("AttachUserPolicy", IAM, rp={"userName": "ci", "policyArn": quarantine}, mark=HIT)
+b.ev(
+    "AttachUserPolicy",
+    IAM,
+    at=1,
+    rp={"userName": "ci", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+    mark=QUIET,
+)
+b.ev(
+    "PutUserPolicy",
+    IAM,
+    at=2,
+    rp={"userName": "ci", "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE", "policyDocument": "{}"},
+    mark=HIT,
+)
+b.ev("DetachUserPolicy", IAM, at=3, rp={"userName": "ci", "policyArn": quarantine}, mark=HIT)
+b.ev("DetachUserPolicy", IAM, at=4, rp={"userName": "ci", "policyArn": quarantine}, error="AccessDenied", mark=QUIET)
+
+# Traffic mirroring ------------------------------------------------------------------------------------
+b = case("traffic_mirroring", "mirroring")
+b.ev(
+    "CreateTrafficMirrorSession",
+    EC2,
+    rp={"CreateTrafficMirrorSessionRequest": {"NetworkInterfaceId": "eni-1", "TrafficMirrorTargetId": "tmt-1"}},
+    mark=HIT,
+    severity="medium",
+)
+b.ev("DeleteTrafficMirrorSession", EC2, at=1, rp={"TrafficMirrorSessionId": "tms-1"}, mark=HIT, severity="low")
+b.ev("CreateTrafficMirrorTarget", EC2, at=2, error="Client.UnauthorizedOperation", mark=HIT, severity="low")
+b.ev("DescribeTrafficMirrorSessions", EC2, at=3, mark=QUIET)
+b.ev(
+    "CreateTrafficMirrorFilter",
+    EC2,
+    at=4,
+    ident={"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"},
+    mark=QUIET,
+)
+
+# EBS encryption -------------------------------------------------------------------------------------------
+b = case("ebs_encryption_disabled", "ebs")
+b.ev("DisableEbsEncryptionByDefault", EC2, rp={"DisableEbsEncryptionByDefaultRequest": ""}, mark=HIT, severity="medium")
+b.ev("EnableEbsEncryptionByDefault", EC2, at=1, mark=QUIET)
+b.ev("DisableEbsEncryptionByDefault", EC2, at=2, error="Client.UnauthorizedOperation", mark=QUIET)
+b.ev(
+    "ModifyEbsDefaultKmsKeyId",
+    EC2,
+    at=3,
+    rp={"ModifyEbsDefaultKmsKeyIdRequest": {"KmsKeyId": f"arn:aws:kms:eu-west-1:{STRANGER}:key/x"}},
+    mark=HIT,
+    severity="high",
+)
+b.ev(
+    "ModifyEbsDefaultKmsKeyId",
+    EC2,
+    at=4,
+    rp={"ModifyEbsDefaultKmsKeyIdRequest": {"KmsKeyId": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/x"}},
+    mark=QUIET,
+)
+
+# Failed root sign-in ------------------------------------------------------------------------------------
+b = case("root_console_login_failed", "failures")
+signin(b, ok=False, at=0, ident=b.root(), mark=HIT, severity="medium")
+ids = [signin(b, ok=False, at=10 + 11 * i, ident=b.root(), ip="203.0.113.77") for i in range(5)]  # within 60 min
+b.case.hits.append(ids[0])
+b.case.severities[ids[0]] = "high"
+b.case.quiet += ids[1:]
+signin(b, ok=False, at=20, mark=QUIET)  # an IAM user
+
+# S3 objects copied to another account's bucket --------------------------------------------------------
+
+
+def copy_object(b: Builder, at: float, dest_account: str, mark: str, severity: str | None = None) -> str:
+    return b.ev(
+        "CopyObject",
+        S3,
+        at=at,
+        rp={"bucketName": f"dest-{dest_account}", "key": "db.csv", "x-amz-copy-source": "exports/db.csv"},
+        resources=[
+            {"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::exports/db.csv"},
+            {"accountId": ACCOUNT, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::exports"},
+            {"accountId": dest_account, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::dest-{dest_account}"},
+        ],
+        eventCategory="Data",
+        mark=mark,
+        severity=severity,
+    )
+
+
+b = case("s3_copy_to_external_account", "copies")
+copy_object(b, 0, STRANGER, HIT, "high")
+copy_object(b, 1, STRANGER, QUIET)  # the same day: counted in the first hit
+copy_object(b, 2, PARTNER, HIT, "low")
+copy_object(b, 3, ACCOUNT, QUIET)
 
 
 def all_records() -> list[dict[str, Any]]:

@@ -478,6 +478,59 @@ def test_compile_errors_are_clear_and_do_not_stop_other_rules(tmp_path: Path) ->
 
 
 @needs_sigma
+def test_files_that_are_not_rule_mappings_are_skipped(tmp_path: Path) -> None:
+    """A YAML file whose content is a text, a list or a number (or /etc/passwd) is one error, never a crash."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "good.yml").write_text(sigma_rule("sel: {eventName: CreateUser}\ncondition: sel", title="good"))
+    (folder / "notes.yml").write_text("- a\n- b\n")
+    (folder / "scalar.yml").write_text("just some text\n")
+    (folder / "number.yaml").write_text("42\n")
+    (folder / "empty.yml").write_text("")
+    (folder / "multi.yml").write_text(sigma_rule("sel: {eventName: X}\ncondition: sel") + "---\n- x\n")
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    rules, errors = load_sigma_rules([folder, passwd])
+    assert [r.title for r in rules] == ["good"]
+    by_file = {Path(f).name: m for f, m in errors}
+    assert by_file["notes.yml"] == "not a Sigma rule file: the YAML is a list, not a mapping of rule keys"
+    assert by_file["scalar.yml"] == "not a Sigma rule file: the YAML is a text, not a mapping of rule keys"
+    assert by_file["passwd"] == by_file["scalar.yml"]
+    assert "a single value" in by_file["number.yaml"]
+    assert by_file["empty.yml"] == "no Sigma rule in the file"
+    assert "document 2 is a list" in by_file["multi.yml"]
+    for text in ["[1, 2]", "true", "'x'", "null", "- {title: x}", "--- 1\n--- 2\n"]:
+        assert compile_text(text)[0] == []  # never raises
+
+
+@needs_sigma
+def test_cli_hunt_skips_non_rule_yaml_with_a_warning(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trailforensics.cli import _register_commands, app
+
+    _register_commands()
+    write_log(
+        tmp_path / "src",
+        [record("StopLogging", T0, source="cloudtrail.amazonaws.com", requestParameters={"name": "t"})],
+    )
+    assert ingest([tmp_path / "src"], tmp_path / "ds", IngestOptions(workers=1)).exit_code == 0
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "notes.yml").write_text("- a\n- b\n")
+    (folder / "stop.yml").write_text(sigma_rule("sel: {eventName: StopLogging}\ncondition: sel", title="stop"))
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    r = CliRunner().invoke(
+        app, ["hunt", "-d", str(tmp_path / "ds"), "--sigma", str(folder), "--sigma", str(passwd), "-f", "json"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "notes.yml skipped: not a Sigma rule file" in r.stderr and "passwd skipped" in r.stderr
+    found = {h["detection_id"] for h in json.loads(r.stdout)["hits"]}
+    assert {"cloudtrail_tampering", "stop"} <= found  # the built-ins and the good Sigma rule both ran
+
+
+@needs_sigma
 def test_unsupported_features_fail_clearly(unit_ds: Dataset) -> None:
     expand = sigma_rule("sel: {userAgent|expand: '%list%'}\ncondition: sel")
     assert "placeholder %list%" in compile_error(expand)

@@ -6,20 +6,25 @@
 -- events: cloudtrail.amazonaws.com:StopLogging, cloudtrail.amazonaws.com:DeleteTrail, cloudtrail.amazonaws.com:CreateTrail,
 -- events: cloudtrail.amazonaws.com:UpdateTrail, cloudtrail.amazonaws.com:PutEventSelectors,
 -- events: cloudtrail.amazonaws.com:PutAdvancedEventSelectors, cloudtrail.amazonaws.com:DeleteEventDataStore,
--- events: cloudtrail.amazonaws.com:StopEventDataStoreIngestion, s3.amazonaws.com:PutBucketLifecycle,
+-- events: cloudtrail.amazonaws.com:StopEventDataStoreIngestion, cloudtrail.amazonaws.com:PutInsightSelectors,
+-- events: s3.amazonaws.com:PutBucketLifecycle,
 -- events: s3.amazonaws.com:PutBucketLifecycleConfiguration, s3.amazonaws.com:DeleteObject,
 -- events: s3.amazonaws.com:DeleteObjects
 -- description: Successful calls that stop or reduce CloudTrail logging: StopLogging, DeleteTrail, CloudTrail Lake
 -- description: event data stores deleted or stopped; UpdateTrail turning off multi-region or global-service logging
 -- description: or log-file validation, moving the logs to another bucket or encrypting them with another account's
--- description: key; event selectors that drop management events or keep only reads or writes; and a short
+-- description: key; event selectors that drop management events, keep only reads or writes, or leave out event
+-- description: sources or names from the management events (basic excludeManagementEventSources such as
+-- description: kms.amazonaws.com, advanced selectors with notEquals/equals on eventSource, eventName or
+-- description: readOnly); CloudTrail Insights turned off (empty insight selectors); and a short
 -- description: expiration lifecycle rule put on a trail's bucket (a bucket named in CreateTrail/UpdateTrail in the
 -- description: dataset, or named like *cloudtrail*); CloudTrail log files deleted (S3 data events on
 -- description: AWSLogs/.../CloudTrail/ keys or on a trail bucket). Event selectors set by the principal that
 -- description: created the trail within the previous hour are its set-up, not tampering.
 -- false_positives: Trail migrations by the platform team (new bucket, new trail then old trail deleted); data-event-only
--- false_positives: trails whose selectors exclude management events on purpose; retention lifecycle rules
--- false_positives: shorter than the window on a log bucket.
+-- false_positives: trails whose selectors exclude management events on purpose; cost cuts that leave out the
+-- false_positives: high-volume KMS or RDS Data API events or turn Insights off; retention lifecycle rules shorter
+-- false_positives: than the window on a log bucket.
 -- references: https://attack.mitre.org/techniques/T1562/008/,
 -- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.defense-evasion.cloudtrail-stop/,
 -- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.defense-evasion.cloudtrail-event-selectors/,
@@ -42,7 +47,8 @@ candidates AS (
     FROM events e
     WHERE ((event_source = 'cloudtrail.amazonaws.com'
             AND event_name IN ('StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors',
-                               'PutAdvancedEventSelectors', 'DeleteEventDataStore', 'StopEventDataStoreIngestion'))
+                               'PutAdvancedEventSelectors', 'DeleteEventDataStore', 'StopEventDataStoreIngestion',
+                               'PutInsightSelectors'))
            OR (event_source = 's3.amazonaws.com'
                AND event_name IN ('PutBucketLifecycle', 'PutBucketLifecycleConfiguration', 'DeleteObject',
                                   'DeleteObjects')))
@@ -51,6 +57,47 @@ candidates AS (
           SELECT 1 FROM new_trails n
           WHERE n.creator = e.actor AND n.trail = regexp_extract(e.request_parameters->>'$.trailName', '[^/:]+$')
             AND e.event_time BETWEEN n.created_at AND n.created_at + INTERVAL 1 HOUR))
+),
+management_filters AS (   -- the field selectors of the advanced selectors that log management events
+    SELECT event_id, f, coalesce(f->>'$.field', f->>'$.Field') AS field,
+           flatten([coalesce(f->>'$.notEquals[*]', []), coalesce(f->>'$.NotEquals[*]', []),
+                    coalesce(f->>'$.notStartsWith[*]', []), coalesce(f->>'$.NotStartsWith[*]', []),
+                    coalesce(f->>'$.notEndsWith[*]', []), coalesce(f->>'$.NotEndsWith[*]', [])]) AS excluded,
+           flatten([coalesce(f->>'$.equals[*]', []), coalesce(f->>'$.Equals[*]', []),
+                    coalesce(f->>'$.startsWith[*]', []), coalesce(f->>'$.StartsWith[*]', [])]) AS kept
+    FROM (
+        SELECT event_id, unnest(tfh_list(coalesce(sel->'$.fieldSelectors', sel->'$.FieldSelectors'))) AS f
+        FROM (
+            SELECT event_id, unnest(tfh_list(rp->'$.advancedEventSelectors')) AS sel
+            FROM candidates
+            WHERE event_name IN ('PutEventSelectors', 'PutAdvancedEventSelectors')
+              AND json_type(rp, '$.advancedEventSelectors') = 'ARRAY'
+        )
+        WHERE len(list_filter(tfh_list(coalesce(sel->'$.fieldSelectors', sel->'$.FieldSelectors')),
+                  lambda x: coalesce(x->>'$.field', x->>'$.Field') = 'eventCategory'
+                            AND list_contains(list_concat(coalesce(x->>'$.equals[*]', []),
+                                                          coalesce(x->>'$.Equals[*]', [])), 'Management'))) > 0
+    )
+),
+narrowed AS (   -- how those selectors narrow the management events
+    SELECT event_id, string_agg(reason, '; ' ORDER BY reason) AS reasons
+    FROM (
+        SELECT event_id, CASE
+            WHEN field IN ('eventSource', 'eventName') AND len(excluded) > 0 THEN
+                'management events of ' || array_to_string(list_sort(excluded), ', ') || ' excluded'
+            WHEN field IN ('eventSource', 'eventName') AND len(kept) > 0 THEN
+                'management events logged only for ' || array_to_string(list_sort(kept), ', ')
+            WHEN field = 'readOnly' AND len(list_distinct(kept)) = 1 THEN
+                'only ' || CASE WHEN lower(kept[1]) = 'true' THEN 'read' ELSE 'write' END
+                || ' management events logged'
+            WHEN field = 'readOnly' AND len(excluded) > 0 THEN
+                'only ' || CASE WHEN lower(excluded[1]) = 'true' THEN 'write' ELSE 'read' END
+                || ' management events logged'
+            END AS reason
+        FROM management_filters
+    )
+    WHERE reason IS NOT NULL
+    GROUP BY event_id
 ),
 judged AS (
     SELECT *, CASE
@@ -71,11 +118,21 @@ judged AS (
              AND json_type(rp, '$.advancedEventSelectors') = 'ARRAY' THEN
             CASE WHEN NOT contains(CAST(rp->'$.advancedEventSelectors' AS VARCHAR), '"Management"')
                  THEN 'advanced event selectors no longer log management events (trail '
-                      || coalesce(rp->>'$.trailName', '?') || ')' END
+                      || coalesce(rp->>'$.trailName', '?') || ')'
+                 WHEN reasons IS NOT NULL
+                 THEN 'advanced event selectors: ' || reasons || ' (trail ' || coalesce(rp->>'$.trailName', '?') || ')'
+            END
+        WHEN event_name = 'PutInsightSelectors' THEN
+            CASE WHEN coalesce(json_array_length(rp, '$.insightSelectors'), 0) = 0
+                 THEN 'CloudTrail Insights turned off (trail ' || coalesce(rp->>'$.trailName', '?') || ')' END
         WHEN event_name IN ('PutEventSelectors', 'PutAdvancedEventSelectors') THEN nullif(concat_ws('; ',
             CASE WHEN coalesce(json_array_length(rp, '$.eventSelectors'), 0) = 0 THEN 'all event selectors removed' END,
             CASE WHEN list_contains(rp->>'$.eventSelectors[*].includeManagementEvents', 'false')
                  THEN 'management events excluded' END,
+            CASE WHEN len(list_filter(rp->>'$.eventSelectors[*].excludeManagementEventSources[*]',
+                                      lambda x: x IS NOT NULL)) > 0
+                 THEN 'management events of ' || array_to_string(list_sort(list_distinct(
+                          rp->>'$.eventSelectors[*].excludeManagementEventSources[*]')), ', ') || ' excluded' END,
             CASE WHEN len(list_filter(rp->>'$.eventSelectors[*].readWriteType', lambda x: x <> 'All')) > 0
                  THEN 'only ' || array_to_string(list_distinct(list_filter(rp->>'$.eventSelectors[*].readWriteType',
                                                                    lambda x: x <> 'All')), '/') || ' events logged' END
@@ -95,7 +152,7 @@ judged AS (
                   OR (rp->>'$.bucketName') IN (SELECT bucket FROM trail_buckets)) THEN
             'CloudTrail log file deleted: ' || coalesce(rp->>'$.bucketName', '?') || '/' || coalesce(rp->>'$.key', '(batch)')
     END AS details
-    FROM candidates
+    FROM candidates LEFT JOIN narrowed USING (event_id)
 )
 SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
        aws_region AS region, recipient_account_id AS account, event_name, event_id, details

@@ -7,8 +7,10 @@
 -- description: Successful launches of GPU, accelerator or very large instance types (families, sizes), or of at
 -- description: least min_count instances in one RunInstances call, and RunInstances in a region where the dataset
 -- description: shows no earlier activity of the account except by the same principal within the previous hour (an
--- description: unused region). High when a big or GPU launch happens in such a region, else medium. Launches by
--- description: AWS services (Auto Scaling, EKS...) are left out.
+-- description: unused region). High when a big or GPU launch happens in such a region, else medium. Launches of
+-- description: big or GPU types or many instances that fail on a quota or capacity error (attempt_errors:
+-- description: VcpuLimitExceeded, InsufficientInstanceCapacity...) are attempts and reported the same way: miners
+-- description: often hit the account's limits first. Launches by AWS services (Auto Scaling, EKS...) are left out.
 -- false_positives: Machine-learning and HPC teams; capacity tests; a dataset that starts with the incident (every
 -- false_positives: region then looks new).
 -- references: https://attack.mitre.org/techniques/T1496/001/, https://attack.mitre.org/techniques/T1535/,
@@ -16,6 +18,7 @@
 -- param: families text p,g,inf,trn,dl,vt,f,x,hpc,u | Instance families (letters before the generation digit) reported as GPU/accelerator/huge
 -- param: sizes text metal,24xlarge,32xlarge,48xlarge,56xlarge,96xlarge,112xlarge | Instance sizes reported as very large
 -- param: min_count int 10 | Instances requested in one call
+-- param: attempt_errors text LimitExceeded,InsufficientInstanceCapacity,InsufficientCapacity,MaxSpotInstanceCountExceeded,Unsupported,PendingVerification,QuotaExceeded,DryRunOperation | Error codes of failed launches reported as attempts (comma-separated, case-insensitive substrings)
 WITH launches AS (
     SELECT *, request_parameters AS rp,
            list_distinct(list_filter(list_concat(coalesce(request_parameters->>'$..instanceType', []),
@@ -30,7 +33,9 @@ WITH launches AS (
     WHERE event_name IN ('RunInstances', 'RequestSpotInstances', 'RequestSpotFleet', 'CreateFleet',
                          'CreateComputeEnvironment')
       AND event_source IN ('ec2.amazonaws.com', 'batch.amazonaws.com')
-      AND tfh_ok(error_code, response_elements, event_name)
+      AND (error_code IS NULL
+           OR len(list_filter(string_split(lower($attempt_errors), ','),
+                              lambda c: trim(c) <> '' AND contains(lower(error_code), trim(c)))) > 0)
       AND user_identity_invoked_by IS NULL
       AND NOT coalesce(contains(user_identity_arn, ':assumed-role/AWSServiceRole'), false)
       AND NOT coalesce(contains(session_issuer_arn, ':role/aws-service-role/'), false)
@@ -72,10 +77,11 @@ judged AS (
 SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
        aws_region AS region, recipient_account_id AS account, event_name, event_id,
        concat_ws('; ',
+           CASE WHEN error_code IS NOT NULL THEN 'attempt failed with ' || error_code END,
            CASE WHEN len(big_types) > 0 THEN 'instance type ' || array_to_string(big_types, ', ') END,
            CASE WHEN count >= $min_count THEN count || ' instances requested' END,
            CASE WHEN new_region THEN 'first activity of the account in ' || aws_region END) AS details,
        CASE WHEN new_region AND (len(big_types) > 0 OR count >= $min_count) THEN 'high' ELSE 'medium' END AS severity
 FROM judged
-WHERE len(big_types) > 0 OR count >= $min_count OR new_region
+WHERE len(big_types) > 0 OR count >= $min_count OR (new_region AND error_code IS NULL)
 ORDER BY event_time

@@ -8,20 +8,27 @@
 -- description: across at least min_services services, or the same APIs in at least min_regions regions, within
 -- description: window_minutes: the enumeration that follows a credential compromise. Data events, AWS service
 -- description: principals, service-linked roles and console browsing (console sessions, browser user agents) are
--- description: left out. The hit is the call that reaches the threshold, and only the first burst of each
--- description: principal (a role for role sessions) with each client (the first two user-agent tokens, e.g.
--- description: aws-cli/2.15.30 Python/3.11.8) is reported: a pipeline that plans every hour is reported once,
--- description: the same keys used with another tool or version again. A burst is medium when something about it
--- description: is new or failing (a source address the principal was never seen from after a day of history,
--- description: or at least 3 and a fifth of its calls failing), low otherwise (routine inventory by a known client).
--- false_positives: Inventory and posture tools (CSPM, Steampipe, Config-like scanners), Terraform plans, the console
--- false_positives: loading a dashboard. Pivot on the access key and source address to tell them apart.
+-- description: left out. Enumeration is also what engineers, pipelines and inventory tools do all day, so a burst is
+-- description: reported only when it is unusual for its principal (a role for role sessions), judged on the whole
+-- description: dataset: from a source address and a client (the first two user-agent tokens, e.g. aws-cli/2.15.30
+-- description: Python/3.11.8) the principal had never used, after at least min_history_hours of its history; or
+-- description: by a user or role created in the dataset (CreateUser/CreateRole) or one of its access keys created
+-- description: there (CreateAccessKey); or with at least min_failed calls and a fifth of them failing. The hit is
+-- description: the call that reaches the threshold, and only the first such burst of each principal with each
+-- description: client is reported. With report_routine = 1 the other bursts (the first per principal and client)
+-- description: are reported too, as low.
+-- false_positives: Inventory and posture tools (CSPM, Steampipe, Config-like scanners) run with new credentials or
+-- false_positives: from a new place; an engineer on a new laptop and network. Pivot on the access key and the source
+-- false_positives: address to tell them apart.
 -- references: https://attack.mitre.org/techniques/T1087/004/, https://attack.mitre.org/techniques/T1580/,
 -- references: https://attack.mitre.org/techniques/T1526/
 -- param: window_minutes int 10 | Length of the sliding window
 -- param: min_distinct_calls int 10 | Distinct discovery APIs within the window
 -- param: min_services int 3 | Distinct services those calls must span
 -- param: min_regions int 6 | Distinct regions within the window (alternative trigger)
+-- param: min_history_hours int 12 | History a principal needs before an address or client is judged new for it
+-- param: min_failed int 3 | Failed calls within the window (and at least a fifth of them) that make a burst unusual
+-- param: report_routine int 0 | 1 also reports the usual bursts of known principals (as low)
 WITH reads AS (
     SELECT event_time, actor, user_identity_access_key_id, source_ip_address, user_agent, aws_region,
            recipient_account_id, event_name, event_id, event_source,
@@ -63,28 +70,65 @@ counted AS (
 ),
 bursts AS (   -- one row per burst: the call that reaches a threshold
     SELECT *, tfh_principal(user_identity_type, user_identity_arn, session_issuer_arn, actor) AS principal,
-           coalesce(nullif(regexp_extract(user_agent, '^(\S+(\s+\S+)?)', 1), ''), '?') AS client
+           coalesce(nullif(regexp_extract(user_agent, '^(\S+(\s+\S+)?)', 1), ''), '?') AS client,
+           event_time - to_minutes($window_minutes) AS window_start
     FROM counted
     WHERE (names >= $min_distinct_calls AND services >= $min_services) OR regions >= $min_regions
     QUALIFY coalesce(event_time - lag(event_time) OVER (PARTITION BY actor, k ORDER BY event_time, event_id)
                      > to_minutes($window_minutes), true)
+),
+history AS (   -- whole-dataset baseline of the bursting principals: when each address and client was first used
+    SELECT principal, source_ip_address AS ip, client, min(event_time) AS first_time
+    FROM (
+        SELECT tfh_principal(user_identity_type, user_identity_arn, session_issuer_arn, actor) AS principal,
+               source_ip_address, event_time,
+               coalesce(nullif(regexp_extract(user_agent, '^(\S+(\s+\S+)?)', 1), ''), '?') AS client
+        FROM main.events
+        WHERE event_time IS NOT NULL
+          AND (actor IN (SELECT actor FROM bursts) OR session_issuer_arn IN (SELECT principal FROM bursts))
+    )
+    WHERE principal IN (SELECT principal FROM bursts)
+    GROUP BY ALL
+),
+created AS (   -- identities and keys created in the dataset (whole-dataset baseline)
+    SELECT coalesce(response_elements->>'$.user.arn', response_elements->>'$.role.arn') AS arn,
+           response_elements->>'$.accessKey.accessKeyId' AS key, event_time AS created_at
+    FROM main.events
+    WHERE event_source = 'iam.amazonaws.com' AND event_name IN ('CreateUser', 'CreateRole', 'CreateAccessKey')
+      AND error_code IS NULL
+),
+judged AS (
+    SELECT b.*,
+           EXISTS (SELECT 1 FROM created c WHERE (c.arn = b.principal OR c.key = b.k) AND c.created_at <= b.event_time)
+               AS new_principal,
+           (SELECT min(h.first_time) FROM history h WHERE h.principal = b.principal) AS principal_first,
+           (SELECT min(h.first_time) FROM history h
+             WHERE h.principal = b.principal AND h.ip IS NOT DISTINCT FROM b.source_ip_address) AS ip_first,
+           (SELECT min(h.first_time) FROM history h WHERE h.principal = b.principal AND h.client = b.client)
+               AS client_first
+    FROM bursts b
+),
+flagged AS (
+    SELECT *,
+           principal_first < window_start - to_hours($min_history_hours)
+               AND ip_first >= window_start AND client_first >= window_start AS new_source,
+           errors >= $min_failed AND errors >= 0.2 * calls AS failing
+    FROM judged
 )
-SELECT b.event_time, b.actor, b.user_identity_access_key_id AS access_key, b.source_ip_address AS source_ip,
-       b.user_agent, b.aws_region AS region, b.recipient_account_id AS account, b.event_name, b.event_id,
-       b.names || ' distinct discovery calls over ' || b.services || ' service(s) in ' || $window_minutes || ' min ('
-       || b.calls || ' calls, ' || b.regions || ' region(s), ' || b.errors || ' failed'
-       || CASE WHEN b.whoami = 1 THEN ', with GetCallerIdentity' ELSE '' END
-       || CASE WHEN n.new_ip THEN ', from an address new for this principal' ELSE '' END || '); first burst of '
-       || b.principal || ' with client ' || b.client AS details,
-       CASE WHEN n.new_ip OR (b.errors >= 3 AND b.errors >= 0.2 * b.calls) THEN 'medium' ELSE 'low' END AS severity
-FROM bursts b
-LEFT JOIN LATERAL (
-    -- Novelty: the principal has a day of history and never used this address before the burst.
-    SELECT coalesce(min(e.event_time) FILTER (WHERE e.source_ip_address = b.source_ip_address)
-                        >= b.event_time - to_minutes($window_minutes), false)
-           AND min(e.event_time) < b.event_time - INTERVAL 24 HOUR AS new_ip
-    FROM main.events e
-    WHERE e.actor = b.actor
-) n ON true
-QUALIFY row_number() OVER (PARTITION BY b.principal, b.client ORDER BY b.event_time, b.event_id) = 1
-ORDER BY b.event_time
+SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
+       aws_region AS region, recipient_account_id AS account, event_name, event_id,
+       names || ' distinct discovery calls over ' || services || ' service(s) in ' || $window_minutes || ' min ('
+       || calls || ' calls, ' || regions || ' region(s), ' || errors || ' failed'
+       || CASE WHEN whoami = 1 THEN ', with GetCallerIdentity' ELSE '' END || '); '
+       || coalesce(nullif(concat_ws('; ',
+              CASE WHEN new_source THEN 'address and client new for this principal (seen since '
+                   || strftime(principal_first, '%Y-%m-%dT%H:%M:%SZ') || ')' END,
+              CASE WHEN new_principal THEN 'identity or access key created in the dataset' END,
+              CASE WHEN failing THEN 'many failures' END), ''), 'routine')
+       || '; first such burst of ' || principal || ' with client ' || client AS details,
+       CASE WHEN new_source OR new_principal OR failing THEN 'medium' ELSE 'low' END AS severity
+FROM flagged
+WHERE new_source OR new_principal OR failing OR $report_routine = 1
+QUALIFY row_number() OVER (PARTITION BY principal, client, new_source OR new_principal OR failing
+                           ORDER BY event_time, event_id) = 1
+ORDER BY event_time

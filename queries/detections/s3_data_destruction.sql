@@ -6,8 +6,10 @@
 -- events: s3.amazonaws.com:CopyObject, s3.amazonaws.com:CreateMultipartUpload
 -- description: Needs S3 data events. One principal making at least min_deletes DeleteObject(s) requests within
 -- description: window_minutes (one hit per burst); the first write with SSE-C (customer-provided keys, the
--- description: encrypt-in-place ransomware trick) per principal and bucket, with the count; objects written under a
--- description: ransom-note name (note_words, matched on the file name with separators removed).
+-- description: encrypt-in-place ransomware trick) per principal and bucket, with the count; the same for writes
+-- description: encrypted with a KMS key of another account than the caller's and the bucket owner's (the
+-- description: attacker's key; medium when it is a known account); objects written under a ransom-note name (note_words, matched on the file name with
+-- description: separators removed).
 -- false_positives: Lifecycle-like clean-up jobs run by hand; applications that use SSE-C by design.
 -- references: https://attack.mitre.org/techniques/T1485/, https://attack.mitre.org/techniques/T1486/,
 -- references: https://www.halcyon.ai/blog/abusing-aws-native-services-ransomware-encrypting-s3-buckets-with-sse-c
@@ -39,6 +41,22 @@ ssec AS (
       AND json_type(rp, '$."x-amz-server-side-encryption-customer-algorithm"') IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY actor, rp->>'$.bucketName' ORDER BY event_time, event_id) = 1
 ),
+foreign_kms AS (   -- writes encrypted with another account's KMS key (the key ARN names its account)
+    SELECT *, tfh_arn_account(rp->>'$."x-amz-server-side-encryption-aws-kms-key-id"') AS key_account,
+           count(*) OVER (PARTITION BY actor, rp->>'$.bucketName') AS n
+    FROM data
+    WHERE event_name IN ('PutObject', 'CopyObject', 'CreateMultipartUpload')
+      AND tfh_arn_account(rp->>'$."x-amz-server-side-encryption-aws-kms-key-id"')
+          NOT IN (coalesce(user_identity_account_id, ''), coalesce(recipient_account_id, ''))
+    QUALIFY row_number() OVER (PARTITION BY actor, rp->>'$.bucketName' ORDER BY event_time, event_id) = 1
+),
+kms_hits AS (
+    SELECT * EXCLUDE (key_account), CASE WHEN len(tfh_unknown([key_account])) > 0 THEN 'high' ELSE 'medium' END
+              AS severity, 'objects written in bucket ' || coalesce(rp->>'$.bucketName', '?')
+              || ' encrypted with KMS key ' || (rp->>'$."x-amz-server-side-encryption-aws-kms-key-id"')
+              || ' of account ' || key_account || ': ' || n || ' request(s)' AS details
+    FROM foreign_kms
+),
 ssec_hits AS (
     SELECT *, 'objects written with customer-provided keys (SSE-C) in bucket ' || coalesce(rp->>'$.bucketName', '?')
               || ': ' || n || ' request(s)' AS details
@@ -54,11 +72,15 @@ note_hits AS (
                                                         lambda w: regexp_escape(trim(w))), '|'))
 )
 SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
-       aws_region AS region, recipient_account_id AS account, event_name, event_id, details FROM delete_hits
+       aws_region AS region, recipient_account_id AS account, event_name, event_id, details, NULL AS severity
+FROM delete_hits
 UNION ALL
 SELECT event_time, actor, user_identity_access_key_id, source_ip_address, user_agent, aws_region,
-       recipient_account_id, event_name, event_id, details FROM ssec_hits
+       recipient_account_id, event_name, event_id, details, NULL FROM ssec_hits
 UNION ALL
 SELECT event_time, actor, user_identity_access_key_id, source_ip_address, user_agent, aws_region,
-       recipient_account_id, event_name, event_id, details FROM note_hits
+       recipient_account_id, event_name, event_id, details, NULL FROM note_hits
+UNION ALL
+SELECT event_time, actor, user_identity_access_key_id, source_ip_address, user_agent, aws_region,
+       recipient_account_id, event_name, event_id, details, severity FROM kms_hits
 ORDER BY event_time

@@ -6,8 +6,9 @@
 -- description: One principal and access key reading at least min_objects objects, or at least min_bytes bytes, with
 -- description: successful GetObject calls within window_minutes: the shape of data exfiltration. Needs S3 data
 -- description: events (a trail that records read data events on the bucket). AWS services acting for the account
--- description: (replication, Athena, Glue...) are left out. One hit per principal, key and day: the call that
--- description: reaches the threshold, with the object count, bytes and buckets of the window.
+-- description: (replication, Athena, Glue...) are left out. One hit per burst (reads of the principal and key with
+-- description: no pause longer than window_minutes): the call that reaches the threshold, with the whole burst in
+-- description: the details: objects, bytes, buckets, first and last read and duration.
 -- false_positives: Backups, analytics jobs and data pipelines that read whole prefixes; pivot on the principal, the
 -- false_positives: source address and the user agent to tell a job from a person.
 -- references: https://attack.mitre.org/techniques/T1530/, https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-s3-info.html
@@ -29,16 +30,36 @@ WITH reads AS (
 ),
 counted AS (
     SELECT *, count(*) OVER w AS objects, sum(bytes_out) OVER w AS bytes,
-           count(DISTINCT bucket) OVER w AS buckets
+           -- a new burst starts after a pause longer than the window
+           CASE WHEN event_time - lag(event_time) OVER (PARTITION BY actor, k ORDER BY event_time, event_id)
+                     <= to_minutes($window_minutes) THEN 0 ELSE 1 END AS starts
     FROM reads
     WINDOW w AS (PARTITION BY actor, k ORDER BY event_time
                  RANGE BETWEEN to_minutes($window_minutes) PRECEDING AND CURRENT ROW)
+),
+numbered AS (
+    SELECT *, sum(starts) OVER (PARTITION BY actor, k ORDER BY event_time, event_id) AS burst FROM counted
+),
+bursts AS (   -- the whole burst, not only the window that crossed the threshold
+    SELECT *, count(*) OVER b AS burst_objects, sum(bytes_out) OVER b AS burst_bytes,
+           min(event_time) OVER b AS burst_first, max(event_time) OVER b AS burst_last,
+           list_sort(list_distinct(list(bucket) OVER b)) AS burst_buckets
+    FROM numbered
+    WINDOW b AS (PARTITION BY actor, k, burst)
 )
 SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
        aws_region AS region, recipient_account_id AS account, event_name, event_id,
-       objects || ' objects, ' || CAST(round(bytes / 1e6, 1) AS VARCHAR) || ' MB from ' || buckets
-       || ' bucket(s) in ' || $window_minutes || ' min (bucket ' || coalesce(bucket, '?') || ')' AS details
-FROM counted
+       burst_objects || ' objects, ' || CAST(round(burst_bytes / 1e6, 1) AS VARCHAR) || ' MB from '
+       || len(burst_buckets) || ' bucket(s) (' || coalesce(nullif(array_to_string(burst_buckets[1:5], ', '), ''), '?')
+       || CASE WHEN len(burst_buckets) > 5 THEN ', +' || (len(burst_buckets) - 5) || ' more' ELSE '' END
+       || ') between ' || strftime(burst_first, '%Y-%m-%dT%H:%M:%SZ') || ' and '
+       || strftime(burst_last, '%Y-%m-%dT%H:%M:%SZ') || ' ('
+       || CAST(date_diff('second', burst_first, burst_last) // 60 AS VARCHAR) || ' min '
+       || CAST(date_diff('second', burst_first, burst_last) % 60 AS VARCHAR) || ' s); the threshold ('
+       || $min_objects || ' objects or ' || CAST(round($min_bytes / 1e6, 1) AS VARCHAR) || ' MB in '
+       || $window_minutes || ' min) was reached at this call with ' || objects || ' objects, '
+       || CAST(round(bytes / 1e6, 1) AS VARCHAR) || ' MB' AS details
+FROM bursts
 WHERE objects >= $min_objects OR bytes >= $min_bytes
-QUALIFY row_number() OVER (PARTITION BY actor, k, CAST(event_time AS DATE) ORDER BY event_time, event_id) = 1
+QUALIFY row_number() OVER (PARTITION BY actor, k, burst ORDER BY event_time, event_id) = 1
 ORDER BY event_time

@@ -180,14 +180,40 @@ def compile_rule(rule: PySigmaRule, path: Path | None = None) -> SigmaRule:
     )
 
 
+def _not_a_mapping(text: str) -> str | None:
+    """Why a YAML text cannot hold Sigma rules (a document that is a list, a string, a number...), else None.
+
+    pySigma expects every document to be a mapping and fails with an AttributeError otherwise
+    (``hunt --sigma /etc/passwd``, a ``notes.yml`` holding a list).
+    """
+    try:
+        docs = list(yaml.safe_load_all(text))
+    except yaml.YAMLError:
+        return None  # reported by pySigma's own parse below, with its message
+    for n, doc in enumerate(docs, 1):
+        if doc is not None and not isinstance(doc, dict):
+            where = f"document {n} " if len(docs) > 1 else ""
+            kind = "a list" if isinstance(doc, list) else "a text" if isinstance(doc, str) else "a single value"
+            return f"not a Sigma rule file: the YAML {where}is {kind}, not a mapping of rule keys"
+    return None
+
+
 def compile_text(text: str, path: Path | None = None) -> tuple[list[SigmaRule], list[str]]:
-    """Every rule of one YAML text (several documents allowed): compiled rules and error messages."""
+    """Every rule of one YAML text (several documents allowed): compiled rules and error messages.
+
+    Never raises for bad content: a file that is not Sigma at all is one error message.
+    """
+    problem = _not_a_mapping(text)
+    if problem:
+        return [], [problem]
     try:
         # Correlation rules are rejected below; without resolving references they do not need
         # the rules they refer to in the same file.
         collection = SigmaCollection.from_yaml(text, collect_errors=True, resolve_references=False)
     except (yaml.YAMLError, SigmaError) as exc:
         return [], [f"not a valid Sigma YAML file: {exc}"]
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:  # pySigma on unexpected shapes
+        return [], [f"not a valid Sigma rule file: {type(exc).__name__}: {exc}"]
     rules: list[SigmaRule] = []
     errors: list[str] = []
     multiple = len(collection.rules) > 1
@@ -240,7 +266,11 @@ def load_sigma_rules(paths: Sequence[Path | str]) -> tuple[list[SigmaRule], list
         except (OSError, UnicodeDecodeError) as exc:
             errors.append((str(f), f"cannot read: {exc}"))
             continue
-        compiled, messages = compile_text(text, f)
+        try:
+            compiled, messages = compile_text(text, f)
+        except Exception as exc:  # one unreadable rule file must never stop the hunt
+            errors.append((str(f), f"cannot compile: {type(exc).__name__}: {exc}"))
+            continue
         rules.extend(compiled)
         errors.extend((str(f), m) for m in messages)
     return rules, errors
