@@ -105,7 +105,8 @@ def render_schema() -> str:
         "## Verification tables",
         "",
         "Written by `trailforensics verify <tree> --dataset <dataset>`; each run replaces the previous one's. "
-        "The `events` view's `verification_status` joins `verification` on the log file's `AWSLogs/...` path.",
+        "The `events` view's `verification_status` joins `verification` on the log file's path (the same relative "
+        "path, or the `AWSLogs/...` key when that is unambiguous).",
         "",
     ]
     for name, (schema, docs, intro) in VERIFY_TABLES.items():

@@ -95,17 +95,19 @@ def verify_command(
     """Validate CloudTrail digest files offline: signatures, hash chains, deleted, altered and injected logs.
 
     Exit codes (bit flags, added together): 0 everything checked is valid, nothing missing, nothing
-    unreferenced; 1 could not verify (unreadable TREE / key / signature file, no digest files, dataset
-    error); 2 bad usage; 4 invalid (altered or appended log, forged / moved / replaced digest, refused
-    key, no key for a digest's fingerprint); 8 missing (deleted log files, deleted digests: chain gaps,
-    newest or oldest digests); 16 unreferenced log files inside digest coverage (injected?); 32
-    signatures left unchecked, only with --require-signatures.
+    unreferenced; 1 could not verify (unreadable TREE / key / signature file, no digest files), or the
+    results could not be stored in the dataset (the other bits still give the verdict); 2 bad usage;
+    4 invalid (altered or appended log, forged / moved / replaced digest, refused key, no key for a
+    digest's fingerprint); 8 missing (deleted log files, deleted digests: chain gaps, newest or oldest
+    digests or the last before a restart, when the tree proves they existed); 16 unreferenced log
+    files inside digest coverage (injected?); 32 signatures left unchecked, only with
+    --require-signatures.
     """
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}: choose text or json", code=2)
     if not tree.is_dir():
         fail(f"TREE {tree} is not a folder")
-    from trailforensics.verify import EXIT_ERROR, store_results, verify_tree
+    from trailforensics.verify import store_results, verify_tree
     from trailforensics.verify.report import to_json_bytes, to_text
 
     progress = None if quiet else _progress(sys.stderr)
@@ -123,12 +125,9 @@ def verify_command(
             store_results(report, dataset)
             stored = dataset
         except Exception as exc:
+            # the verdict stands: keep its exit bits, add "could not store" (1)
+            report.run_errors.append(f"results not stored in {dataset}: {exc}")
             say(f"error: results not stored in {dataset}: {exc}", err=True)
-            if fmt == "text":
-                sys.stdout.write(to_text(report, max_findings=max_findings))
-            else:
-                sys.stdout.buffer.write(to_json_bytes(report))
-            raise typer.Exit(EXIT_ERROR) from None
     if fmt == "json":
         sys.stdout.flush()
         sys.stdout.buffer.write(to_json_bytes(report))

@@ -70,18 +70,37 @@ def events_view(root: Path, files: list[str], verified: bool = False) -> str:
 
 
 # Verification results are keyed by the path under the verified tree, events by the path under
-# the ingested source: match them on the S3-key part (`AWSLogs/...`), unique per log file.
-# Computed once per Dataset over the (small) file tables, so event queries join on equality.
+# the ingested source.  Match each ingested file to the verified file that is the same object as
+# precisely as the paths allow: the same relative path, else one path ending with the other (a
+# tree rooted at the bucket folder against one holding several buckets), else the same S3 key
+# part (`AWSLogs/...`); at the best level found, the status is used only when unambiguous (every
+# candidate agrees), so a copy in another bucket folder never lends its verdict.  Computed once per
+# Dataset over the (small) file tables, so event queries join on equality.
 VERIFICATION_BY_FILE = """
 CREATE OR REPLACE TEMP TABLE _verification_by_file AS
 WITH v AS (
-    SELECT coalesce(nullif(regexp_extract(source_file, 'AWSLogs/.*$'), ''), source_file) AS k,
-           min(status) AS verification_status
-    FROM verification WHERE kind <> 'cloudtrail-digest' GROUP BY 1
+    SELECT source_file AS vf, status,
+           coalesce(nullif(regexp_extract(source_file, 'AWSLogs/.*$'), ''), source_file) AS k
+    FROM verification WHERE kind <> 'cloudtrail-digest'
+),
+f AS (
+    SELECT DISTINCT source_file,
+           coalesce(nullif(regexp_extract(source_file, 'AWSLogs/.*$'), ''), source_file) AS k
+    FROM manifest WHERE status = 'ingested'
+),
+c AS (
+    SELECT f.source_file, v.status,
+           CASE WHEN v.vf = f.source_file THEN 0
+                WHEN ends_with(v.vf, '/' || f.source_file) OR ends_with(f.source_file, '/' || v.vf) THEN 1
+                ELSE 2 END AS level
+    FROM f JOIN v USING (k)
+),
+best AS (
+    SELECT source_file, status FROM c
+    QUALIFY level = min(level) OVER (PARTITION BY source_file)
 )
-SELECT f.source_file, v.verification_status
-FROM (SELECT DISTINCT source_file FROM manifest WHERE status = 'ingested') f
-JOIN v ON coalesce(nullif(regexp_extract(f.source_file, 'AWSLogs/.*$'), ''), f.source_file) = v.k
+SELECT source_file, any_value(status) AS verification_status
+FROM best GROUP BY source_file HAVING count(DISTINCT status) = 1
 """
 
 

@@ -6,9 +6,12 @@
     >>> store_results(report, Path("case42"))   # table `verification` (events gain its status)
 
 Modules: :mod:`.core` (the walk), :mod:`.digests` (one digest: format, location, signature),
-:mod:`.hashing` (streaming first-member SHA-256 in worker processes), :mod:`.keys` (public
-keys and signature files), :mod:`.paths` (tree layout), :mod:`.model` (report, statuses,
-finding kinds, exit codes), :mod:`.report` (text/JSON), :mod:`.store` (dataset tables).
+:mod:`.chains` (links between digests, and the time their sound digests cover), :mod:`.edges`
+(digests deleted at a chain's edges: newest, oldest, before a restart), :mod:`.logs` (listed
+and unlisted log files), :mod:`.coverage` (per hour), :mod:`.hashing` (streaming first-member
+SHA-256 in worker processes), :mod:`.keys` (public keys and signature files), :mod:`.paths`
+(tree layout, file names), :mod:`.model` (report, statuses, finding kinds, exit codes),
+:mod:`.report` (text/JSON), :mod:`.store` (dataset tables), :mod:`.run` (one run's state).
 
 Attributes are loaded lazily so that hashing worker processes start without Arrow or
 cryptography.

@@ -49,6 +49,10 @@ SIGNATURE_ALGORITHM = "SHA256withRSA"
 HASH_ALGORITHM = "SHA-256"
 MAX_DIGEST_BYTES = 256 << 20
 KEY_VALIDITY_SLACK = 2 * 3600  # digests are signed just after their end (awscli's rotation fix: aws-cli#10073)
+BACKFILL_KEY_SLACK = 3600  # awscli looks a backfill digest's key up within its generation time +- 1 h
+UNCHECKED = (m.SIG_UNCHECKED_NO_KEYS, m.SIG_UNCHECKED_NO_SIGNATURE)
+CLOUDTRAIL_EPOCH = 1_383_264_000  # 2013-11-01: nothing CloudTrail wrote is older
+MAX_WINDOW = 2 * 86400  # digests are hourly: a longer window is not CloudTrail's
 
 
 def parse_time(value: Any) -> int | None:
@@ -102,11 +106,32 @@ class Digest:
     primary: bool = True  # False for a second copy of the same claimed key
     metadata_signature: str | None = None
     metadata_algorithm: str | None = None
+    metadata_backfill: str | None = None  # backfill-generation-timestamp as given (None: absent)
     backfill_generated: int | None = None
+    has_metadata: bool = False  # an entry of --signatures matched it
 
     @property
     def rel(self) -> str:
         return self.file.rel
+
+    @property
+    def proven(self) -> bool:
+        """Every check passed: only such a digest vouches for the logs it lists."""
+        return self.signature == m.SIG_VALID and not self.problems
+
+    @property
+    def sound(self) -> bool:
+        """No check failed (its signature may be unchecked): it may set its chain's extent."""
+        return not self.problems and self.signature in (m.SIG_VALID, *UNCHECKED)
+
+    @property
+    def aliases(self) -> list[str]:
+        """The object keys it may be named by: its digestS3Object; for a digest that cannot be
+        read, its path minus any leading folders (the bucket folder is not known)."""
+        if self.doc is not None:
+            return [self.key]
+        parts = self.rel.split("/")
+        return ["/".join(parts[i:]) for i in range(len(parts)) if "AWSLogs" in parts[i:]]
 
     @property
     def successor(self) -> Digest | None:
@@ -155,8 +180,7 @@ def read_digest(tree_root: Path, f: TreeFile, top_folders: frozenset[str]) -> Di
         raw = gunzip_strict(path.read_bytes(), MAX_DIGEST_BYTES)
     except (DecompressError, OSError) as exc:
         d.problems.append((m.DIGEST_INVALID_FORMAT, f"cannot read the digest: {exc}"))
-        d.name = parse_digest_key(f.rel[f.rel.find("AWSLogs/") :] if "AWSLogs/" in f.rel else f.rel)
-        return d
+        return _named_by_path(d)
     d.sha256 = hashlib.sha256(raw).hexdigest()
     try:
         doc = orjson.loads(raw)
@@ -166,8 +190,7 @@ def read_digest(tree_root: Path, f: TreeFile, top_folders: frozenset[str]) -> Di
     if not isinstance(doc, dict):
         if doc is not None:
             d.problems.append((m.DIGEST_INVALID_FORMAT, "not a JSON object"))
-        d.name = parse_digest_key(f.rel[f.rel.find("AWSLogs/") :] if "AWSLogs/" in f.rel else f.rel)
-        return d
+        return _named_by_path(d)
     d.doc = doc
     missing = [k for k in REQUIRED if k not in doc]
     if missing:
@@ -219,6 +242,39 @@ def read_digest(tree_root: Path, f: TreeFile, top_folders: frozenset[str]) -> Di
             )
             d.root = None
     return d
+
+
+def _named_by_path(d: Digest) -> Digest:
+    """An unreadable digest still takes its place in its chain, by the end time in its path
+    (so that it is reported invalid, not also missing)."""
+    rel = d.file.rel
+    d.name = parse_digest_key(rel[rel.find("AWSLogs/") :] if "AWSLogs/" in rel else rel)
+    if d.name is not None:
+        d.end = d.name.end
+    return d
+
+
+def check_times(d: Digest, latest: int) -> None:
+    """A digest whose signature is not proven cannot claim any time: its window must lie between
+    CloudTrail's start and `latest` (now, or the newest proven digest), and last about an hour."""
+    if d.signature == m.SIG_VALID or d.end is None:
+        return
+    times = [t for t in (d.start, d.end) if t is not None]
+    if any(t < CLOUDTRAIL_EPOCH or t > latest for t in times):
+        d.problems.append(
+            (
+                m.DIGEST_INVALID_FORMAT,
+                f"its window ({m.iso(d.start)} to {m.iso(d.end)}) is implausible: before CloudTrail existed or "
+                f"after {m.iso(latest)}",
+            )
+        )
+    elif d.start is not None and not 0 <= d.end - d.start <= MAX_WINDOW:
+        d.problems.append(
+            (
+                m.DIGEST_INVALID_FORMAT,
+                f"its window ({m.iso(d.start)} to {m.iso(d.end)}) is implausible for an hourly digest",
+            )
+        )
 
 
 def string_to_sign(d: Digest) -> bytes:
@@ -308,17 +364,56 @@ def check_signature(d: Digest, ring: Keyring) -> None:
         return
     d.signature = m.SIG_VALID
     assert good is not None
-    when = d.backfill_generated if d.backfill else d.end
-    if when is not None and not any(_covers(k, when) for k in keys):
+    _check_key_validity(d, keys)
+
+
+def _check_key_validity(d: Digest, keys: list[PublicKey]) -> None:
+    """The key must have been valid when the digest was signed (reference 4.4): standard digests
+    just after their window, backfill digests at their generation time (S3 metadata) +- 1 h."""
+    window = _backfill_window(d) if d.backfill else _standard_window(d)
+    if window is None:
+        return
+    lo, hi = window
+    if not any(_overlaps(k, lo, hi) for k in keys):
+        when = f"{m.iso(lo)} to {m.iso(hi)}" if hi is not None else f"any time after {m.iso(lo)}"
         d.problems.append(
-            (
-                m.DIGEST_KEY_NOT_VALID,
-                f"signed by key {d.fingerprint}, whose validity period does not cover {m.iso(when)}",
-            )
+            (m.DIGEST_KEY_NOT_VALID, f"signed by key {d.fingerprint}, whose validity period does not cover {when}")
         )
 
 
-def _covers(key: PublicKey, when: int) -> bool:
-    if key.valid_from is not None and when < key.valid_from - KEY_VALIDITY_SLACK:
+def _standard_window(d: Digest) -> tuple[int, int | None] | None:
+    if d.end is None:
+        return None
+    return (d.start if d.start is not None else d.end - 3600), d.end + KEY_VALIDITY_SLACK
+
+
+def _backfill_window(d: Digest) -> tuple[int, int | None] | None:
+    """When a backfill digest was signed; None (with a problem) when its metadata cannot say."""
+    if d.has_metadata and d.metadata_backfill is None:
+        # awscli: a backfill digest without this metadata is "invalid format"
+        d.problems.append(
+            (
+                m.DIGEST_INVALID_FORMAT,
+                "backfill digest without the backfill-generation-timestamp of its S3 metadata in --signatures "
+                "(awscli: invalid format)",
+            )
+        )
+        return None
+    if d.has_metadata and d.backfill_generated is None:
+        d.problems.append(
+            (
+                m.DIGEST_INVALID_FORMAT,
+                f"backfill-generation-timestamp {d.metadata_backfill!r} in its S3 metadata is not a time",
+            )
+        )
+        return None
+    if d.backfill_generated is not None:
+        return d.backfill_generated - BACKFILL_KEY_SLACK, d.backfill_generated + BACKFILL_KEY_SLACK
+    # no metadata (signature from its successor): generated after its window, the key was valid then or later
+    return (d.end, None) if d.end is not None else None
+
+
+def _overlaps(key: PublicKey, lo: int, hi: int | None) -> bool:
+    if key.valid_from is not None and hi is not None and hi < key.valid_from:
         return False
-    return not (key.valid_to is not None and when > key.valid_to + KEY_VALIDITY_SLACK)
+    return not (key.valid_to is not None and lo > key.valid_to)

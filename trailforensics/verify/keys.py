@@ -64,22 +64,34 @@ class Keyring:
         return sum(len(v) for v in self.keys.values())
 
 
+_MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
+_MS_ABOVE = 100_000_000_000  # epoch numbers this large are milliseconds (year 5138 in seconds)
+
+
 def _time(value: Any) -> int | None:
-    if value is None or value == "":
+    """Epoch seconds from ISO 8601 text or an epoch number (seconds or milliseconds); None if neither."""
+    if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return int(value)
+        return _epoch_number(value)
     text = str(value).strip()
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         try:
-            return int(float(text))
-        except ValueError:
+            return _epoch_number(float(text))
+        except (ValueError, OverflowError):
             return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return int(dt.timestamp())
+
+
+def _epoch_number(value: float) -> int | None:
+    if value != value or abs(value) == float("inf"):  # NaN, infinities
+        return None
+    seconds = value / 1000 if abs(value) >= _MS_ABOVE else value
+    return int(seconds) if -_MAX_EPOCH <= seconds <= _MAX_EPOCH else None
 
 
 def _der_len(n: int) -> bytes:
@@ -174,6 +186,9 @@ class SignatureEntry:
     source: str
     backfill_generated: int | None = None
     used: bool = False
+    target: str = ""  # the digest it names: object key, bucket/key, tree path or file name
+    backfill_raw: str | None = None  # backfill-generation-timestamp as given (None: absent)
+    metadata: bool = False  # from S3 metadata (head-object shape), not a bare signature
 
 
 @dataclass
@@ -198,11 +213,14 @@ def _entry(value: Any, source: str) -> SignatureEntry | None:
         sig = lowered.get("signature")
         if isinstance(sig, str):
             algo = lowered.get("signature-algorithm")
+            generated = lowered.get("backfill-generation-timestamp")
             return SignatureEntry(
                 sig.strip(),
                 str(algo) if algo is not None else None,
                 source,
-                _time(lowered.get("backfill-generation-timestamp")),
+                _time(generated),
+                backfill_raw=str(generated) if generated is not None else None,
+                metadata=True,
             )
     return None
 
@@ -242,6 +260,7 @@ def _add_doc(book: SignatureBook, doc: Any, path: Path, rel: str) -> None:
                 book.problems.append(f"{path}[{i}]: no signature in its Metadata")
                 continue
             key = _normalise_key(str(item["Key"]))
+            e.target = key
             book.by_key[f"{item['Bucket']}/{key}" if item.get("Bucket") else key] = e
         return
     if not isinstance(doc, dict):
@@ -254,16 +273,19 @@ def _add_doc(book: SignatureBook, doc: Any, path: Path, rel: str) -> None:
             return
         if doc.get("Key"):
             key = _normalise_key(str(doc["Key"]))
+            e.target = key
             book.by_key[f"{doc['Bucket']}/{key}" if doc.get("Bucket") else key] = e
         else:
-            book.by_name.setdefault(_digest_name_for(path.name), []).append((rel, e))
+            e.target = _digest_name_for(path.name)
+            book.by_name.setdefault(e.target, []).append((rel, e))
         return
     for key, value in doc.items():
         e = _entry(value, f"{source}:{key}")
         if e is None:
             book.problems.append(f"{path}: entry {key!r} has no signature")
             continue
-        book.by_key[_normalise_key(str(key))] = e
+        e.target = _normalise_key(str(key))
+        book.by_key[e.target] = e
 
 
 def load_signatures(paths: list[Path] | tuple[Path, ...]) -> SignatureBook:

@@ -43,6 +43,7 @@ LOG_TRAILING_DATA = "log_trailing_data"
 LOG_UNREADABLE = "log_unreadable"
 LOG_UNREFERENCED = "log_unreferenced"
 DIGEST_MISSING = "digest_missing"
+DIGEST_MAYBE_MISSING = "digest_maybe_missing"
 DIGEST_MOVED = "digest_moved"
 DIGEST_SIGNATURE_INVALID = "digest_signature_invalid"
 DIGEST_NO_PUBLIC_KEY = "digest_no_public_key"
@@ -60,7 +61,7 @@ LOGS_NOT_COVERED = "logs_not_covered"
 
 # Exit codes (bit flags: several can be set at once).
 EXIT_OK = 0
-EXIT_ERROR = 1  # could not verify: unreadable TREE / key / signature file, no digest file at all, dataset locked
+EXIT_ERROR = 1  # could not verify: unreadable TREE / key / signature file, no digest file at all; results not stored
 # 2 is click's usage error (bad options)
 EXIT_INVALID = 4  # something checked is not authentic: altered or appended log, forged/moved digest, bad key
 EXIT_MISSING = 8  # log files or digest files were deleted (chain gaps, newest/oldest digests missing)
@@ -81,6 +82,11 @@ KINDS: dict[str, tuple[str, int, str]] = {
         ERROR,
         EXIT_MISSING,
         "digest files of a chain are missing (deleted); the time they hide",
+    ),
+    DIGEST_MAYBE_MISSING: (
+        WARNING,
+        0,
+        "a chain's newest digest may be missing, but nothing proves it was delivered before the tree was copied",
     ),
     DIGEST_MOVED: (
         ERROR,
@@ -128,7 +134,11 @@ KINDS: dict[str, tuple[str, int, str]] = {
         EXIT_UNCHECKED,
         "digest signatures that could not be checked (no public key, or no known signature)",
     ),
-    SIGNATURE_ENTRY_UNUSED: (INFO, 0, "signature entries that match no digest in the tree"),
+    SIGNATURE_ENTRY_UNUSED: (
+        INFO,
+        0,
+        "signature entries that match no digest in the tree (and name no digest of a chain in it)",
+    ),
     CHAIN_RESTART: (INFO, 0, "a chain restarted (null previous digest): logging or validation was stopped"),
     CHAIN_STARTS_MID: (
         INFO,
@@ -142,11 +152,23 @@ KINDS: dict[str, tuple[str, int, str]] = {
     ),
 }
 
+# -- hourly coverage states (the `state` column of `verification_coverage`), worst first ------------
+COVERED = "covered"
+MISSING_DIGEST = "missing_digest"
+INVALID_DIGEST = "invalid_digest"
+VALIDATION_OFF = "validation_off"
+NOT_COVERED = "not_covered"
+
 
 def iso(t: float | int | None) -> str | None:
+    """ISO 8601 UTC with a four-digit year (strftime drops the zeros of years before 1000)."""
     if t is None:
         return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(t)))
+    try:
+        g = time.gmtime(int(t))
+    except (OverflowError, OSError, ValueError):
+        return None
+    return f"{g.tm_year:04d}-{g.tm_mon:02d}-{g.tm_mday:02d}T{g.tm_hour:02d}:{g.tm_min:02d}:{g.tm_sec:02d}Z"
 
 
 @dataclass
@@ -252,9 +274,9 @@ class CoverageRow:
     hour: int
     log_files: int  # log files whose name time falls in the hour
     log_files_listed: int  # of which listed by a digest
-    digest_covered: bool  # a present digest's window overlaps the hour
+    digest_covered: bool  # the window of a present digest that passed its checks overlaps the hour
     chain_broken: bool  # missing digests or a restart overlap the hour
-    state: str  # covered | missing_digest | validation_off | not_covered
+    state: str  # covered | missing_digest | invalid_digest | validation_off | not_covered
     trails: str | None  # the trails whose chains cover the scope, comma-separated
 
     def to_json(self) -> dict[str, Any]:
@@ -276,7 +298,8 @@ class Summary:
     logs_missing: int = 0
     logs_unverified: int = 0  # listed, hash matches, but the digest's signature was not checked / invalid
     logs_unreferenced: int = 0
-    logs_not_covered: int = 0  # present, listed by no digest, outside any chain's coverage (or in a gap)
+    logs_unproven: int = 0  # present, listed by no digest, where digests are missing, invalid or not yet delivered
+    logs_not_covered: int = 0  # present, listed by no digest, outside any chain's coverage
     insight_files: int = 0
     chains: int = 0
     restarts: int = 0
@@ -298,12 +321,13 @@ class VerifyReport:
     require_signatures: bool = False
     notes: list[str] = field(default_factory=list)
     fatal: str | None = None  # set when nothing could be verified
+    run_errors: list[str] = field(default_factory=list)  # the run went wrong after verifying (results not stored)
 
     @property
     def exit_code(self) -> int:
         if self.fatal:
             return EXIT_ERROR
-        code = 0
+        code = EXIT_ERROR if self.run_errors else 0
         for f in self.findings:
             if f.flag == EXIT_UNCHECKED and not self.require_signatures:
                 continue
@@ -329,6 +353,7 @@ class VerifyReport:
             "exit_code": self.exit_code,
             "exit_meaning": exit_meaning(self.exit_code),
             "fatal": self.fatal,
+            "run_errors": self.run_errors,
             "require_signatures": self.require_signatures,
             "summary": asdict(self.summary),
             "chains": [c.to_json() for c in self.chains],
@@ -340,7 +365,7 @@ class VerifyReport:
 
 
 EXIT_MEANINGS = {
-    EXIT_ERROR: "could not verify",
+    EXIT_ERROR: "could not verify, or could not store the results",
     EXIT_INVALID: "invalid (altered, forged or moved files, or a bad key)",
     EXIT_MISSING: "missing (deleted log or digest files)",
     EXIT_UNREFERENCED: "unreferenced log files inside digest coverage",
@@ -351,6 +376,4 @@ EXIT_MEANINGS = {
 def exit_meaning(code: int) -> str:
     if code == 0:
         return "everything checked is valid"
-    if code == EXIT_ERROR:
-        return EXIT_MEANINGS[EXIT_ERROR]
-    return "; ".join(text for flag, text in EXIT_MEANINGS.items() if flag != EXIT_ERROR and code & flag)
+    return "; ".join(text for flag, text in EXIT_MEANINGS.items() if code & flag)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from trailforensics.discovery import CLOUDTRAIL, DIGEST, INSIGHT, classify, source_root, walk_files
+from trailforensics.discovery import CANDIDATE, CLOUDTRAIL, DIGEST, INSIGHT, classify, source_root, walk_files
 
 _REGION = r"[a-z]{2}(?:-[a-z0-9]+)+-\d+"
 # [prefix/]AWSLogs/[o-id/]<acct>/CloudTrail-Digest/<region>/Y/M/D/
@@ -29,7 +29,23 @@ LOG_SCOPE_RE = re.compile(
     r"^(?P<scope>(?:.*/)?AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>[^/]+)/(?P<service>CloudTrail|"
     r"CloudTrail-Insight)/(?P<region>[^/]+))/\d{4}/\d{2}/\d{2}/(?P<name>[^/]+)$"
 )
+# any file below a region folder of the CloudTrail log tree, date folders or not
+LOOSE_SCOPE_RE = re.compile(
+    r"^(?P<scope>(?:.*/)?AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>[^/]+)/CloudTrail/(?P<region>[^/]+))/"
+    r"(?P<rest>.+)$"
+)
+_DATE_FOLDER_RE = re.compile(r"^(\d{4})/(\d{2})/(\d{2})/[^/]+$")
 _LOG_TIME_RE = re.compile(r"_(\d{8}T\d{4})Z_")
+# the only names CloudTrail gives log files: <acct>_CloudTrail_<region>_<YYYYMMDDTHHmm>Z_<16 chars>.json.gz
+LOG_NAME_RE = re.compile(
+    rf"^(?P<account>\d{{12}})_CloudTrail_(?P<region>{_REGION})_(?P<ts>\d{{8}}T\d{{4}})Z_[A-Za-z0-9]{{16}}\.json\.gz$"
+)
+# a digest's file name alone (head-object files and signature entries may give only that)
+DIGEST_NAME_RE = re.compile(
+    rf"^(?P<account>\d{{12}})_CloudTrail-Digest_(?P<region>{_REGION})_(?P<trail>.+)_(?P<home>{_REGION})_"
+    r"(?P<ts>\d{8}T\d{6}Z)(?P<backfill>_backfill)?\.json\.gz$"
+)
+DAY = 86400
 
 
 @dataclass(frozen=True)
@@ -48,8 +64,11 @@ class DigestName:
 
 
 def epoch(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> int | None:
-    """Epoch seconds of a UTC date and time, None when it is not a valid one."""
-    if not (1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1] and h < 24 and mi < 60 and s < 61):
+    """Epoch seconds of a UTC date and time, None when it is not a valid one (year 0 included:
+    the calendar functions raise on it)."""
+    if not (1 <= y <= 9999 and 1 <= mo <= 12 and h < 24 and mi < 60 and s < 61):
+        return None
+    if not 1 <= d <= calendar.monthrange(y, mo)[1]:
         return None
     return calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
 
@@ -81,12 +100,61 @@ def parse_digest_key(key: str) -> DigestName | None:
     )
 
 
+def parse_digest_name(text: str) -> DigestName | None:
+    """A digest object key, tree path or bare file name (``account_root`` is empty for a bare name)."""
+    if "AWSLogs/" in text:
+        return parse_digest_key(text)
+    m = DIGEST_NAME_RE.match(text.rsplit("/", 1)[-1])
+    end = compact_time(m.group("ts")[:-1]) if m else None
+    if m is None or end is None:
+        return None
+    return DigestName(
+        m.group("account"),
+        None,
+        m.group("region"),
+        m.group("trail"),
+        m.group("home"),
+        end,
+        bool(m.group("backfill")),
+        "",
+    )
+
+
 def log_name_time(name: str) -> int | None:
     """The minute in a log file's name (``..._20260310T0247Z_<rand>.json.gz``), as epoch seconds."""
     m = _LOG_TIME_RE.search(name)
     if not m:
         return None
     return compact_time(m.group(1))
+
+
+def folder_day(rel: str) -> int | None:
+    """The UTC day of a log's ``Y/M/D`` folder, None when it is not directly in a valid one."""
+    m = LOOSE_SCOPE_RE.match(rel)
+    d = _DATE_FOLDER_RE.match(m.group("rest")) if m else None
+    return epoch(int(d.group(1)), int(d.group(2)), int(d.group(3))) if d else None
+
+
+def delivery_time(rel: str) -> tuple[int | None, str | None]:
+    """The delivery minute a log file's name gives, if CloudTrail could have written that file
+    there, else (None, why): a name CloudTrail never gives, another account or region than its
+    folder, or a day other than its date folder's."""
+    m = LOOSE_SCOPE_RE.match(rel)
+    name = rel.rsplit("/", 1)[-1]
+    n = LOG_NAME_RE.match(name)
+    if m is None or n is None:
+        return None, "its name is not a CloudTrail log file name"
+    if n.group("account") != m.group("account") or n.group("region") != m.group("region"):
+        return None, f"its name is for account {n.group('account')} region {n.group('region')}, not its folder's"
+    t = compact_time(n.group("ts"))
+    if t is None:
+        return None, "the time in its name is not a valid date"
+    day = folder_day(rel)
+    if day is None:
+        return None, "it is not in a YYYY/MM/DD folder"
+    if not day <= t < day + DAY:
+        return None, "the date in its name differs from its YYYY/MM/DD folder"
+    return t, None
 
 
 @dataclass
@@ -97,7 +165,10 @@ class TreeFile:
     scope: str | None = None  # logs: the `.../CloudTrail/<region>` folder they are in
     account: str | None = None
     region: str | None = None
-    time: int | None = None  # logs: the minute in the name
+    time: int | None = None  # logs: the delivery minute, when the name and folder are CloudTrail's (and plausible)
+    name_time: int | None = None  # logs: any time the name shows, trusted or not (for reports)
+    time_problem: str | None = None  # logs: why `time` is None
+    day: int | None = None  # logs: the day of its YYYY/MM/DD folder
 
 
 @dataclass
@@ -141,29 +212,44 @@ def scan(tree: Path) -> Tree:
             if rel.endswith(".json.gz"):
                 digests.append(TreeFile(rel, size, DIGEST, account=meta.get("account_id"), region=meta.get("region")))
             continue
+        loose = LOOSE_SCOPE_RE.match(rel)
+        if kind == CANDIDATE and loose:
+            # a file below a region's log folder but not in a date folder: not CloudTrail's, still a log-folder file
+            kind, meta = CLOUDTRAIL, {"account_id": loose.group("account"), "region": loose.group("region")}
         if kind not in (CLOUDTRAIL, INSIGHT):
             continue
         m = LOG_SCOPE_RE.match(rel)
-        name = rel.rsplit("/", 1)[-1]
-        f = TreeFile(
-            rel,
-            size,
-            kind,
-            scope=m.group("scope") if m else None,
-            account=meta.get("account_id"),
-            region=meta.get("region"),
-            time=log_name_time(name),
-        )
         if kind == CLOUDTRAIL:
-            logs[rel] = f
+            logs[rel] = _log_file(rel, size, meta, loose)
         else:
-            insights.append(f)
+            name = rel.rsplit("/", 1)[-1]
+            scope = m.group("scope") if m else None
+            t = log_name_time(name)
+            insights.append(
+                TreeFile(rel, size, kind, scope, meta.get("account_id"), meta.get("region"), time=t, name_time=t)
+            )
     try:
         top = frozenset(e.name for e in os.scandir(root) if e.is_dir(follow_symlinks=False))
     except OSError:
         top = frozenset()
     digests.sort(key=lambda f: f.rel)
     return Tree(root=root, digests=digests, logs=logs, insights=insights, top_folders=top)
+
+
+def _log_file(rel: str, size: int, meta: dict[str, str | None], loose: re.Match[str] | None) -> TreeFile:
+    t, problem = delivery_time(rel)
+    return TreeFile(
+        rel,
+        size,
+        CLOUDTRAIL,
+        scope=loose.group("scope") if loose else None,
+        account=meta.get("account_id"),
+        region=meta.get("region"),
+        time=t,
+        name_time=log_name_time(rel.rsplit("/", 1)[-1]),
+        time_problem=problem,
+        day=folder_day(rel),
+    )
 
 
 def local_root(rel: str, claimed_key: str) -> str | None:

@@ -25,6 +25,8 @@ def text_lines(report: m.VerifyReport, *, max_findings: int | None = None) -> It
     yield f"Verified {report.tree}"
     if report.fatal:
         yield f"error: {report.fatal}"
+    for problem in report.run_errors:
+        yield f"error: {problem}"
     yield (
         f"Public keys: {s.public_keys} accepted, {s.public_keys_rejected} refused; "
         f"signatures supplied: {s.signatures_supplied}"
@@ -41,7 +43,8 @@ def text_lines(report: m.VerifyReport, *, max_findings: int | None = None) -> It
     )
     yield (
         f"Log files listed by no digest: {s.logs_unreferenced:,} UNREFERENCED inside digest coverage, "
-        f"{s.logs_not_covered:,} outside any digest coverage; {s.insight_files:,} Insights files"
+        f"{s.logs_unproven:,} unverified where digests are missing, invalid or not yet delivered, "
+        f"{s.logs_not_covered:,} outside any digest coverage; {_n(s.insight_files, 'Insights file')}"
     )
     yield (f"Chains: {s.chains} ({s.restarts} restarts); hashed {s.bytes_hashed / 1e6:,.1f} MB in {s.seconds:.1f} s")
     for c in report.chains:
@@ -54,8 +57,9 @@ def text_lines(report: m.VerifyReport, *, max_findings: int | None = None) -> It
             extra.append(f"{c.digests_invalid} INVALID")
         if c.logs_missing or c.logs_invalid:
             extra.append(f"logs: {c.logs_missing} missing, {c.logs_invalid} invalid")
+        span = f"{m.iso(c.first_start)} to {m.iso(c.last_end)}" if c.first_start is not None else "no sound digest"
         yield terminal_safe(
-            f"  {c.chain}: {m.iso(c.first_start)} to {m.iso(c.last_end)}, {_n(c.digests, 'digest')} "
+            f"  {c.chain}: {span}, {_n(c.digests, 'digest')} "
             f"({c.digests_valid} valid), {_n(c.logs_listed, 'log file')} listed"
             + (f"; {'; '.join(extra)}" if extra else "")
         )

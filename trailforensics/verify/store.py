@@ -58,11 +58,12 @@ VERIFICATION_DOCS: dict[str, str] = {
     "prefixed by the bucket folder when the tree holds several buckets). For missing files: where the file "
     "should be. At most one row per `source_file` in a run.",
     "kind": "`cloudtrail` (log file), `cloudtrail-digest` or `cloudtrail-insight`.",
-    "status": "`valid` (log: hash matches a digest whose signature verified; digest: every check passed), "
-    "`invalid` (altered, appended to, forged, moved, unreadable), `unreferenced` (a log file inside digest "
-    "coverage that no digest lists: injected, or delivered while validation was off), `unverified` "
-    "(cannot be proven: no digest covers it, its digest's signature was not checked, or its digest is "
-    "missing) or `missing` (listed by a digest, or named by the next digest, but absent: deleted).",
+    "status": "`valid` (log: hash matches a digest that passed every check; digest: every check passed), "
+    "`invalid` (altered, appended to, forged, moved, unreadable), `unreferenced` (a file in a log folder "
+    "digests cover that no proven digest lists: injected, delivered while validation was off, or a name "
+    "CloudTrail never writes there), `unverified` (cannot be proven: no digest covers it, its digest's "
+    "signature was not checked or a check of its digest failed, or its digest is missing) or `missing` "
+    "(listed by a digest, or named by the next digest, but absent: deleted).",
     "reason": "Why the file is not `valid`; NULL when valid.",
     "digest_key": "Log files: the object key of the digest listing it; digests: their own `digestS3Object`.",
     "bucket": "The S3 bucket the digest names for the file.",
@@ -75,7 +76,8 @@ VERIFICATION_DOCS: dict[str, str] = {
     "actual_sha256": "SHA-256 of the decompressed first gzip member, as computed.",
     "signature": "Digests: `valid`, `invalid`, `no-key` (keys supplied, none with its fingerprint), "
     "`unchecked-no-keys`, `unchecked-no-signature`; NULL for log files.",
-    "file_time": "The time in the file name (log files: the delivery minute; digests: the end time).",
+    "file_time": "The time in the file name (log files: the delivery minute, as the name gives it even when "
+    "implausible; digests: the end time).",
     "digest_start": "Start of the listing digest's window (digests: their own).",
     "digest_end": "End of the listing digest's window (digests: their own).",
     "size": "Bytes on disk.",
@@ -164,10 +166,14 @@ COVERAGE_DOCS: dict[str, str] = {
     "hour": "The UTC hour the row describes.",
     "log_files": "Log files whose file-name time falls in the hour.",
     "log_files_listed": "Of those, how many a digest lists.",
-    "digest_covered": "A present digest's window overlaps the hour.",
+    "digest_covered": "The window of a present digest that passed its checks (signature valid or unchecked) "
+    "overlaps the hour.",
     "chain_broken": "Missing digests or a validation restart overlap the hour.",
-    "state": "`covered`, `missing_digest` (digests deleted), `validation_off` (validation stopped, or the "
-    "chain restarted) or `not_covered` (no digest chain covers the hour).",
+    "state": "`covered` (digests that passed their checks cover the hour and nothing breaks it), "
+    "`missing_digest` (digests deleted: part of the hour is hidden), `invalid_digest` (part of the hour is "
+    "covered only by a digest that failed verification), `validation_off` (validation stopped, or the chain "
+    "restarted, during the hour) or `not_covered` (no digest chain covers the hour); the first that applies, "
+    "in that order from `missing_digest`.",
     "trails": "The trails whose chains cover the scope, comma-separated.",
     "verify_run": "Id of the verify run that wrote the row.",
 }
@@ -181,19 +187,22 @@ CHAINS_DOCS: dict[str, str] = {
     "home_region": "The trail's home region.",
     "backfill": "A chain of `_backfill` digests (re-delivered by CloudTrail), kept apart from the regular chain.",
     "scope": "Tree-relative folder of the logs it covers.",
-    "first_start": "Start of its first digest window (UTC).",
-    "last_end": "End of its last digest window (UTC).",
+    "first_start": "Start of its first digest window (UTC); digests that failed verification do not count, "
+    "except a window their sound successor vouches for. NULL when no digest passed.",
+    "last_end": "End of its last digest window (UTC), on the same terms.",
     "digests": "Digest files found.",
     "digests_valid": "Digests whose every check passed.",
     "digests_invalid": "Digests that failed a check (signature, hash, format, location).",
     "digests_missing": "Digests the chain proves existed but that are absent.",
-    "digests_unchecked": "Digests whose signature could not be checked (no public keys supplied).",
+    "digests_unchecked": "Digests whose signature could not be checked (no public keys supplied, or no known "
+    "signature).",
     "logs_listed": "Log files its digests list.",
-    "logs_valid": "Listed log files whose hash matches.",
+    "logs_valid": "Listed log files whose hash matches a digest that passed every check.",
     "logs_invalid": "Listed log files whose hash does not match, or that are unreadable.",
     "logs_missing": "Listed log files absent from the tree.",
     "restarts": "JSON array of the times the chain restarted (validation turned off and on, or a new trail).",
-    "gaps": "JSON array of `{from, to, digests}`: time hidden by missing digests.",
+    "gaps": "JSON array of `{from, to, digests}`: time hidden by missing digests (between two digests, or at "
+    "the chain's edges when the tree proves they existed).",
     "verify_run": "Id of the verify run that wrote the row.",
 }
 
