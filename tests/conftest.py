@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +18,17 @@ SIGMA = SHARED / "corpora" / "sigma"
 SAMPLE_LOGS = ROOT / "sample_logs"
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+def sample_facts() -> dict[str, Any]:
+    """The JSON facts block of sample_logs/README.md: what the sample incident holds."""
+    readme = SAMPLE_LOGS / "README.md"
+    if not readme.is_file():
+        pytest.skip("sample_logs/ is not present")
+    block = re.search(r"<!-- facts:begin -->\s*```json\s*(\{.*?\})\s*```", readme.read_text("utf-8"), re.S)
+    assert block, "sample_logs/README.md has no facts block"
+    data: dict[str, Any] = json.loads(block.group(1))
+    return data
 
 
 @pytest.fixture

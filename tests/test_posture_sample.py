@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLE_LOGS
+from conftest import SAMPLE_LOGS, sample_facts
 
 from trailforensics.engine import Dataset
 from trailforensics.ingest import IngestOptions, ingest
@@ -23,13 +21,7 @@ AUDIT_TRAIL = f"arn:aws:cloudtrail:eu-west-1:{PROD}:trail/metrolio-audit-trail"
 
 @pytest.fixture(scope="module")
 def facts() -> dict[str, Any]:
-    readme = SAMPLE_LOGS / "README.md"
-    if not readme.is_file():
-        pytest.skip("sample_logs/ is not present")
-    m = re.search(r"<!-- facts:begin -->\s*```json\s*(\{.*?\})\s*```", readme.read_text("utf-8"), re.S)
-    assert m, "facts block missing from sample_logs/README.md"
-    data: dict[str, Any] = json.loads(m.group(1))
-    return data
+    return sample_facts()
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLE_LOGS
+from conftest import SAMPLE_LOGS, sample_facts
 
 from trailforensics.engine import Dataset
 from trailforensics.ingest import IngestOptions, ingest
@@ -20,10 +18,7 @@ from trailforensics.query.timeline import EventFilter, timeline
 
 
 def facts() -> dict[str, Any]:
-    text = (SAMPLE_LOGS / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- facts:begin -->\s*```json\n(.*?)```", text, re.S)
-    assert block, "sample_logs/README.md has no facts block"
-    return json.loads(block.group(1))
+    return sample_facts()
 
 
 def t(text: str) -> datetime:

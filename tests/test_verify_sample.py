@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SAMPLE_LOGS, sample_facts
 
 from trailforensics.verify import EXIT_MISSING, VerifyReport, verify_tree
 from trailforensics.verify import model as m
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "sample_logs"
+SAMPLE = SAMPLE_LOGS
 KEYS = SAMPLE / "_verification" / "public-keys.json"
 SIGS = SAMPLE / "_verification" / "digest-signatures.json"
 AUDIT_BUCKET = "metrolio-audit-logs-483920175562"
@@ -21,11 +19,7 @@ ORG_BUCKET = "metrolio-org-trail-logs-205117946380"
 
 
 def facts() -> dict[str, Any]:
-    text = (SAMPLE / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- facts:begin -->\s*```json\n(.*?)```\s*<!-- facts:end -->", text, re.S)
-    assert block, "sample_logs/README.md has no facts block"
-    data: dict[str, Any] = json.loads(block.group(1))
-    return data
+    return sample_facts()
 
 
 @pytest.fixture(scope="module")
