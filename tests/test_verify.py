@@ -21,6 +21,7 @@ from verify_fixtures import (
     Dump,
     attacker_key,
     aws_key,
+    backfill,
     keys_document,
     make_dump,
     restart_chain,
@@ -409,21 +410,7 @@ def test_restart_after_stop_and_start_logging(dump: Dump) -> None:
 
 
 def test_backfill_digest_is_valid(dump: Dump) -> None:
-    late = write_log(dump.bucket_root, T0 + HOUR + 3000, tag="late")  # missed by the hourly digest
-    back = dg.write_digest(
-        dump.bucket_root,
-        account=ACCOUNT,
-        region=REGION,
-        trail_name=TRAIL,
-        home_region=REGION,
-        bucket=BUCKET,
-        start=T0 + HOUR,
-        end=T0 + 2 * HOUR,
-        logs=[late],
-        private_key=aws_key(),
-        previous=None,
-        backfill=True,
-    )
+    late, back = backfill(dump)  # a log the hourly digest missed
     assert back.key.endswith("_backfill.json.gz")
     sigs: dict[str, Any] = dg.newest_signatures(dump.chains)
     generated = {"signature": back.signature, "backfill-generation-timestamp": m.iso(T0 + 2 * HOUR + 600)}

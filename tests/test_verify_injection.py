@@ -24,6 +24,7 @@ from verify_fixtures import (
     Dump,
     attacker_key,
     aws_key,
+    backfill,
     make_dump,
     write_json,
     write_log,
@@ -240,25 +241,6 @@ def test_logs_of_a_moved_digest_are_not_valid(dump: Dump) -> None:
 
 
 # -- finding 9: backfill digests as awscli checks them --------------------------------------------------------
-def backfill(d: Dump) -> tuple[dg.LogRef, dg.Digest]:
-    late = write_log(d.bucket_root, T0 + HOUR + 3000, tag="late")
-    back = dg.write_digest(
-        d.bucket_root,
-        account=ACCOUNT,
-        region=REGION,
-        trail_name=TRAIL,
-        home_region=REGION,
-        bucket=BUCKET,
-        start=T0 + HOUR,
-        end=T0 + 2 * HOUR,
-        logs=[late],
-        private_key=aws_key(),
-        previous=None,
-        backfill=True,
-    )
-    return late, back
-
-
 @pytest.mark.parametrize(
     ("entry", "kind"),
     [

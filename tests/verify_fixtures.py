@@ -216,3 +216,23 @@ def keys_document(
 def write_json(path: Path, doc: Any) -> Path:
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
+
+
+def backfill(d: Dump) -> tuple[dg.LogRef, dg.Digest]:
+    """A log the hourly digest missed, listed by a backfill digest (its signature entry is the caller's)."""
+    late = write_log(d.bucket_root, T0 + HOUR + 3000, tag="late")
+    back = dg.write_digest(
+        d.bucket_root,
+        account=ACCOUNT,
+        region=REGION,
+        trail_name=TRAIL,
+        home_region=REGION,
+        bucket=BUCKET,
+        start=T0 + HOUR,
+        end=T0 + 2 * HOUR,
+        logs=[late],
+        private_key=aws_key(),
+        previous=None,
+        backfill=True,
+    )
+    return late, back

@@ -23,7 +23,6 @@ is tied to the trail.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -39,14 +38,12 @@ from trailforensics.posture.common import (
     is_unknown,
     iso,
     loads,
-    parse_arn,
-    partition_of,
-    partition_of_region,
     pick,
 )
-from trailforensics.posture.deliveries import DeliveredTrail, delivered_trails, deliveries
+from trailforensics.posture.deliveries import delivered_trails, deliveries
 from trailforensics.posture.dependencies import DepChange, Dependencies
 from trailforensics.posture.policies import Problem, attempted
+from trailforensics.posture.trailindex import TrailIndex
 from trailforensics.posture.trailmodel import (
     ALIAS_EVENTS,
     BOOL_FIELDS,
@@ -54,7 +51,6 @@ from trailforensics.posture.trailmodel import (
     CREATE_DEFAULTS,
     FIELDS,
     FINDINGS_SCHEMA,
-    OWN_FIELDS,
     SETTINGS,
     STATE_SCHEMA,
     STOPS_SCHEMA,
@@ -107,114 +103,16 @@ _REF_COLUMNS = (
 )
 
 
-DELIVERED = "delivered files"  # the event_name of a state value proven by the delivered files
-
-
 class _Builder:
     def __init__(self) -> None:
-        self.evidence: dict[str, list[DeliveredTrail]] = defaultdict(list)  # trail ARN -> its deliveries
-        self.trails: dict[str, Trail] = {}
-        self.names: dict[tuple[str, str], list[str]] = defaultdict(list)  # (account, name) -> ARNs
+        self.index = TrailIndex()
+        self.trails = self.index.trails
         self.changes: list[dict[str, Any]] = []
         self.findings: list[dict[str, Any]] = []
         self.stops: list[dict[str, Any]] = []
         self.open_stops: dict[str, dict[str, Any]] = {}
         self.deps = Dependencies()
         self.seq = 0  # the position of the event being applied (keeps same-second events in order)
-
-    # -- trail identity -----------------------------------------------------------------
-    def learn_arns(self, rows: list[dict[str, Any]]) -> None:
-        """First pass: every trail ARN the logs show, so names can be resolved to ARNs."""
-        for row in rows:
-            if row["event_source"] != "cloudtrail.amazonaws.com":
-                continue
-            req, resp = loads(row["request_parameters"]) or {}, loads(row["response_elements"]) or {}
-            for value in (
-                pick(resp, "trailARN"),
-                pick(req, "name"),
-                pick(req, "trailName"),
-                pick(req, "resourceId"),
-            ):
-                self._remember(value)
-
-    def _remember(self, value: Any) -> None:
-        arn = parse_arn(value)
-        if arn and arn.service == "cloudtrail" and arn.resource.startswith("trail/"):
-            name = arn.resource.split("/", 1)[1]
-            if str(value) not in self.names[(arn.account, name)]:
-                self.names[(arn.account, name)].append(str(value))
-
-    def learn_deliveries(self, delivered: list[DeliveredTrail]) -> None:
-        """Second pass: the trails the digest files name, matched to the ARNs the events show."""
-        for d in sorted(delivered, key=lambda d: d.last_digest, reverse=True):  # the latest location first
-            arn = self._delivered_arn(d)
-            self._remember(arn)
-            self.evidence[arn].append(d)
-
-    def _delivered_arn(self, d: DeliveredTrail) -> str:
-        for (account, name), arns in self.names.items():
-            if name != d.name or not (d.org_ids or account in d.accounts):
-                continue
-            for arn in arns:
-                parsed = parse_arn(arn)
-                if parsed and parsed.region == d.home_region:
-                    return arn
-        # An organisation trail's digests are filed under the member accounts: its own is not known.
-        account = d.accounts[0] if len(d.accounts) == 1 and not d.org_ids else ""
-        return f"arn:{partition_of_region(d.home_region)}:cloudtrail:{d.home_region}:{account}:trail/{d.name}"
-
-    def _adopt(self, trail: Trail, *, seed: bool) -> None:
-        """Tie a trail to the buckets its delivered files are in; with ``seed``, also take the
-        settings they prove where no event showed them (a trail older than the logs)."""
-        for d in self.evidence.get(trail.arn, ()):
-            trail.buckets.extend((d.first_digest, b) for b in d.buckets)
-            if not seed:
-                continue
-            proven: dict[str, Any] = {"log_file_validation": True, "organization_trail": bool(d.org_ids)}
-            if set(d.regions) - {d.home_region}:
-                proven["multi_region"] = True  # a single-region trail delivers its home region only
-            if len(d.buckets) == 1:
-                proven["s3_bucket"] = d.buckets[0]
-            ref = EventRef.evidence(d.first_digest, DELIVERED)
-            for f, value in proven.items():
-                if is_unknown(trail.values.get(f)):
-                    trail.values[f] = value
-                    trail.set_by[f] = ref
-
-    def resolve(self, ref: Any, row: dict[str, Any]) -> str | None:
-        if not isinstance(ref, str) or not ref:
-            return None
-        if ref.startswith("arn:"):
-            return ref
-        account = row["account"] or ""
-        known = self.names.get((account, ref), [])
-        if len(known) == 1:
-            return known[0]
-        for arn in known:
-            parsed = parse_arn(arn)
-            if parsed and parsed.region == row["aws_region"]:
-                return arn
-        if known:
-            return known[0]
-        part = partition_of(row["user_identity_arn"])
-        arn = f"arn:{part}:cloudtrail:{row['aws_region']}:{account}:trail/{ref}"
-        self.names[(account, ref)].append(arn)
-        return arn
-
-    def trail(self, arn: str) -> Trail:
-        if arn not in self.trails:
-            parsed = parse_arn(arn)
-            name = parsed.resource.split("/", 1)[1] if parsed and "/" in parsed.resource else arn
-            values: dict[str, Any] = dict.fromkeys(OWN_FIELDS, UNKNOWN)
-            values.update(
-                name=name,
-                arn=arn,
-                account=parsed.account if parsed else UNKNOWN,
-                home_region=parsed.region if parsed else UNKNOWN,
-                deleted=False,
-            )
-            self.trails[arn] = Trail(arn, values)
-        return self.trails[arn]
 
     # -- the main pass ------------------------------------------------------------------
     def apply(self, row: dict[str, Any]) -> None:
@@ -233,13 +131,13 @@ class _Builder:
             return
         req, resp = loads(row["request_parameters"]) or {}, loads(row["response_elements"]) or {}
         target = pick(resp, "trailARN") or pick(req, "name", "trailName", "resourceId")
-        arn = self.resolve(target, row)
+        arn = self.index.resolve(target, row)
         if arn is None:
             return
         error = row["error_code"]
         if arn not in self.trails:  # first seen: its settings so far are what the delivered files prove
-            self._adopt(self.trail(arn), seed=name != "CreateTrail" or bool(error))
-        trail = self.trail(arn)
+            self.index.adopt(self.index.trail(arn), seed=name != "CreateTrail" or bool(error))
+        trail = self.index.trail(arn)
         before = dict(trail.values)
         if error:
             self._change_row(trail, ref, "trail", trail.name, f"failed ({error}): no change")
@@ -437,9 +335,7 @@ class _Builder:
         for stop in list(self.open_stops.values()):
             self._close_stop(stop, data_end, None, "still stopped at the end of the data")
         self.open_stops.clear()
-        for arn in self.evidence:  # trails only the delivered files show
-            if arn not in self.trails:
-                self._adopt(self.trail(arn), seed=True)
+        self.index.adopt_unseen()
         owned: set[int] = set()
         for trail in self.trails.values():
             buckets = {b for _, b in trail.buckets}
@@ -478,8 +374,8 @@ def trails(ds: Dataset, *, since: datetime | None = None, until: datetime | None
     delivered = delivered_trails(ds, until)
     rows = fetch_events(ds, until, [bucket for d in delivered for bucket in d.buckets])
     b = _Builder()
-    b.learn_arns(rows)
-    b.learn_deliveries(delivered)
+    b.index.learn_arns(rows)
+    b.index.learn_deliveries(delivered)
     for row in rows:
         b.apply(row)
     b.finish(data_end)

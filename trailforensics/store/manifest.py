@@ -30,8 +30,9 @@ def load_known(dataset: Path, files: list[str]) -> dict[str, Known]:
     known: dict[str, Known] = {}
     for rel in files:
         names = ("path", "size", "mtime_ns", "ctime_ns", "sha256", "status", "reason", "source_file")
-        present = set(pq.read_schema(dataset / rel).names)  # manifests written before ctime_ns lack it
-        table = pq.read_table(dataset / rel, columns=[c for c in names if c in present])
+        with pq.ParquetFile(dataset / rel) as pf:
+            present = set(pf.schema_arrow.names)  # manifests written before ctime_ns lack it
+            table = pf.read(columns=[c for c in names if c in present])
         n = table.num_rows
         cols = [table.column(c).to_pylist() if c in table.column_names else [None] * n for c in names]
         for path, size, mtime, ctime, sha, status, reason, source_file in zip(*cols):
