@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing as mp
 import os
-import secrets
-import shutil
 import stat
 import sys
 import time
@@ -25,14 +22,14 @@ from trailforensics.ingest.summary import IngestSummary
 from trailforensics.ingest.tasks import CHANGED, FAILED, UNCHANGED, FileResult, FileTask
 from trailforensics.ingest.worker import ChunkProcessor, worker_main
 from trailforensics.names import utf8_text
-from trailforensics.store import layout
 from trailforensics.store.keyindex import KeyIndex
-from trailforensics.store.lock import DatasetLocked, WriteLock
+from trailforensics.store.layout import NotADataset
+from trailforensics.store.lock import DatasetLocked
 from trailforensics.store.manifest import Known, load_known, manifest_row, manifest_table
+from trailforensics.store.transaction import Transaction, new_run_id
 from trailforensics.store.writer import TableWriter, WrittenFile
 
 STDIN = "-"
-STDIN_DIR = "_input"  # inside the run's staging folder; removed before the commit
 CHUNK_BYTES = 2 << 20
 CHUNK_FILES = 256
 
@@ -52,10 +49,6 @@ class IngestOptions:
     input_format: str | None = None  # force one shape (see readers.shapes.SHAPES); None: detect
     stdin: BinaryIO | None = None  # where "-" reads from (default: sys.stdin.buffer)
     rehash: bool = False  # hash every known file again instead of trusting size and times
-
-
-def new_run_id(now: datetime) -> str:
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
 def _check_paths(sources: Sequence[Path], dataset: Path) -> None:
@@ -171,32 +164,30 @@ def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOp
         from trailforensics.readers.shapes import SHAPES
 
         if options.input_format not in SHAPES:
-            summary = IngestSummary(run_id=new_run_id(now), dataset=str(dataset_path))
+            summary = IngestSummary(run_id=new_run_id("ingest", now), dataset=str(dataset_path))
             summary.aborted = f"unknown input format {options.input_format!r} (choose from {', '.join(SHAPES)})"
             return summary
-    summary = IngestSummary(run_id=new_run_id(now), dataset=str(dataset_path))
+    summary = IngestSummary(run_id=new_run_id("ingest", now), dataset=str(dataset_path))
     try:
         _check_paths(src_paths, dataset_path)
-        layout.create(dataset_path)
-        with WriteLock(dataset_path):
-            summary.notes.extend(layout.recover(dataset_path))
-            _run(src_paths, dataset_path, now, summary, options)
-    except (IngestError, DatasetLocked, layout.NotADataset, OSError) as exc:
+        with Transaction(dataset_path, "ingest", create=True, run_id=summary.run_id, now=now) as txn:
+            summary.notes.extend(txn.notes)
+            _run(src_paths, txn, summary, options)
+    except (IngestError, DatasetLocked, NotADataset, OSError) as exc:
         summary.aborted = str(exc)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _stream_file(stage: Path, stream: BinaryIO, label: str, kind: str) -> InputFile:
-    """Standard input or a pipe, saved in the run's staging folder (never in the evidence tree).
+def _stream_file(scratch: Path, stream: BinaryIO, label: str, kind: str) -> InputFile:
+    """Standard input or a pipe, saved in the run's scratch folder (never in the evidence tree).
 
     Its identity is its content: the next, different input through the same pipe path
     (`/dev/fd/63` from a shell's process substitution) is a new input, not a changed file.
     """
     data = stream.read()
     sha = hashlib.sha256(data).hexdigest()
-    path = stage / STDIN_DIR / f"{kind}-{sha[:16]}"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = scratch / f"{kind}-{sha[:16]}"
     path.write_bytes(data)
     return InputFile(
         path=str(path),
@@ -218,45 +209,35 @@ def _is_stream(src: Path) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
 
 
-def _run(sources: list[Path], dataset: Path, now: datetime, summary: IngestSummary, options: IngestOptions) -> None:
-    snapshot = layout.load_snapshot(dataset)
-    stage = layout.staging_dir(dataset, summary.run_id)
-    try:
-        streams = [s for s in sources if str(s) == STDIN or _is_stream(s)]
-        files = discover([s for s in sources if s not in streams])
-        for s in streams:
-            if str(s) == STDIN:
-                files.append(_stream_file(stage, options.stdin or sys.stdin.buffer, "<stdin>", "stdin"))
-            else:
-                with open(s, "rb") as fh:
-                    files.append(_stream_file(stage, fh, utf8_text(str(s)), "pipe"))
-        summary.files_seen = len(files)
-        known = load_known(dataset, snapshot.files("manifest"))
-        tasks, summary.files_unchanged = _tasks(files, known, summary.failed_before, options.rehash)
-        if options.progress:
-            options.progress("start", len(tasks), sum(t.size for t in tasks), 0)
-        if not tasks:
-            shutil.rmtree(stage, ignore_errors=True)
-            return
-        index = KeyIndex()
-        for rel in snapshot.files("keys"):
-            index.load(np.load(dataset / rel))
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+def _run(sources: list[Path], txn: Transaction, summary: IngestSummary, options: IngestOptions) -> None:
+    """Discover, parse and commit; an exception leaves the transaction uncommitted (discarded)."""
+    streams = [s for s in sources if str(s) == STDIN or _is_stream(s)]
+    files = discover([s for s in sources if s not in streams])
+    for s in streams:
+        if str(s) == STDIN:
+            files.append(_stream_file(txn.scratch, options.stdin or sys.stdin.buffer, "<stdin>", "stdin"))
+        else:
+            with open(s, "rb") as fh:
+                files.append(_stream_file(txn.scratch, fh, utf8_text(str(s)), "pipe"))
+    summary.files_seen = len(files)
+    known = load_known(txn.root, txn.snapshot.files("manifest"))
+    tasks, summary.files_unchanged = _tasks(files, known, summary.failed_before, options.rehash)
+    if options.progress:
+        options.progress("start", len(tasks), sum(t.size for t in tasks), 0)
+    if not tasks:
+        return
+    index = KeyIndex()
+    for rel in txn.snapshot.files("keys"):
+        index.load(np.load(txn.root / rel))
     run = _Run(summary, index, options)
     chunks = list(_chunks(tasks))
     workers = max(1, min(options.workers or os.cpu_count() or 1, len(chunks)))
-    try:
-        written = (
-            _process_serial(chunks, stage, run) if workers == 1 else _process_parallel(chunks, stage, run, workers)
-        )
-        if options.progress:
-            options.progress("finish", 0, 0, 0)
-        _commit(dataset, stage, snapshot, run, written, now)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+    written = (
+        _process_serial(chunks, txn.stage, run) if workers == 1 else _process_parallel(chunks, txn.stage, run, workers)
+    )
+    if options.progress:
+        options.progress("finish", 0, 0, 0)
+    _commit(txn, run, written)
     summary.committed = True
 
 
@@ -326,15 +307,9 @@ def _send_next(conn: Connection, pending: Iterator[list[FileTask]]) -> None:
     conn.send(("stop",) if chunk is None else ("chunk", 0, chunk))
 
 
-def _commit(
-    dataset: Path,
-    stage: Path,
-    snapshot: layout.Snapshot,
-    run: _Run,
-    written: list[WrittenFile],
-    now: datetime,
-) -> None:
-    run_id = run.summary.run_id
+def _commit(txn: Transaction, run: _Run, written: list[WrittenFile]) -> None:
+    """The run's manifest, dedup keys and summary, staged beside the workers' files, then commit."""
+    run_id, now = txn.run_id, txn.started_at
     rows = []
     for r in run.results:
         rows.append(
@@ -385,28 +360,21 @@ def _commit(
                     ingested_at=now,
                 )
             )
-    tables = {k: list(v) for k, v in snapshot.tables.items()}
-    manifest_rel = f"manifest/part-{run_id}.parquet"
-    mw = TableWriter(stage / manifest_rel, manifest_rel, manifest_table([]).schema)
+    manifest_rel = txn.new_file("manifest")
+    mw = TableWriter(txn.path_for(manifest_rel), manifest_rel, manifest_table([]).schema)
     mw.add(manifest_table(rows))
     mw.close()
-    tables.setdefault("manifest", []).append(manifest_rel)
+    txn.add("manifest", [manifest_rel])
     if run.new_keys:
-        keys_rel = f"keys/part-{run_id}.npy"
-        (stage / "keys").mkdir(parents=True, exist_ok=True)
-        np.save(stage / keys_rel, np.concatenate(run.new_keys))
-        tables.setdefault("keys", []).append(keys_rel)
+        keys_rel = txn.new_file("keys", suffix=".npy")
+        np.save(txn.path_for(keys_rel), np.concatenate(run.new_keys))
+        txn.add("keys", [keys_rel])
     for f in written:
-        table = f.relpath.split("/", 1)[0]
-        tables.setdefault(table, []).append(f.relpath)
-    shutil.rmtree(stage / STDIN_DIR, ignore_errors=True)
-    runs_rel = f"runs/{run_id}.json"
-    (stage / "runs").mkdir(parents=True, exist_ok=True)
+        txn.add(f.relpath.split("/", 1)[0], [f.relpath])
     summary_json = run.summary.to_json()
     summary_json.update(committed=True, started_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    (stage / runs_rel).write_text(json.dumps(summary_json, indent=1), encoding="utf-8")
-    tables.setdefault("runs", []).append(runs_rel)
-    layout.commit(dataset, run_id, layout.Snapshot(snapshot.generation + 1, tables))
+    txn.write_run_summary(summary_json)
+    txn.commit()
 
 
 __all__ = ["UNCHANGED", "IngestError", "IngestOptions", "ingest"]

@@ -26,7 +26,8 @@ class WriteLock:
             holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)
             raise DatasetLocked(
-                f"dataset {self.path.parent} is locked by {holder}: another ingest or compact is running"
+                f"dataset {self.path.parent} is locked by {holder}: "
+                "another writer (ingest, verify -d, compact) is running"
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()}".encode())

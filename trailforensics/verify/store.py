@@ -12,8 +12,6 @@ table as a view of the same name.
 from __future__ import annotations
 
 import json
-import secrets
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,8 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from trailforensics.schema import TIMESTAMP
-from trailforensics.store import layout
-from trailforensics.store.lock import WriteLock
+from trailforensics.store.transaction import Transaction
 from trailforensics.store.writer import parquet_writer
 from trailforensics.verify import model as m
 
@@ -252,64 +249,53 @@ def store_results(report: m.VerifyReport, dataset: Path | str) -> list[str]:
     tree = Path(report.tree).absolute()
     if root == tree or tree in root.parents:
         raise StoreError(f"the dataset {root} is inside the verified tree {tree}: choose a folder outside it")
-    layout.create(root)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    run_id = now.strftime("%Y%m%dT%H%M%SZ") + "-v" + secrets.token_hex(3)
-    with WriteLock(root):
-        layout.recover(root)
-        snap = layout.load_snapshot(root)
-        stage = layout.staging_dir(root, run_id)
-        try:
-            rels = {t: f"verification/{t}-{run_id}.parquet" for t in TABLES}
-            files = [
-                {
-                    **r.to_json(),
-                    "file_time": _ts(r.file_time),
-                    "digest_start": _ts(r.digest_start),
-                    "digest_end": _ts(r.digest_end),
-                    "verify_run": run_id,
-                    "verified_at": now,
-                    "tree": report.tree,
-                }
-                for r in _unique_rows(report)
-            ]
-            _write(stage / rels["verification"], VERIFICATION_SCHEMA, files)
-            findings = [
-                {
-                    "kind": f.kind,
-                    "severity": f.severity,
-                    "message": f.message,
-                    "files": json.dumps(f.files),
-                    "chain": f.chain,
-                    "start_time": _ts(f.start),
-                    "end_time": _ts(f.end),
-                    "count": f.count,
-                    "details": json.dumps(f.details, default=str),
-                    "verify_run": run_id,
-                }
-                for f in report.findings
-            ]
-            _write(stage / rels["verification_findings"], FINDINGS_SCHEMA, findings)
-            coverage = [{**c.to_json(), "hour": _ts(c.hour), "verify_run": run_id} for c in report.coverage]
-            _write(stage / rels["verification_coverage"], COVERAGE_SCHEMA, coverage)
-            chains = [
-                {
-                    **c.to_json(),
-                    "first_start": _ts(c.first_start),
-                    "last_end": _ts(c.last_end),
-                    "restarts": json.dumps([m.iso(t) for t in c.restarts]),
-                    "gaps": json.dumps([{"from": m.iso(a), "to": m.iso(b), "digests": n} for a, b, n in c.gaps]),
-                    "verify_run": run_id,
-                }
-                for c in report.chains
-            ]
-            _write(stage / rels["verification_chains"], CHAINS_SCHEMA, chains)
-            tables = {k: list(v) for k, v in snap.tables.items()}
-            removed = [f for t in TABLES for f in tables.get(t, [])]
-            for t in TABLES:
-                tables[t] = [rels[t]]
-            layout.commit(root, run_id, layout.Snapshot(snap.generation + 1, tables), remove=removed)
-        except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)
-            raise
+    with Transaction(root, "verify", create=True) as txn:
+        run_id, now = txn.run_id, txn.started_at
+        rels = {t: txn.new_file(t) for t in TABLES}
+        files = [
+            {
+                **r.to_json(),
+                "file_time": _ts(r.file_time),
+                "digest_start": _ts(r.digest_start),
+                "digest_end": _ts(r.digest_end),
+                "verify_run": run_id,
+                "verified_at": now,
+                "tree": report.tree,
+            }
+            for r in _unique_rows(report)
+        ]
+        _write(txn.path_for(rels["verification"]), VERIFICATION_SCHEMA, files)
+        findings = [
+            {
+                "kind": f.kind,
+                "severity": f.severity,
+                "message": f.message,
+                "files": json.dumps(f.files),
+                "chain": f.chain,
+                "start_time": _ts(f.start),
+                "end_time": _ts(f.end),
+                "count": f.count,
+                "details": json.dumps(f.details, default=str),
+                "verify_run": run_id,
+            }
+            for f in report.findings
+        ]
+        _write(txn.path_for(rels["verification_findings"]), FINDINGS_SCHEMA, findings)
+        coverage = [{**c.to_json(), "hour": _ts(c.hour), "verify_run": run_id} for c in report.coverage]
+        _write(txn.path_for(rels["verification_coverage"]), COVERAGE_SCHEMA, coverage)
+        chains = [
+            {
+                **c.to_json(),
+                "first_start": _ts(c.first_start),
+                "last_end": _ts(c.last_end),
+                "restarts": json.dumps([m.iso(t) for t in c.restarts]),
+                "gaps": json.dumps([{"from": m.iso(a), "to": m.iso(b), "digests": n} for a, b, n in c.gaps]),
+                "verify_run": run_id,
+            }
+            for c in report.chains
+        ]
+        _write(txn.path_for(rels["verification_chains"]), CHAINS_SCHEMA, chains)
+        for t in TABLES:
+            txn.replace(t, [rels[t]])  # each run's results replace the previous run's
+        txn.commit()
     return [rels[t] for t in TABLES]
