@@ -1,4 +1,9 @@
-"""The ingest coordinator: discover, skip what is known, fan out to workers, dedup, commit."""
+"""The ingest coordinator: discover, skip what is known, fan out to workers, dedup, commit.
+
+The run is one `store.Transaction` (lock, recovery, staging, commit); this module only decides
+what goes into it: the workers' event and duplicate files, the manifest rows, the dedup keys and
+the run summary.
+"""
 
 from __future__ import annotations
 
