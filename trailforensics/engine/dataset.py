@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from trailforensics.engine import views
+from trailforensics.engine import resources, views
 from trailforensics.engine.ipudf import register_ip_udf
 from trailforensics.store import layout
 
@@ -45,14 +45,20 @@ class QueryRefused(ValueError):
 
 
 class Dataset:
-    def __init__(self, path: str | Path, *, threads: int | None = None, memory_limit: str | None = None):
+    """The dataset's tables as DuckDB views, in bounded memory.
+
+    ``memory_limit``: bytes or a size (``"1GB"``, ``"25%"``); default ``$TRAILFORENSICS_MEMORY_LIMIT``,
+    else min(4 GiB, half the RAM).  Larger operators spill to ``DATASET/.scratch/`` (see
+    :mod:`trailforensics.engine.resources`).
+    """
+
+    def __init__(self, path: str | Path, *, threads: int | None = None, memory_limit: str | int | None = None):
         self.path = Path(path).absolute()
         self.snapshot = layout.load_snapshot(self.path)
+        self.memory_limit = resources.memory_limit(memory_limit)
+        self._scratch = resources.ScratchDir(self.path)
         self.con = duckdb.connect(":memory:")
-        if threads:
-            self.con.execute(f"SET threads={int(threads)}")
-        if memory_limit:
-            self.con.execute("SET memory_limit=?", [memory_limit])
+        resources.configure(self.con, limit=self.memory_limit, spill=self._scratch.open(), threads=threads)
         self.con.execute("SET TimeZone='UTC'")
         self.con.execute("SET autoinstall_known_extensions=false")
         self._sandboxed = False
@@ -132,6 +138,7 @@ class Dataset:
 
     def close(self) -> None:
         self.con.close()
+        self._scratch.close()
 
     def __enter__(self) -> Dataset:
         return self
