@@ -4,6 +4,7 @@ corpus."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import types
@@ -753,3 +754,29 @@ def test_panther_regression(panther_path: Path, tmp_path: Path) -> None:
     for f in false_alarms:
         print("  false positive:", f)
     assert recall >= 0.85 and fp_rate <= 0.05
+
+
+# -- one hit shape, case files shipped ---------------------------------------------------------------
+
+
+def test_one_hit_shape_for_detections_and_sigma() -> None:
+    from dataclasses import fields
+
+    from trailforensics.hunt import Hit
+    from trailforensics.hunt.model import METADATA_COLUMNS
+
+    assert [f.name for f in fields(Hit)] == HITS_SCHEMA.names == [*METADATA_COLUMNS, "author", *EVIDENCE_COLUMNS]
+    if importlib.util.find_spec("sigma") is not None:
+        from trailforensics import sigma
+        from trailforensics.sigma.run import EVENT_COLUMNS
+
+        assert sigma.HITS_SCHEMA is HITS_SCHEMA and tuple(EVENT_COLUMNS) == EVIDENCE_COLUMNS
+
+
+def test_case_files_are_package_data() -> None:
+    import tomllib
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = {p for g in globs["trailforensics.queries"] for p in (ROOT / "queries").glob(g)}
+    files = sorted((ROOT / "queries" / "detections").glob("*.cases.jsonl"))
+    assert len(files) == len(load_detections()) and set(files) <= shipped
