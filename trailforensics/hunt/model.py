@@ -66,7 +66,9 @@ class Hit:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Hit:
         """A row of a hits table (``author`` defaults to the built-ins' when the column is left out)."""
-        return cls(**{f.name: row.get(f.name, BUILTIN_AUTHOR if f.name == "author" else None) for f in fields(cls)})
+        values: dict[str, Any] = {f.name: row.get(f.name) for f in fields(cls)}
+        values["author"] = row.get("author", BUILTIN_AUTHOR)
+        return cls(**values)
 
 
 HITS_SCHEMA = pa.schema([pa.field(f.name, TIMESTAMP if f.name == "event_time" else pa.string()) for f in fields(Hit)])
