@@ -1,17 +1,18 @@
-"""Hunting: every built-in detection on hand-made positives and near misses, the runner, the CLI, the
-generated docs, and Panther's labelled CloudTrail events as a regression corpus."""
+"""Hunting: every built-in detection on its cases (queries/detections/<id>.cases.jsonl: positives and near
+misses), the runner, the CLI, the generated docs, and Panther's labelled CloudTrail events as a regression
+corpus."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import types
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import hunt_fixtures as hf
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -24,13 +25,16 @@ from trailforensics.hunt import (
     EVIDENCE_COLUMNS,
     HITS_SCHEMA,
     SEVERITIES,
+    DetectionCase,
     DetectionError,
     HuntResult,
     KnownAccountsError,
+    load_cases,
     load_detections,
     parse_detection,
     read_known_accounts,
     run_hunt,
+    without_author,
 )
 from trailforensics.hunt.docs import DOC_PATH, render_detections_markdown
 from trailforensics.hunt.scope import is_scoped
@@ -39,6 +43,15 @@ from trailforensics.ingest import IngestOptions, ingest
 ROOT = Path(__file__).resolve().parents[1]
 ONE = IngestOptions(workers=1)
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+CASES: list[DetectionCase] = load_cases(load_detections())
+PARTNER = "444455556666"  # given to run_hunt as a known account (the cases' own account is 111122223333)
+TWO_BURSTS = ("s3_mass_download-two_bursts-100", "s3_mass_download-two_bursts-230")  # the 100th call of each
+ROUTINE_BURST = "recon_burst-routine-11"  # the last call of a burst from the key's usual address and client
+
+
+def case_named(case_id: str) -> DetectionCase:
+    return next(c for c in CASES if c.id == case_id)
 
 
 def ingest_records(records: list[dict[str, Any]], root: Path) -> Path:
@@ -50,13 +63,13 @@ def ingest_records(records: list[dict[str, Any]], root: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def fixture_ds(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ingest_records(hf.all_records(), tmp_path_factory.mktemp("hunt"))
+    return ingest_records([r for c in CASES for r in c.records], tmp_path_factory.mktemp("hunt"))
 
 
 @pytest.fixture(scope="module")
 def hunted(fixture_ds: Path) -> HuntResult:
     with Dataset(fixture_ds) as ds:
-        return run_hunt(ds, known_accounts=[hf.PARTNER])
+        return run_hunt(ds, known_accounts=[PARTNER])
 
 
 def hits_by_detection(result: HuntResult) -> dict[str, dict[str, str]]:
@@ -90,29 +103,33 @@ def test_hunt_runs_every_detection_without_errors(hunted: HuntResult) -> None:
     assert len(hunted.detections) >= 30
 
 
-@pytest.mark.parametrize("case", hf.CASES, ids=lambda c: c.id)
-def test_detection_fixture(case: hf.Case, hunted: HuntResult) -> None:
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_detection_case(case: DetectionCase, hunted: HuntResult) -> None:
+    """One test per detection x case of queries/detections/<id>.cases.jsonl."""
     found = hits_by_detection(hunted)[case.detection]
     missing = [e for e in case.hits if e not in found]
-    unexpected = [e for e in case.quiet if e in found]
+    unexpected = [e for e in case.no_hits if e in found]
     assert not missing, f"{case.detection} did not fire on {missing}"
     assert not unexpected, f"{case.detection} fired on near misses {unexpected}"
     for event_id, severity in case.severities.items():
         assert found[event_id] == severity, f"{event_id}: severity {found[event_id]}, expected {severity}"
 
 
-def test_every_detection_has_positive_and_negative_fixtures() -> None:
-    positives = {c.detection for c in hf.CASES if c.hits}
-    negatives = {c.detection for c in hf.CASES if c.quiet}
+def test_every_detection_has_positive_and_negative_cases() -> None:
+    positives = {c.detection for c in CASES if c.hits}
+    negatives = {c.detection for c in CASES if c.no_hits}
     ids = {d.id for d in load_detections()}
-    assert ids - positives == set(), "detections without a positive fixture"
-    assert ids - negatives == set(), "detections without a negative fixture"
-    assert {c.detection for c in hf.CASES} <= ids
+    assert ids - positives == set(), "detections without a positive case"
+    assert ids - negatives == set(), "detections without a negative case"
+    assert {c.detection for c in CASES} <= ids
+    assert len(CASES) >= 105 and sum(len(c.hits) for c in CASES) >= 177  # what moved out of tests/hunt_fixtures.py
+    event_ids = [r["eventID"] for c in CASES for r in c.records]
+    assert len(event_ids) == len(set(event_ids)), "event ids must be unique across all the cases"
 
 
 def test_no_stray_hits(hunted: HuntResult) -> None:
     """Hits on events not marked for the detection: only where a case legitimately matches another one too."""
-    expected = {(c.detection, e) for c in hf.CASES for e in c.hits}
+    expected = {(c.detection, e) for c in CASES for e in c.hits}
     stray = Counter(
         r["detection_id"]
         for r in hunted.hits.select(["detection_id", "event_id"]).to_pylist()
@@ -124,14 +141,14 @@ def test_no_stray_hits(hunted: HuntResult) -> None:
 def test_scoped_and_unscoped_runs_agree(fixture_ds: Path, hunted: HuntResult) -> None:
     """Narrowing `events` to the declared pairs must not change any result: the headers list every pair."""
     with Dataset(fixture_ds) as ds:
-        full = run_hunt(ds, known_accounts=[hf.PARTNER], scoped=False)
+        full = run_hunt(ds, known_accounts=[PARTNER], scoped=False)
     assert full.errors == []
     assert sorted(full.hits.to_pylist(), key=str) == sorted(hunted.hits.to_pylist(), key=str)
     assert sum(is_scoped(d) for d in load_detections()) >= 25
 
 
 def test_hits_schema_and_order(hunted: HuntResult) -> None:
-    assert hunted.hits.schema == HITS_SCHEMA
+    assert hunted.hits.schema == without_author(HITS_SCHEMA)  # no Sigma rules: no author column
     assert hunted.hits.column_names[4:] == list(EVIDENCE_COLUMNS)
     rows = hunted.hits.to_pylist()
     keys = [(-RANK[r["severity"]], r["event_time"]) for r in rows]
@@ -165,12 +182,12 @@ def details_of(result: HuntResult, detection: str) -> dict[str, str]:
 
 
 def test_hit_details_tell_the_whole_story(hunted: HuntResult) -> None:
-    burst = next(c for c in hf.CASES if c.id == "s3_mass_download:burst")
+    burst = case_named("s3_mass_download:burst")
     s3 = details_of(hunted, "s3_mass_download")
     # the whole burst (120 objects over 2 min 22 s), not only the window that crossed the threshold
     assert s3[burst.hits[0]].startswith("120 objects, 0.1 MB from 1 bucket(s) (exports) between ")
     assert "(2 min 22 s)" in s3[burst.hits[0]] and "reached at this call with 100 objects" in s3[burst.hits[0]]
-    first, second = hf.TWO_BURSTS
+    first, second = TWO_BURSTS
     assert s3[first].startswith("130 objects") and s3[second].startswith("100 objects")
     chain = next(r for r in hunted.hits.to_pylist() if r["detection_id"] == "role_chaining" and r["severity"] == "high")
     assert chain["details"].startswith("role chain of 2 roles: user/user")  # origin (key) -> role -> new role
@@ -194,19 +211,19 @@ def test_hit_details_tell_the_whole_story(hunted: HuntResult) -> None:
 
 
 def test_recon_burst_reports_routine_bursts_on_request(fixture_ds: Path, hunted: HuntResult) -> None:
-    assert hf.ROUTINE_BURST not in hits_by_detection(hunted)["recon_burst"]
+    assert ROUTINE_BURST not in hits_by_detection(hunted)["recon_burst"]
     with Dataset(fixture_ds) as ds:
         res = run_hunt(ds, only=["recon_burst"], params={"recon_burst": {"report_routine": "1"}})
     found = hits_by_detection(res)["recon_burst"]
-    assert found[hf.ROUTINE_BURST] == "low"
-    unusual = {e: sev for c in hf.CASES if c.detection == "recon_burst" for e, sev in c.severities.items()}
+    assert found[ROUTINE_BURST] == "low"
+    unusual = {e: sev for c in CASES if c.detection == "recon_burst" for e, sev in c.severities.items()}
     assert unusual and all(found[e] == sev for e, sev in unusual.items())  # the unusual ones keep their level
 
 
 def test_since_until_filter_hits_not_baselines(fixture_ds: Path) -> None:
-    case = next(c for c in hf.CASES if c.id == "console_access_from_api_keys:tokens")
+    case = case_named("console_access_from_api_keys:tokens")
     first, second = (r for r in case.records if r["eventName"] == "GetSessionToken" and "errorCode" not in r)
-    t0 = hf.EPOCH + hf.SLOT * hf.CASES.index(case)
+    t0 = min(datetime.fromisoformat(r["eventTime"].replace("Z", "+00:00")) for r in case.records)  # its slot
     with Dataset(fixture_ds) as ds:
         res = run_hunt(ds, only=["console_access_from_api_keys"], since=t0 + timedelta(minutes=4, seconds=30))
         ids = set(res.hits.column("event_id").to_pylist())
@@ -232,8 +249,8 @@ def test_min_severity_and_only(fixture_ds: Path) -> None:
 
 
 def test_known_accounts_and_params(fixture_ds: Path) -> None:
-    case = next(c for c in hf.CASES if c.id == "role_trust_backdoor:trust")
-    partner_event = case.quiet[0]
+    case = case_named("role_trust_backdoor:trust")
+    partner_event = case.no_hits[0]
     with Dataset(fixture_ds) as ds:
         res = run_hunt(ds, only=["role_trust_backdoor"])  # the partner account is not known now
         assert partner_event in res.hits.column("event_id").to_pylist()
@@ -275,7 +292,18 @@ def test_sql_macros_handle_json_arrays_and_policies(fixture_ds: Path) -> None:
                 }
             }
         )
-        doc = hf.policy(hf.allow({"AWS": ["arn:aws:iam::999988887777:root", "*"]}))
+        doc = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": ["arn:aws:iam::999988887777:root", "*"]},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        )
         policies = {
             json.dumps({"p": doc}): (True, ["999988887777"]),  # policy as a JSON string
             json.dumps({"p": json.loads(doc)}): (True, ["999988887777"]),  # as an object
@@ -427,7 +455,7 @@ def cli() -> CliRunner:
 
 def test_cli_hunt_table(fixture_ds: Path, cli: CliRunner, tmp_path: Path) -> None:
     accounts = tmp_path / "known.txt"
-    accounts.write_text(f"# partner\n{hf.PARTNER}\n", encoding="utf-8")
+    accounts.write_text(f"# partner\n{PARTNER}\n", encoding="utf-8")
     r = cli.invoke(app, ["hunt", "-d", str(fixture_ds), "--known-accounts", str(accounts), "--min-severity", "high"])
     assert r.exit_code == 0, r.output
     assert "hunt summary" in r.stdout
@@ -519,7 +547,7 @@ def test_cli_sigma_hits_are_merged_with_authors(
         assert all(isinstance(p, Path) for p in paths)
         return ["rule-1"], [("bad.yml", "unsupported modifier")]
 
-    def run_sigma_rules(ds: Dataset, rules: list[str]) -> pa.Table:
+    def run_sigma_rules(ds: Dataset, rules: list[str], errors: list[tuple[str, str]] | None = None) -> pa.Table:
         assert rules == ["rule-1"]
         ev = ds.sql(
             "SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS "
@@ -726,3 +754,29 @@ def test_panther_regression(panther_path: Path, tmp_path: Path) -> None:
     for f in false_alarms:
         print("  false positive:", f)
     assert recall >= 0.85 and fp_rate <= 0.05
+
+
+# -- one hit shape, case files shipped ---------------------------------------------------------------
+
+
+def test_one_hit_shape_for_detections_and_sigma() -> None:
+    from dataclasses import fields
+
+    from trailforensics.hunt import Hit
+    from trailforensics.hunt.model import METADATA_COLUMNS
+
+    assert [f.name for f in fields(Hit)] == HITS_SCHEMA.names == [*METADATA_COLUMNS, "author", *EVIDENCE_COLUMNS]
+    if importlib.util.find_spec("sigma") is not None:
+        from trailforensics import sigma
+        from trailforensics.sigma.run import EVENT_COLUMNS
+
+        assert sigma.HITS_SCHEMA is HITS_SCHEMA and tuple(EVENT_COLUMNS) == EVIDENCE_COLUMNS
+
+
+def test_case_files_are_package_data() -> None:
+    import tomllib
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    shipped = {p for g in globs["trailforensics.queries"] for p in (ROOT / "queries").glob(g)}
+    files = sorted((ROOT / "queries" / "detections").glob("*.cases.jsonl"))
+    assert len(files) == len(load_detections()) and set(files) <= shipped

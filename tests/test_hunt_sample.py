@@ -3,16 +3,23 @@ sample_logs/README.md (its facts block) and on nothing of the normal background 
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import SAMPLE_LOGS, sample_facts
+from typer.testing import CliRunner
 
+from trailforensics.cli import app
 from trailforensics.engine import Dataset
 from trailforensics.hunt import HuntResult, run_hunt
 from trailforensics.ingest import IngestOptions, ingest
+from trailforensics.output.formats import plain
+
+SIGMAHQ = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "sigma"  # SigmaHQ's AWS rules, when present
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +28,67 @@ def facts() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def hunted(facts: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> HuntResult:
+def sample_ds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path: Path = tmp_path_factory.mktemp("sample-hunt") / "ds"
     ingest([SAMPLE_LOGS], path, IngestOptions(workers=1))
-    with Dataset(path) as ds:
+    return path
+
+
+@pytest.fixture(scope="module")
+def hunted(sample_ds: Path) -> HuntResult:
+    with Dataset(sample_ds) as ds:
         result = run_hunt(ds)
     assert result.errors == []
     return result
+
+
+# A rule of our own, so the test runs without ../shared (and a rule that cannot compile, to be skipped).
+OWN_RULE = """\
+title: CloudTrail logging stopped (test rule)
+id: 5f0d2c4e-1b7a-4c56-9a0e-2d3f4a5b6c7d
+author: Test Author
+level: high
+tags: [attack.t1562.008, attack.defense-evasion]
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventSource: cloudtrail.amazonaws.com
+        eventName: StopLogging
+    condition: selection
+"""
+UNKNOWN_FIELD_RULE = OWN_RULE.replace("5f0d2c4e", "6f0d2c4e").replace("eventSource:", "noSuchField:")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("sigma") is None, reason="pySigma (trailforensics[sigma]) is not installed"
+)
+def test_notebook_gets_the_cli_answer_sigma_included(sample_ds: Path, tmp_path: Path) -> None:
+    """``run_hunt(ds, sigma=[...])`` returns exactly the hits `trailforensics hunt -f jsonl --sigma ...` prints."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "stop_logging.yml").write_text(OWN_RULE, encoding="utf-8")
+    (rules / "unknown_field.yml").write_text(UNKNOWN_FIELD_RULE, encoding="utf-8")
+    sigma = [rules, *([SIGMAHQ] if SIGMAHQ.is_dir() else [])]
+    with Dataset(sample_ds) as ds:
+        result = run_hunt(ds, sigma=sigma)
+    assert result.errors == [] and result.sigma is not None
+    assert [Path(f).name for f, _ in result.sigma.skipped if Path(f).parent == rules] == ["unknown_field.yml"]
+    own = [h for h in result.iter_hits() if h.author == "Test Author"]
+    assert own and all(h.event_name == "StopLogging" and h.severity == "high" for h in own)
+
+    import trailforensics.cli.hunt_cmd  # noqa: F401 - registers `hunt`
+
+    args = ["hunt", "-d", str(sample_ds), "-f", "jsonl"]
+    for path in sigma:
+        args += ["--sigma", str(path)]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    cli_hits = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+    assert cli_hits == [plain(row) for row in result.hits.to_pylist()]
+    assert f"({len(result.sigma.rules)} Sigma rule(s) loaded)" in r.stderr
+    assert r.stderr.count("warning: Sigma rule") == len(result.sigma.skipped)
 
 
 def step_id(facts: dict[str, Any], event_name: str, nth: int = 0) -> str:

@@ -1,4 +1,4 @@
-"""`hunt` and `detections`: the built-in detections (plus Sigma rules) over a dataset."""
+"""`hunt` and `detections`: options in, ``trailforensics.hunt.run_hunt`` (detections and Sigma), output out."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from trailforensics.cli.query_cmd import FormatOption, OutOption, emit, open_dat
 from trailforensics.hunt import runner
 from trailforensics.hunt.loader import load_detections
 from trailforensics.hunt.model import Detection, DetectionError, normalize_severity
+from trailforensics.hunt.sigma_bridge import SigmaPathError, SigmaUnavailable
 from trailforensics.hunt.sqlenv import KnownAccountsError, read_known_accounts
 from trailforensics.output.formats import FORMATS, OutputError, plain, write_table
 
@@ -142,19 +143,6 @@ def hunt_command(
         accounts = read_known_accounts(known_accounts) if known_accounts else []
     except KnownAccountsError as exc:
         fail(str(exc))
-    rules: list[object] = []
-    sigma_failures: list[tuple[str, str]] = []
-    if sigma:
-        from trailforensics.hunt import sigma_bridge
-
-        try:
-            rules, sigma_failures = sigma_bridge.load(sigma)
-        except sigma_bridge.SigmaUnavailable as exc:
-            fail(str(exc))
-        except (OSError, ValueError) as exc:
-            fail(f"--sigma: {exc}")
-        for file, error in sigma_failures:
-            say(f"warning: Sigma rule {file} skipped: {error}", err=True)
     ds = open_dataset(dataset)
     try:
         result = runner.run_hunt(
@@ -166,23 +154,16 @@ def hunt_command(
             known_accounts=accounts,
             detections=detections,
             params=overrides,
+            sigma=sigma or None,
         )
     except DetectionError as exc:
         fail(str(exc))
-    if sigma:
-        from trailforensics.hunt import sigma_bridge
-
-        try:
-            sigma_hits = sigma_bridge.run(ds, rules) if rules else sigma_bridge.MERGED_SCHEMA.empty_table()
-            sigma_errors: list[tuple[str, str]] = []
-        except Exception as exc:
-            sigma_hits, sigma_errors = (
-                sigma_bridge.MERGED_SCHEMA.empty_table(),
-                [("sigma", runner.one_line(exc))],
-            )
-        result = sigma_bridge.merge(
-            result, sigma_hits, min_severity=min_severity, since=since_t, until=until_t, errors=sigma_errors
-        )
+    except SigmaUnavailable as exc:
+        fail(str(exc))
+    except SigmaPathError as exc:
+        fail(f"--sigma: {exc}")
+    for file, error in result.sigma.skipped if result.sigma else []:
+        say(f"warning: Sigma rule {file} skipped: {error}", err=True)
     try:
         if fmt == "table":
             _write_table_output(result, out)
@@ -195,7 +176,7 @@ def hunt_command(
     with_hits = sum(1 for n in result.summary.column("hits").to_pylist() if n)
     say(
         f"{result.hits.num_rows} hit(s) from {with_hits} of {result.summary.num_rows} detection(s)"
-        + (f" ({len(rules)} Sigma rule(s) loaded)" if sigma else ""),
+        + (f" ({len(result.sigma.rules)} Sigma rule(s) loaded)" if result.sigma else ""),
         err=True,
     )
     for det_id, error in result.errors:

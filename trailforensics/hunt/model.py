@@ -1,8 +1,9 @@
-"""What a detection is: its metadata, its severity scale and the columns its hits carry."""
+"""What a detection is (its metadata and severity scale) and what a hit is (``Hit``, ``HITS_SCHEMA``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 # Sigma levels and other spellings people use, mapped onto our scale.
 SEVERITY_ALIASES: dict[str, str] = {"informational": "info", "information": "info"}
+RULE_DEFAULT_SEVERITY = "medium"  # a Sigma rule without a known level
 
 # Every hit carries these columns, in this order (the detection's SQL returns them first).
 EVIDENCE_COLUMNS: tuple[str, ...] = (
@@ -30,18 +32,61 @@ EVIDENCE_COLUMNS: tuple[str, ...] = (
     "details",
 )
 METADATA_COLUMNS: tuple[str, ...] = ("detection_id", "title", "severity", "attack")
+BUILTIN_AUTHOR = "trailforensics"  # the ``author`` of the built-in detections' hits
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
-EVIDENCE_SCHEMA = pa.schema(
-    [pa.field("event_time", TIMESTAMP)] + [pa.field(c, pa.string()) for c in EVIDENCE_COLUMNS[1:]]
-)
-HITS_SCHEMA = pa.schema([pa.field(c, pa.string()) for c in METADATA_COLUMNS] + list(EVIDENCE_SCHEMA))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One hit, of a built-in detection or of a Sigma rule: the one definition of the hit shape.
+
+    ``HITS_SCHEMA`` (the columns of ``HuntResult.hits``) is derived from these fields, in this
+    order.  ``author`` is the rule's author, which the Detection Rule License requires wherever
+    Sigma matches are shown (``trailforensics`` for the built-ins); a hunt without Sigma rules
+    leaves the column out (see :func:`without_author`).
+    """
+
+    detection_id: str
+    title: str
+    severity: str
+    attack: str  # ATT&CK technique ids, comma-separated
+    author: str
+    event_time: datetime | None
+    actor: str | None
+    access_key: str | None
+    source_ip: str | None
+    user_agent: str | None
+    region: str | None
+    account: str | None
+    event_name: str | None
+    event_id: str | None
+    details: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Hit:
+        """A row of a hits table (``author`` defaults to the built-ins' when the column is left out)."""
+        values: dict[str, Any] = {f.name: row.get(f.name) for f in fields(cls)}
+        values["author"] = row.get("author", BUILTIN_AUTHOR)
+        return cls(**values)
+
+
+HITS_SCHEMA = pa.schema([pa.field(f.name, TIMESTAMP if f.name == "event_time" else pa.string()) for f in fields(Hit)])
+EVIDENCE_SCHEMA = pa.schema([HITS_SCHEMA.field(c) for c in EVIDENCE_COLUMNS])
+
+
+def without_author(schema: pa.Schema) -> pa.Schema:
+    """``HITS_SCHEMA`` or ``SUMMARY_SCHEMA`` as a hunt without Sigma rules returns it (no ``author``)."""
+    return schema.remove(schema.get_field_index("author"))
+
+
 SUMMARY_SCHEMA = pa.schema(
     [
         pa.field("detection_id", pa.string()),
         pa.field("title", pa.string()),
         pa.field("severity", pa.string()),
         pa.field("attack", pa.string()),
+        pa.field("author", pa.string()),
         pa.field("hits", pa.int64()),
         pa.field("first_time", TIMESTAMP),
         pa.field("last_time", TIMESTAMP),
@@ -74,6 +119,13 @@ def normalize_severity(value: str) -> str:
     if low not in SEVERITY_RANK:
         raise DetectionError(f"unknown severity {value!r} (use one of {', '.join(SEVERITIES)})")
     return low
+
+
+def rule_severity(value: Any) -> str:
+    """A Sigma rule's level on our scale; ``medium`` when it has none we know (never an error)."""
+    low = str(value or "").strip().lower()
+    low = SEVERITY_ALIASES.get(low, low)
+    return low if low in SEVERITY_RANK else RULE_DEFAULT_SEVERITY
 
 
 def severity_at_least(value: str, minimum: str) -> bool:

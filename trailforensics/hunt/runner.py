@@ -1,4 +1,9 @@
-"""Running detections over a dataset: ``run_hunt`` -> ``HuntResult`` (summary + hits).
+"""Hunting a dataset: ``run_hunt`` -> ``HuntResult``, the one API behind ``trailforensics hunt``.
+
+``run_hunt`` runs the built-in detections (or those given) and, with ``sigma=paths``, Sigma rules
+(through :mod:`.sigma_bridge`), and merges their hits into one table of ``HITS_SCHEMA`` rows (the
+``Hit`` shape of :mod:`.model`) with a per-detection summary.  The CLI only parses options and
+renders this result, so a notebook gets exactly the CLI's answer.
 
 Each detection runs on its own (one broken detection is reported in ``errors`` and the
 others still run).  The detections see the whole dataset: ``since``/``until`` filter the
@@ -8,17 +13,19 @@ hits afterwards, never the baselines (first-seen, windows) the detections comput
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trailforensics.hunt import scope, sqlenv
+from trailforensics.hunt import scope, sigma_bridge, sqlenv
 from trailforensics.hunt.loader import load_detections
 from trailforensics.hunt.model import (
+    BUILTIN_AUTHOR,
     EVIDENCE_COLUMNS,
     EVIDENCE_SCHEMA,
     HITS_SCHEMA,
@@ -27,8 +34,10 @@ from trailforensics.hunt.model import (
     SUMMARY_SCHEMA,
     Detection,
     DetectionError,
+    Hit,
     normalize_severity,
 )
+from trailforensics.hunt.sigma_bridge import SigmaReport
 
 if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset
@@ -36,15 +45,27 @@ if TYPE_CHECKING:
 
 @dataclass
 class HuntResult:
-    summary: pa.Table  # one row per detection that ran (hits may be 0), see SUMMARY_SCHEMA
-    hits: pa.Table  # HITS_SCHEMA (+ ``author`` after ``attack`` once Sigma hits are merged)
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (detection id or file, message)
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per detection
+    """What a hunt found: what ``trailforensics hunt`` shows, in every format.
+
+    ``hits`` and ``summary`` are in ``HITS_SCHEMA`` and ``SUMMARY_SCHEMA``; without Sigma rules
+    (``sigma`` is None) they leave out ``author`` (see ``model.without_author``).
+    """
+
+    summary: pa.Table  # one row per detection that ran (hits may be 0) and per Sigma rule with hits
+    hits: pa.Table  # most severe first, then by time
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (detection id or "sigma", message)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per detection (and "sigma": all rules)
     detections: list[Detection] = field(default_factory=list)  # the detections that ran
+    sigma: SigmaReport | None = None  # the Sigma rules loaded, skipped and failed (None: no Sigma asked)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def iter_hits(self) -> Iterator[Hit]:
+        """The hits as ``Hit`` objects (the table is the efficient form; this one is for reading)."""
+        for row in self.hits.to_pylist():
+            yield Hit.from_row(row)
 
 
 def select_detections(
@@ -66,7 +87,7 @@ def select_detections(
 def run_detection(
     ds: Dataset, det: Detection, params: dict[str, str] | None = None, narrowed: scope.Scope | None = None
 ) -> pa.Table:
-    """Run one detection (the hunt environment must be prepared); returns HITS_SCHEMA rows.
+    """Run one detection (the hunt environment must be prepared); returns ``HITS_SCHEMA`` rows.
 
     With ``narrowed`` (see :func:`scope.prepare_scope`), ``events`` is narrowed to the
     detection's declared pairs.  Raises ``DetectionError`` when the SQL does not return the
@@ -90,6 +111,7 @@ def run_detection(
         pa.array([det.title] * n, pa.string()),
         severity,
         pa.array([", ".join(det.attack)] * n, pa.string()),
+        pa.array([BUILTIN_AUTHOR] * n, pa.string()),
     ]
     return pa.Table.from_arrays(meta + evidence, schema=HITS_SCHEMA)
 
@@ -149,8 +171,15 @@ def sort_hits(hits: pa.Table) -> pa.Table:
 
 
 def summarize(hits: pa.Table, detections: Iterable[Detection] = ()) -> pa.Table:
-    """One row per detection: the detections given (0 hits included) and any other id in ``hits``."""
+    """One row per detection: the detections given (0 hits included) and any other id in ``hits``.
+
+    ``hits`` is in ``HITS_SCHEMA``; the result in ``SUMMARY_SCHEMA`` (a detection's author is
+    the one of its first hit, in the order of ``hits``).
+    """
     rows: dict[str, dict[str, Any]] = {}
+    authors: dict[str, str] = {}
+    for det_id, author in zip(hits.column("detection_id").to_pylist(), hits.column("author").to_pylist()):
+        authors.setdefault(det_id, author or "")
     for det in detections:
         rows[det.id] = {
             "detection_id": det.id,
@@ -187,6 +216,7 @@ def summarize(hits: pa.Table, detections: Iterable[Detection] = ()) -> pa.Table:
             row["_actors"].add(h["actor"])
     out = []
     for row in rows.values():
+        row["author"] = authors.get(row["detection_id"], BUILTIN_AUTHOR)
         actors = row.pop("_actors")
         row["distinct_actors"] = len(actors)
         out.append(row)
@@ -204,21 +234,27 @@ def run_hunt(
     known_accounts: Iterable[str] | None = None,
     detections: list[Detection] | None = None,
     params: dict[str, dict[str, str]] | None = None,
+    sigma: Sequence[Path | str] | None = None,
     scoped: bool = True,
 ) -> HuntResult:
-    """Run the built-in detections (or ``detections``) over ``ds``.
+    """Hunt ``ds`` with the built-in detections (or ``detections``) and the Sigma rules of ``sigma``.
 
-    ``only``: detection ids to run; ``min_severity``: skip detections (and hits) below it;
-    ``since``/``until``: keep hits in ``[since, until)`` (the detections still see every event);
-    ``known_accounts``: account ids trusted besides the dataset's recipient accounts;
-    ``params``: ``{detection_id: {param: value}}`` overrides of the detections' parameters;
+    ``only``: detection ids to run (Sigma rules always run); ``min_severity``: skip detections
+    (and hits) below it; ``since``/``until``: keep hits in ``[since, until)`` (the detections
+    still see every event); ``known_accounts``: account ids trusted besides the dataset's
+    recipient accounts; ``params``: ``{detection_id: {param: value}}`` overrides of the
+    detections' parameters; ``sigma``: Sigma rule files or folders (needs the ``sigma`` extra);
     ``scoped``: narrow ``events`` to each detection's declared pairs (see :mod:`.scope`).
+
+    Raises ``DetectionError`` (unknown id, severity or parameter target), ``SigmaUnavailable``
+    and ``SigmaPathError``; a detection or the Sigma run failing is reported in ``errors``.
     """
     all_detections = detections if detections is not None else load_detections()
     chosen = select_detections(all_detections, min_severity=min_severity, only=only)
     unknown_params = sorted(set(params or {}) - {d.id for d in all_detections})
     if unknown_params:
         raise DetectionError(f"parameters given for unknown detection(s): {', '.join(unknown_params)}")
+    report = sigma_bridge.load(sigma) if sigma is not None else None
     sqlenv.prepare(ds, known_accounts)
     narrowed = scope.prepare_scope(ds, chosen) if scoped else None
     parts: list[pa.Table] = []
@@ -235,10 +271,20 @@ def run_hunt(
     finally:
         if narrowed is not None:
             scope.drop_scope(ds)
+    if report is not None:
+        started = time.perf_counter()
+        try:
+            parts.append(sigma_bridge.run(ds, report))
+        except Exception as exc:  # the built-ins' results still count
+            errors.append(("sigma", one_line(exc)))
+        timings["sigma"] = time.perf_counter() - started
     hits = pa.concat_tables(parts) if parts else HITS_SCHEMA.empty_table()
     hits = sort_hits(filter_hits(hits, min_severity=min_severity, since=since, until=until))
     ran = [d for d in chosen if d.id not in {e[0] for e in errors}]
-    return HuntResult(summary=summarize(hits, ran), hits=hits, errors=errors, timings=timings, detections=ran)
+    summary = summarize(hits, ran)
+    if report is None:  # the built-ins alone: every author would be trailforensics
+        hits, summary = hits.drop_columns(["author"]), summary.drop_columns(["author"])
+    return HuntResult(summary=summary, hits=hits, errors=errors, timings=timings, detections=ran, sigma=report)
 
 
 def one_line(exc: Exception) -> str:

@@ -11,8 +11,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trailforensics.hunt.model import HITS_SCHEMA, rule_severity
 from trailforensics.query import ipmatch
-from trailforensics.schema import TIMESTAMP
 from trailforensics.sigma.rules import SigmaRule
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 64  # rules evaluated in one scan
 
-# Event columns of a hit: output name -> SQL over the events view.
+# The evidence columns of a hit (hunt.model.EVIDENCE_COLUMNS, in order): name -> SQL over the events view.
 EVENT_COLUMNS: dict[str, str] = {
     "event_time": "event_time",
     "actor": "actor",
@@ -35,18 +35,6 @@ EVENT_COLUMNS: dict[str, str] = {
     "event_id": "event_id",
     "details": "tf_param_summary(request_parameters)",
 }
-
-HITS_SCHEMA = pa.schema(
-    [
-        pa.field("detection_id", pa.string()),
-        pa.field("title", pa.string()),
-        pa.field("severity", pa.string()),
-        pa.field("attack", pa.string()),
-        pa.field("author", pa.string()),
-        pa.field("event_time", TIMESTAMP),
-        *(pa.field(name, pa.string()) for name in EVENT_COLUMNS if name != "event_time"),
-    ]
-)
 
 ERRORS_METADATA_KEY = b"trailforensics.sigma.errors"
 
@@ -74,9 +62,10 @@ def run_sigma_rules(
 ) -> pa.Table:
     """Run compiled rules over ``ds``; one row per (rule, matching event), sorted by event time.
 
-    Columns: detection_id (rule id), title, severity (rule level), attack (comma-separated
-    ATT&CK ids), author (required by the Detection Rule License), event_time, actor,
-    access_key, source_ip, user_agent, region, account, event_name, event_id, details.
+    The rows are hits in ``HITS_SCHEMA`` (the ``Hit`` shape of :mod:`trailforensics.hunt.model`,
+    shared with the built-in detections): detection_id (rule id), title, severity (the rule
+    level on the hunt's scale, ``medium`` when unknown), attack (comma-separated ATT&CK ids),
+    author (required by the Detection Rule License), then the evidence columns.
 
     Rules run in batches (one scan per batch).  When a batch fails, its rules run one by one
     and only the failing ones are dropped.  Failures are reported three ways: appended to
@@ -120,7 +109,7 @@ def _assemble(rules: Sequence[SigmaRule], parts: list[pa.Table]) -> pa.Table:
     meta = {
         "detection_id": pa.array([r.id for r in rules], pa.string()),
         "title": pa.array([r.title for r in rules], pa.string()),
-        "severity": pa.array([r.level for r in rules], pa.string()),
+        "severity": pa.array([rule_severity(r.level) for r in rules], pa.string()),
         "attack": pa.array([",".join(r.attack) for r in rules], pa.string()),
         "author": pa.array([r.author for r in rules], pa.string()),
     }
