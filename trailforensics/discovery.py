@@ -1,6 +1,7 @@
 """Input discovery: walk the given sources, classify every file by its path, order them.
 
-Classification here is by path only (cheap, no I/O beyond ``stat``); content sniffing of
+Classification here is by path only (cheap, no I/O beyond ``stat``; the key grammar is
+:mod:`trailforensics.awslogs`); content sniffing of
 files outside the CloudTrail folders happens in the reader.  Files are returned in the
 order of the timestamp in their names, so that output comes out nearly sorted by event
 time without a global sort.
@@ -9,21 +10,13 @@ time without a global sort.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
+from trailforensics import awslogs
 from trailforensics.names import utf8_text
-
-# [prefix/]AWSLogs/[o-id/]<account>/<CloudTrail|CloudTrail-Insight|CloudTrail-Digest|...>/<region>/Y/M/D/<name>
-_AWSLOGS_RE = re.compile(
-    r"(?:^|/)AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>[^/]+)/(?P<service>[^/]+)/"
-    r"(?P<region>[^/]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<name>[^/]+)$"
-)
-_SERVICE_RE = re.compile(r"(?:^|/)AWSLogs/(?:o-[a-z0-9]{10,32}/)?[^/]+/(?P<service>[^/]+)/")
-_NAME_TIME_RE = re.compile(r"_(\d{8}T\d{4}(?:\d{2})?Z)(?:_|\.|$)")
 
 CLOUDTRAIL = "cloudtrail"
 INSIGHT = "cloudtrail-insight"
@@ -72,38 +65,25 @@ def source_root(path: Path) -> Path:
     return base
 
 
-def _file_time(name: str) -> datetime | None:
-    m = _NAME_TIME_RE.search(name)
-    if not m:
-        return None
-    text = m.group(1)
-    fmt = "%Y%m%dT%H%M%SZ" if len(text) == 16 else "%Y%m%dT%H%MZ"
-    try:
-        return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-
-
 def classify(rel: str) -> tuple[str, str | None, dict[str, str | None]]:
     """Kind, skip reason and path metadata of a file from its relative path."""
     name = rel.rsplit("/", 1)[-1]
     meta: dict[str, str | None] = {}
     if name.startswith("."):
         return OTHER, "hidden or system file", meta
-    m = _AWSLOGS_RE.search(rel)
-    if m:
-        meta = {"org_id": m.group("org"), "account_id": m.group("account"), "region": m.group("region")}
-        service = m.group("service")
-        if service == "CloudTrail":
+    key = awslogs.parse_path(rel)
+    if key:
+        meta = {"org_id": key.org_id, "account_id": key.account, "region": key.region}
+        if key.kind == awslogs.LOG:
             return CLOUDTRAIL, None, meta
-        if service == "CloudTrail-Insight":
+        if key.kind == awslogs.INSIGHT:
             return INSIGHT, None, meta
-        if service == "CloudTrail-Digest":
+        if key.kind == awslogs.DIGEST:
             return DIGEST, "CloudTrail digest file (not events; checked by `verify`)", meta
-        return OTHER, f"not CloudTrail: AWSLogs/{service} data", meta
-    svc = _SERVICE_RE.search(rel)
-    if svc and not svc.group("service").startswith("CloudTrail"):
-        return OTHER, f"not CloudTrail: AWSLogs/{svc.group('service')} data", meta
+        return OTHER, f"not CloudTrail: AWSLogs/{key.folder} data", meta
+    folder = awslogs.service_folder(rel)
+    if folder and not folder.startswith("CloudTrail"):
+        return OTHER, f"not CloudTrail: AWSLogs/{folder} data", meta
     if "/CloudTrail-Digest/" in f"/{rel}" or "_CloudTrail-Digest_" in name:
         return DIGEST, "CloudTrail digest file (not events; checked by `verify`)", meta
     # Everything else is recognised by its content (JSON shapes, CSV exports, archives).
@@ -215,7 +195,7 @@ def _input_file(path: str, root: Path, st: os.stat_result | None, error: str | N
         size=st.st_size if st else 0,
         mtime_ns=st.st_mtime_ns if st else 0,
         ctime_ns=st.st_ctime_ns if st else None,
-        file_time=_file_time(rel.rsplit("/", 1)[-1]),
+        file_time=awslogs.file_time(rel.rsplit("/", 1)[-1]),
         identity=text if text != path else None,
         error=error,
         **meta,

@@ -1,4 +1,8 @@
-"""The DuckDB views every command and notebook queries: SQL text built from the schema."""
+"""The DuckDB views every command and notebook queries: SQL text built from the schema.
+
+The views and their columns (helper columns with their SQL) are defined in :mod:`trailforensics.schema`
+(``VIEWS``); this module only turns them into DuckDB statements.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from trailforensics.schema import DUPLICATES_SCHEMA, EVENT_SCHEMA, MANIFEST_SCHEMA, PARTITION_COLUMN
-
-# The human-meaningful principal behind an event.
-ACTOR_SQL = """coalesce(
-    CASE user_identity_type
-        WHEN 'Root' THEN coalesce(user_identity_arn, 'arn:aws:iam::' || user_identity_account_id || ':root')
-        WHEN 'AWSService' THEN user_identity_invoked_by
-        WHEN 'AWSAccount' THEN 'account:' || coalesce(user_identity_account_id, user_identity_principal_id)
-            || coalesce(' via ' || user_identity_invoked_by, '')
-        WHEN 'IdentityCenterUser' THEN 'identitycenter:' || coalesce(user_identity_user_name,
-            json_extract_string(user_identity, '$.onBehalfOf.userId'), user_identity_principal_id)
-        WHEN 'SAMLUser' THEN 'saml:' || coalesce(user_identity_identity_provider || '/', '')
-            || coalesce(user_identity_user_name, user_identity_principal_id)
-        WHEN 'WebIdentityUser' THEN 'webidentity:' || coalesce(user_identity_identity_provider || '/', '')
-            || coalesce(user_identity_user_name, user_identity_principal_id)
-        ELSE user_identity_arn
-    END,
-    user_identity_arn, user_identity_principal_id, user_identity_invoked_by,
-    CASE WHEN user_identity_type IS NULL AND user_identity IS NULL THEN NULL ELSE 'unknown' END)"""
-
-SERVICE_SQL = "regexp_replace(event_source, '\\.amazonaws\\.com$', '')"
+from trailforensics.schema import DUPLICATES_SCHEMA, EVENT_SCHEMA, HELPER_COLUMNS, MANIFEST_SCHEMA, PARTITION_COLUMN
 
 _DUCK_TYPES = {
     pa.string(): "VARCHAR",
@@ -34,7 +18,13 @@ _DUCK_TYPES = {
     pa.int32(): "INTEGER",
     pa.int64(): "BIGINT",
     pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+    pa.date32(): "DATE",
 }
+
+
+def duckdb_type(t: pa.DataType) -> str:
+    """The DuckDB type of a schema column's Arrow type."""
+    return _DUCK_TYPES[t]
 
 
 def _quote_path(path: Path) -> str:
@@ -60,12 +50,11 @@ def parquet_source(root: Path, files: list[str], schema: pa.Schema, hive: bool =
 def events_view(root: Path, files: list[str], verified: bool = False) -> str:
     """``events``: the rows plus ``actor``, ``service`` and the verification status of their file."""
     src = parquet_source(root, files, EVENT_SCHEMA, hive=True)
-    status = "coalesce(v.verification_status, 'unverified')" if verified else "'unverified'"
+    helpers = ", ".join(f"{c.sql if verified else c.sql_unverified or c.sql} AS {c.name}" for c in HELPER_COLUMNS)
     join = " LEFT JOIN _verification_by_file v USING (source_file)" if verified else ""
     return (
         f"CREATE OR REPLACE VIEW events_raw AS SELECT * FROM {src};\n"
-        f"CREATE OR REPLACE VIEW events AS SELECT events_raw.*, {ACTOR_SQL} AS actor, {SERVICE_SQL} AS service, "
-        f"{status} AS verification_status FROM events_raw{join};"
+        f"CREATE OR REPLACE VIEW events AS SELECT events_raw.*, {helpers} FROM events_raw{join};"
     )
 
 

@@ -6,6 +6,9 @@ number for a string, even an explicit null) fails validation and the record take
 tolerant path (:mod:`.tolerant`), which may also put None in a field.  Free-form parts
 (``requestParameters`` and friends) are kept as ``msgspec.Raw``: the original bytes, never
 re-serialised.
+
+``FastRecord`` is declared statically (msgspec compiles its decoder from the class); its keys
+are those :mod:`trailforensics.schema` maps plus ``EXTRA_KEYS``, as tests/test_schema.py checks.
 """
 
 from __future__ import annotations

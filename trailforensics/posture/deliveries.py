@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from trailforensics import awslogs
 from trailforensics.posture.common import LOCATION_SQL
 from trailforensics.schema import TIMESTAMP
 
@@ -30,26 +30,9 @@ DELIVERIES_SCHEMA = pa.schema(
         ("evidence", pa.string()),
     ]
 )
-# 111122223333_CloudTrail-Digest_eu-west-1_my-trail_us-east-1_20260310T041408Z.json.gz
-_DIGEST_NAME = re.compile(
-    r"\d{12}_CloudTrail-Digest_[a-z0-9-]+_(.+)_([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)_"
-    r"\d{8}T\d{6}Z\.json\.gz$"
-)
-
-
-# A valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens): a folder of the location
-# named like this is taken as the bucket the files were synced from.
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-# An object key of a CloudTrail log, digest or Insights file (with or without a key prefix).
-CLOUDTRAIL_KEY = re.compile(
-    r"(?:^|/)AWSLogs/(?:.+/)?CloudTrail(?:-Digest|-Insight)?/|_CloudTrail(?:-Digest|-Insight)?_[a-z0-9-]+_\d{8}T"
-)
-
-
-def digest_trail_of(key: str) -> tuple[str, str] | None:
-    """(trail name, home region) named by a digest file's key or name, else None."""
-    m = _DIGEST_NAME.search(key)
-    return (m.group(1), m.group(2)) if m else None
+# The key grammar is trailforensics.awslogs; these names stay importable from here.
+CLOUDTRAIL_KEY = awslogs.CLOUDTRAIL_KEY
+digest_trail_of = awslogs.digest_trail  # (trail name, home region) named by a digest file's key or name
 
 
 def location_buckets(location: str) -> list[str]:
@@ -58,7 +41,7 @@ def location_buckets(location: str) -> list[str]:
     Buckets synced side by side give ``<bucket>`` (or ``<bucket>/<prefix>``); a tree ingested from
     its ``AWSLogs`` folder itself gives no name at all.
     """
-    return [part for part in location.split("/") if part != "AWSLogs" and _BUCKET_NAME.match(part)]
+    return [part for part in location.split("/") if part != "AWSLogs" and awslogs.is_bucket_name(part)]
 
 
 @dataclass(frozen=True)

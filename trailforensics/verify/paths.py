@@ -2,154 +2,80 @@
 
 TREE is a folder of synced buckets (``TREE/<bucket>/[prefix/]AWSLogs/...``), a single bucket
 dump (``TREE/[prefix/]AWSLogs/...``) or any folder inside one (then the folder holding
-``AWSLogs`` is the root, as for ingest: ``source_file`` values are relative to it).
+``AWSLogs`` is the root, as for ingest: ``source_file`` values are relative to it).  The key
+grammar (digest and log names, scopes) is :mod:`trailforensics.awslogs`.
 """
 
 from __future__ import annotations
 
-import calendar
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from trailforensics.awslogs import (
+    DAY,
+    DIGEST_KEY_RE,
+    DIGEST_NAME_RE,
+    LOG_NAME_RE,
+    LOG_SCOPE_RE,
+    LOOSE_SCOPE_RE,
+    DigestName,
+    LogScope,
+    compact_time,
+    epoch,
+    log_name_time,
+    log_scope,
+    parse_digest_key,
+    parse_digest_name,
+    parse_log_name,
+)
 from trailforensics.discovery import CANDIDATE, CLOUDTRAIL, DIGEST, INSIGHT, classify, source_root, walk_files
 
-_REGION = r"[a-z]{2}(?:-[a-z0-9]+)+-\d+"
-# [prefix/]AWSLogs/[o-id/]<acct>/CloudTrail-Digest/<region>/Y/M/D/
-#     <acct>_CloudTrail-Digest_<region>_<trail>_<home>_<ts>[_backfill].json.gz
-DIGEST_KEY_RE = re.compile(
-    r"^(?P<root>(?:.*/)?AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>\d{12}))/CloudTrail-Digest/"
-    rf"(?P<region>{_REGION})/(?P<y>\d{{4}})/(?P<m>\d{{2}})/(?P<d>\d{{2}})/"
-    r"(?P=account)_CloudTrail-Digest_(?P=region)_(?P<trail>.+)_(?P<home>" + _REGION + r")_"
-    r"(?P<ts>\d{8}T\d{6}Z)(?P<backfill>_backfill)?\.json\.gz$"
-)
-# the folder of a log file: [...]/AWSLogs/[o-id/]<acct>/CloudTrail/<region>/Y/M/D/<name>
-LOG_SCOPE_RE = re.compile(
-    r"^(?P<scope>(?:.*/)?AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>[^/]+)/(?P<service>CloudTrail|"
-    r"CloudTrail-Insight)/(?P<region>[^/]+))/\d{4}/\d{2}/\d{2}/(?P<name>[^/]+)$"
-)
-# any file below a region folder of the CloudTrail log tree, date folders or not
-LOOSE_SCOPE_RE = re.compile(
-    r"^(?P<scope>(?:.*/)?AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>[^/]+)/CloudTrail/(?P<region>[^/]+))/"
-    r"(?P<rest>.+)$"
-)
-_DATE_FOLDER_RE = re.compile(r"^(\d{4})/(\d{2})/(\d{2})/[^/]+$")
-_LOG_TIME_RE = re.compile(r"_(\d{8}T\d{4})Z_")
-# the only names CloudTrail gives log files: <acct>_CloudTrail_<region>_<YYYYMMDDTHHmm>Z_<16 chars>.json.gz
-LOG_NAME_RE = re.compile(
-    rf"^(?P<account>\d{{12}})_CloudTrail_(?P<region>{_REGION})_(?P<ts>\d{{8}}T\d{{4}})Z_[A-Za-z0-9]{{16}}\.json\.gz$"
-)
-# a digest's file name alone (head-object files and signature entries may give only that)
-DIGEST_NAME_RE = re.compile(
-    rf"^(?P<account>\d{{12}})_CloudTrail-Digest_(?P<region>{_REGION})_(?P<trail>.+)_(?P<home>{_REGION})_"
-    r"(?P<ts>\d{8}T\d{6}Z)(?P<backfill>_backfill)?\.json\.gz$"
-)
-DAY = 86400
-
-
-@dataclass(frozen=True)
-class DigestName:
-    account: str
-    org_id: str | None
-    region: str
-    trail: str
-    home_region: str
-    end: int  # the timestamp in the key (the digest end time)
-    backfill: bool
-    account_root: str  # ``[prefix/]AWSLogs/[o-id/]<acct>``
-
-    def log_scope(self) -> str:
-        return f"{self.account_root}/CloudTrail/{self.region}"
-
-
-def epoch(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> int | None:
-    """Epoch seconds of a UTC date and time, None when it is not a valid one (year 0 included:
-    the calendar functions raise on it)."""
-    if not (1 <= y <= 9999 and 1 <= mo <= 12 and h < 24 and mi < 60 and s < 61):
-        return None
-    if not 1 <= d <= calendar.monthrange(y, mo)[1]:
-        return None
-    return calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
-
-
-def compact_time(text: str) -> int | None:
-    """``YYYYMMDDTHHMM[SS]`` (the times in object keys)."""
-    if len(text) not in (13, 15) or text[8] != "T" or not (text[:8] + text[9:]).isdigit():
-        return None
-    sec = int(text[13:15]) if len(text) == 15 else 0
-    return epoch(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]), sec)
-
-
-def parse_digest_key(key: str) -> DigestName | None:
-    m = DIGEST_KEY_RE.match(key)
-    if not m:
-        return None
-    end = compact_time(m.group("ts")[:-1])
-    if end is None:
-        return None
-    return DigestName(
-        m.group("account"),
-        m.group("org"),
-        m.group("region"),
-        m.group("trail"),
-        m.group("home"),
-        end,
-        bool(m.group("backfill")),
-        m.group("root"),
-    )
-
-
-def parse_digest_name(text: str) -> DigestName | None:
-    """A digest object key, tree path or bare file name (``account_root`` is empty for a bare name)."""
-    if "AWSLogs/" in text:
-        return parse_digest_key(text)
-    m = DIGEST_NAME_RE.match(text.rsplit("/", 1)[-1])
-    end = compact_time(m.group("ts")[:-1]) if m else None
-    if m is None or end is None:
-        return None
-    return DigestName(
-        m.group("account"),
-        None,
-        m.group("region"),
-        m.group("trail"),
-        m.group("home"),
-        end,
-        bool(m.group("backfill")),
-        "",
-    )
-
-
-def log_name_time(name: str) -> int | None:
-    """The minute in a log file's name (``..._20260310T0247Z_<rand>.json.gz``), as epoch seconds."""
-    m = _LOG_TIME_RE.search(name)
-    if not m:
-        return None
-    return compact_time(m.group(1))
+# The key grammar lives in trailforensics.awslogs; these names stay importable from here.
+__all__ = [
+    "DAY",
+    "DIGEST_KEY_RE",
+    "DIGEST_NAME_RE",
+    "LOG_NAME_RE",
+    "LOG_SCOPE_RE",
+    "LOOSE_SCOPE_RE",
+    "DigestName",
+    "Tree",
+    "TreeFile",
+    "compact_time",
+    "delivery_time",
+    "epoch",
+    "folder_day",
+    "guess_root",
+    "join",
+    "local_root",
+    "log_name_time",
+    "parse_digest_key",
+    "parse_digest_name",
+    "scan",
+]
 
 
 def folder_day(rel: str) -> int | None:
     """The UTC day of a log's ``Y/M/D`` folder, None when it is not directly in a valid one."""
-    m = LOOSE_SCOPE_RE.match(rel)
-    d = _DATE_FOLDER_RE.match(m.group("rest")) if m else None
-    return epoch(int(d.group(1)), int(d.group(2)), int(d.group(3))) if d else None
+    scope = log_scope(rel)
+    return scope.day if scope else None
 
 
 def delivery_time(rel: str) -> tuple[int | None, str | None]:
     """The delivery minute a log file's name gives, if CloudTrail could have written that file
     there, else (None, why): a name CloudTrail never gives, another account or region than its
     folder, or a day other than its date folder's."""
-    m = LOOSE_SCOPE_RE.match(rel)
-    name = rel.rsplit("/", 1)[-1]
-    n = LOG_NAME_RE.match(name)
-    if m is None or n is None:
+    scope = log_scope(rel)
+    n = parse_log_name(rel.rsplit("/", 1)[-1])
+    if scope is None or n is None:
         return None, "its name is not a CloudTrail log file name"
-    if n.group("account") != m.group("account") or n.group("region") != m.group("region"):
-        return None, f"its name is for account {n.group('account')} region {n.group('region')}, not its folder's"
-    t = compact_time(n.group("ts"))
+    if n.account != scope.account or n.region != scope.region:
+        return None, f"its name is for account {n.account} region {n.region}, not its folder's"
+    t = compact_time(n.minute)
     if t is None:
         return None, "the time in its name is not a valid date"
-    day = folder_day(rel)
+    day = scope.day
     if day is None:
         return None, "it is not in a YYYY/MM/DD folder"
     if not day <= t < day + DAY:
@@ -212,10 +138,10 @@ def scan(tree: Path) -> Tree:
             if rel.endswith(".json.gz"):
                 digests.append(TreeFile(rel, size, DIGEST, account=meta.get("account_id"), region=meta.get("region")))
             continue
-        loose = LOOSE_SCOPE_RE.match(rel)
+        loose = log_scope(rel)
         if kind == CANDIDATE and loose:
             # a file below a region's log folder but not in a date folder: not CloudTrail's, still a log-folder file
-            kind, meta = CLOUDTRAIL, {"account_id": loose.group("account"), "region": loose.group("region")}
+            kind, meta = CLOUDTRAIL, {"account_id": loose.account, "region": loose.region}
         if kind not in (CLOUDTRAIL, INSIGHT):
             continue
         m = LOG_SCOPE_RE.match(rel)
@@ -236,19 +162,19 @@ def scan(tree: Path) -> Tree:
     return Tree(root=root, digests=digests, logs=logs, insights=insights, top_folders=top)
 
 
-def _log_file(rel: str, size: int, meta: dict[str, str | None], loose: re.Match[str] | None) -> TreeFile:
+def _log_file(rel: str, size: int, meta: dict[str, str | None], loose: LogScope | None) -> TreeFile:
     t, problem = delivery_time(rel)
     return TreeFile(
         rel,
         size,
         CLOUDTRAIL,
-        scope=loose.group("scope") if loose else None,
+        scope=loose.scope if loose else None,
         account=meta.get("account_id"),
         region=meta.get("region"),
         time=t,
         name_time=log_name_time(rel.rsplit("/", 1)[-1]),
         time_problem=problem,
-        day=folder_day(rel),
+        day=loose.day if loose else None,
     )
 
 

@@ -7,6 +7,7 @@ table as a view of the same name.
 
 ``verification.source_file`` is relative to the verified tree's root, like
 ``events.source_file`` when the same folder was ingested (both use ``discovery.source_root``).
+The tables' columns are defined in :mod:`trailforensics.schema.verification`.
 """
 
 from __future__ import annotations
@@ -18,206 +19,18 @@ from typing import Any
 
 import pyarrow as pa
 
-from trailforensics.schema import TIMESTAMP
+from trailforensics.schema.verification import (
+    CHAINS_SCHEMA,
+    COVERAGE_SCHEMA,
+    FINDINGS_SCHEMA,
+    VERIFICATION_SCHEMA,
+    VERIFICATION_TABLES,
+)
 from trailforensics.store.transaction import Transaction
 from trailforensics.store.writer import parquet_writer
 from trailforensics.verify import model as m
 
-S = pa.string()
-
-VERIFICATION_SCHEMA = pa.schema(
-    [
-        pa.field("source_file", S),
-        pa.field("kind", S),
-        pa.field("status", S),
-        pa.field("reason", S),
-        pa.field("digest_key", S),
-        pa.field("bucket", S),
-        pa.field("object_key", S),
-        pa.field("account_id", S),
-        pa.field("region", S),
-        pa.field("trail", S),
-        pa.field("expected_sha256", S),
-        pa.field("actual_sha256", S),
-        pa.field("signature", S),
-        pa.field("file_time", TIMESTAMP),
-        pa.field("digest_start", TIMESTAMP),
-        pa.field("digest_end", TIMESTAMP),
-        pa.field("size", pa.int64()),
-        pa.field("verify_run", S),
-        pa.field("verified_at", TIMESTAMP),
-        pa.field("tree", S),
-    ]
-)
-
-VERIFICATION_DOCS: dict[str, str] = {
-    "source_file": "Path relative to the verified tree's root, like `events.source_file` (`AWSLogs/...`, "
-    "prefixed by the bucket folder when the tree holds several buckets). For missing files: where the file "
-    "should be. At most one row per `source_file` in a run.",
-    "kind": "`cloudtrail` (log file), `cloudtrail-digest` or `cloudtrail-insight`.",
-    "status": "`valid` (log: hash matches a digest that passed every check; digest: every check passed), "
-    "`invalid` (altered, appended to, forged, moved, unreadable), `unreferenced` (a file in a log folder "
-    "digests cover that no proven digest lists: injected, delivered while validation was off, or a name "
-    "CloudTrail never writes there), `unverified` (cannot be proven: no digest covers it, its digest's "
-    "signature was not checked or a check of its digest failed, or its digest is missing) or `missing` "
-    "(listed by a digest, or named by the next digest, but absent: deleted).",
-    "reason": "Why the file is not `valid`; NULL when valid.",
-    "digest_key": "Log files: the object key of the digest listing it; digests: their own `digestS3Object`.",
-    "bucket": "The S3 bucket the digest names for the file.",
-    "object_key": "The S3 object key (`[prefix/]AWSLogs/...`).",
-    "account_id": "Account id from the path.",
-    "region": "Region from the path.",
-    "trail": "Trail name (from the digest's key); NULL for files no digest lists.",
-    "expected_sha256": "The `hashValue` the digest records (missing digests: the successor's "
-    "`previousDigestHashValue`).",
-    "actual_sha256": "SHA-256 of the decompressed first gzip member, as computed.",
-    "signature": "Digests: `valid`, `invalid`, `no-key` (keys supplied, none with its fingerprint), "
-    "`unchecked-no-keys`, `unchecked-no-signature`; NULL for log files.",
-    "file_time": "The time in the file name (log files: the delivery minute, as the name gives it even when "
-    "implausible; digests: the end time).",
-    "digest_start": "Start of the listing digest's window (digests: their own).",
-    "digest_end": "End of the listing digest's window (digests: their own).",
-    "size": "Bytes on disk.",
-    "verify_run": "Id of the verify run that wrote the row.",
-    "verified_at": "When the verify run ran.",
-    "tree": "Absolute path of the verified tree.",
-}
-
-FINDINGS_SCHEMA = pa.schema(
-    [
-        pa.field("kind", S),
-        pa.field("severity", S),
-        pa.field("message", S),
-        pa.field("files", S),  # JSON array text
-        pa.field("chain", S),
-        pa.field("start_time", TIMESTAMP),
-        pa.field("end_time", TIMESTAMP),
-        pa.field("count", pa.int64()),
-        pa.field("details", S),  # JSON object text
-        pa.field("verify_run", S),
-    ]
-)
-
-COVERAGE_SCHEMA = pa.schema(
-    [
-        pa.field("scope", S),
-        pa.field("account_id", S),
-        pa.field("region", S),
-        pa.field("hour", TIMESTAMP),
-        pa.field("log_files", pa.int64()),
-        pa.field("log_files_listed", pa.int64()),
-        pa.field("digest_covered", pa.bool_()),
-        pa.field("chain_broken", pa.bool_()),
-        pa.field("state", S),
-        pa.field("trails", S),
-        pa.field("verify_run", S),
-    ]
-)
-
-CHAINS_SCHEMA = pa.schema(
-    [
-        pa.field("chain", S),
-        pa.field("bucket", S),
-        pa.field("account_id", S),
-        pa.field("region", S),
-        pa.field("trail", S),
-        pa.field("home_region", S),
-        pa.field("backfill", pa.bool_()),
-        pa.field("scope", S),
-        pa.field("first_start", TIMESTAMP),
-        pa.field("last_end", TIMESTAMP),
-        pa.field("digests", pa.int64()),
-        pa.field("digests_valid", pa.int64()),
-        pa.field("digests_invalid", pa.int64()),
-        pa.field("digests_missing", pa.int64()),
-        pa.field("digests_unchecked", pa.int64()),
-        pa.field("logs_listed", pa.int64()),
-        pa.field("logs_valid", pa.int64()),
-        pa.field("logs_invalid", pa.int64()),
-        pa.field("logs_missing", pa.int64()),
-        pa.field("restarts", S),  # JSON array of times
-        pa.field("gaps", S),  # JSON array of {from, to, digests}
-        pa.field("verify_run", S),
-    ]
-)
-
-TABLES = ("verification", "verification_findings", "verification_coverage", "verification_chains")
-
-FINDINGS_DOCS: dict[str, str] = {
-    "kind": "Finding kind (see *Verification finding kinds* below).",
-    "severity": "`error`, `warning` or `info`.",
-    "message": "One line for a human.",
-    "files": "JSON array of the tree-relative paths (or object keys) concerned.",
-    "chain": "The digest chain concerned (as `verification_chains.chain`).",
-    "start_time": "Start of the time range the finding is about (UTC).",
-    "end_time": "End of that range (UTC).",
-    "count": "How many files or digests the finding covers.",
-    "details": "JSON object with kind-specific details (expected and actual hashes, fingerprints, ...).",
-    "verify_run": "Id of the verify run that wrote the row.",
-}
-
-COVERAGE_DOCS: dict[str, str] = {
-    "scope": "Tree-relative log folder `.../AWSLogs/[o-id/]<account>/CloudTrail/<region>`.",
-    "account_id": "Account id.",
-    "region": "Region.",
-    "hour": "The UTC hour the row describes.",
-    "log_files": "Log files whose file-name time falls in the hour.",
-    "log_files_listed": "Of those, how many a digest lists.",
-    "digest_covered": "The window of a present digest that passed its checks (signature valid or unchecked) "
-    "overlaps the hour.",
-    "chain_broken": "Missing digests or a validation restart overlap the hour.",
-    "state": "`covered` (digests that passed their checks cover the hour and nothing breaks it), "
-    "`missing_digest` (digests deleted: part of the hour is hidden), `invalid_digest` (part of the hour is "
-    "covered only by a digest that failed verification), `validation_off` (validation stopped, or the chain "
-    "restarted, during the hour) or `not_covered` (no digest chain covers the hour); the first that applies, "
-    "in that order from `missing_digest`.",
-    "trails": "The trails whose chains cover the scope, comma-separated.",
-    "verify_run": "Id of the verify run that wrote the row.",
-}
-
-CHAINS_DOCS: dict[str, str] = {
-    "chain": "Chain id: `<account> <region> <trail> (home <region>)`, plus ` backfill` for backfill digests.",
-    "bucket": "The S3 bucket its digests name.",
-    "account_id": "Account id.",
-    "region": "Region the chain covers.",
-    "trail": "Trail name.",
-    "home_region": "The trail's home region.",
-    "backfill": "A chain of `_backfill` digests (re-delivered by CloudTrail), kept apart from the regular chain.",
-    "scope": "Tree-relative folder of the logs it covers.",
-    "first_start": "Start of its first digest window (UTC); digests that failed verification do not count, "
-    "except a window their sound successor vouches for. NULL when no digest passed.",
-    "last_end": "End of its last digest window (UTC), on the same terms.",
-    "digests": "Digest files found.",
-    "digests_valid": "Digests whose every check passed.",
-    "digests_invalid": "Digests that failed a check (signature, hash, format, location).",
-    "digests_missing": "Digests the chain proves existed but that are absent.",
-    "digests_unchecked": "Digests whose signature could not be checked (no public keys supplied, or no known "
-    "signature).",
-    "logs_listed": "Log files its digests list.",
-    "logs_valid": "Listed log files whose hash matches a digest that passed every check.",
-    "logs_invalid": "Listed log files whose hash does not match, or that are unreadable.",
-    "logs_missing": "Listed log files absent from the tree.",
-    "restarts": "JSON array of the times the chain restarted (validation turned off and on, or a new trail).",
-    "gaps": "JSON array of `{from, to, digests}`: time hidden by missing digests (between two digests, or at "
-    "the chain's edges when the tree proves they existed).",
-    "verify_run": "Id of the verify run that wrote the row.",
-}
-
-# table -> (schema, column docs, one-line description); SCHEMA.md is generated from this.
-TABLE_DOCS: dict[str, tuple[pa.Schema, dict[str, str], str]] = {
-    "verification": (
-        VERIFICATION_SCHEMA,
-        VERIFICATION_DOCS,
-        "One row per log or digest file of the last `verify --dataset` run (and per missing file).",
-    ),
-    "verification_findings": (FINDINGS_SCHEMA, FINDINGS_DOCS, "The findings of that run, worst first."),
-    "verification_coverage": (
-        COVERAGE_SCHEMA,
-        COVERAGE_DOCS,
-        "Per log folder and UTC hour: is the hour provably complete?",
-    ),
-    "verification_chains": (CHAINS_SCHEMA, CHAINS_DOCS, "One row per digest chain."),
-}
+TABLES = tuple(t.name for t in VERIFICATION_TABLES)
 
 
 class StoreError(RuntimeError):

@@ -1,36 +1,19 @@
-"""The dataset schema: the one place that defines every column.
+"""The `events` table: every stored column, the partition column, and the helper columns
+the `events` view computes (``actor``, ``service``, ``verification_status``, with their SQL).
 
-Everything else (the normaliser, the writer, the DuckDB views, docs/SCHEMA.md) imports
-these definitions.  Changing a column here is a change to the dataset contract: bump
-``SCHEMA_VERSION`` and regenerate the docs (``make docs``).
+The normaliser, the writer, the DuckDB views and docs/SCHEMA.md all read these definitions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
-
-TIMESTAMP = pa.timestamp("us", tz="UTC")
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: pa.DataType
-    group: str
-    doc: str
-    source: str = ""  # the CloudTrail key (dotted path) the column comes from, if any
+from trailforensics.schema.column import DATE, TIMESTAMP, B, Column, S, arrow_schema
 
 
 def _c(name: str, typ: pa.DataType, group: str, source: str, doc: str) -> Column:
     return Column(name, typ, group, doc, source)
 
-
-S = pa.string()
-B = pa.bool_()
 
 # Top-level CloudTrail keys held in typed columns: key -> column.  A value that cannot be
 # stored exactly (wrong JSON type, unparseable time) goes to ``original_values``.
@@ -337,13 +320,60 @@ COLUMNS: tuple[Column, ...] = CORE_COLUMNS + IDENTITY_COLUMNS + JSON_COLUMNS + P
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 
 # The hive partition column.  It is not stored inside the files (readers derive it from the path).
-PARTITION_COLUMN = "event_date"
-PARTITION_DOC = (
+PARTITION = Column(
+    "event_date",
+    DATE,
+    "partition",
     "Hive partition `event_date=YYYY-MM-DD` (UTC date of `event_time`); NULL when the time is missing or unusable "
-    "(folder `event_date=__HIVE_DEFAULT_PARTITION__`, the Hive spelling of NULL)."
+    "(folder `event_date=__HIVE_DEFAULT_PARTITION__`, the Hive spelling of NULL).",
 )
+PARTITION_COLUMN = PARTITION.name
+PARTITION_DOC = PARTITION.doc
 
-EVENT_SCHEMA = pa.schema([pa.field(c.name, c.type) for c in COLUMNS])
+EVENT_SCHEMA = arrow_schema(COLUMNS)
+
+# Helper columns: computed by the `events` view from the stored ones, never stored.
+# The human-meaningful principal behind an event.
+ACTOR_SQL = """coalesce(
+    CASE user_identity_type
+        WHEN 'Root' THEN coalesce(user_identity_arn, 'arn:aws:iam::' || user_identity_account_id || ':root')
+        WHEN 'AWSService' THEN user_identity_invoked_by
+        WHEN 'AWSAccount' THEN 'account:' || coalesce(user_identity_account_id, user_identity_principal_id)
+            || coalesce(' via ' || user_identity_invoked_by, '')
+        WHEN 'IdentityCenterUser' THEN 'identitycenter:' || coalesce(user_identity_user_name,
+            json_extract_string(user_identity, '$.onBehalfOf.userId'), user_identity_principal_id)
+        WHEN 'SAMLUser' THEN 'saml:' || coalesce(user_identity_identity_provider || '/', '')
+            || coalesce(user_identity_user_name, user_identity_principal_id)
+        WHEN 'WebIdentityUser' THEN 'webidentity:' || coalesce(user_identity_identity_provider || '/', '')
+            || coalesce(user_identity_user_name, user_identity_principal_id)
+        ELSE user_identity_arn
+    END,
+    user_identity_arn, user_identity_principal_id, user_identity_invoked_by,
+    CASE WHEN user_identity_type IS NULL AND user_identity IS NULL THEN NULL ELSE 'unknown' END)"""
+
+SERVICE_SQL = "regexp_replace(event_source, '\\.amazonaws\\.com$', '')"
+
+HELPER_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "actor",
+        S,
+        "helper",
+        "The human-meaningful principal: the IAM user ARN, the assumed-role session ARN (role plus session name), "
+        "the root ARN, the invoking service for `AWSService`, `account:<id>` for `AWSAccount`, "
+        "`identitycenter:<user>`, `saml:<provider>/<user>`, `webidentity:<provider>/<user>`.",
+        sql=ACTOR_SQL,
+    ),
+    Column("service", S, "helper", "`event_source` without `.amazonaws.com`.", sql=SERVICE_SQL),
+    Column(
+        "verification_status",
+        S,
+        "helper",
+        "The digest verdict on the row's log file from the last `verify --dataset` run (`valid`, `invalid`, "
+        "`unreferenced`, `unverified`; see `verification.status`); `unverified` when never verified.",
+        sql="coalesce(v.verification_status, 'unverified')",
+        sql_unverified="'unverified'",
+    ),
+)
 
 # Mappings used by the normaliser.
 TOP_LEVEL_STRING_KEYS: dict[str, str] = {c.source: c.name for c in CORE_COLUMNS if c.type == S}
@@ -361,79 +391,3 @@ TLS_KEYS: dict[str, str] = {
 KNOWN_TOP_LEVEL_KEYS: frozenset[str] = frozenset(
     ["eventTime", "tlsDetails", *TOP_LEVEL_STRING_KEYS, *TOP_LEVEL_BOOL_KEYS, *STRING_BOOL_KEYS, *TOP_LEVEL_JSON_KEYS]
 )
-
-# Other tables of the dataset ------------------------------------------------------------
-
-MANIFEST_SCHEMA = pa.schema(
-    [
-        pa.field("path", S),  # absolute path at ingest time (the identity of an input file)
-        pa.field("source_file", S),  # as in the events table
-        pa.field("size", pa.int64()),
-        pa.field("mtime_ns", pa.int64()),
-        pa.field("ctime_ns", pa.int64()),
-        pa.field("sha256", S),
-        pa.field("kind", S),  # cloudtrail, cloudtrail-insight, cloudtrail-digest, other
-        pa.field("status", S),  # ingested, failed, skipped, changed
-        pa.field("reason", S),  # why skipped / failed
-        pa.field("records", pa.int64()),
-        pa.field("rows_written", pa.int64()),
-        pa.field("duplicates", pa.int64()),
-        pa.field("rejected", pa.int64()),
-        pa.field("org_id", S),
-        pa.field("account_id", S),
-        pa.field("region", S),
-        pa.field("file_time", TIMESTAMP),  # the timestamp in the file name
-        pa.field("ingest_run", S),
-        pa.field("ingested_at", TIMESTAMP),
-    ]
-)
-
-MANIFEST_DOCS: dict[str, str] = {
-    "path": "Absolute real path of the input file when it was ingested (the file's identity for incremental "
-    "runs; links resolved; undecodable bytes of a file name as `\\xNN`). Standard input and pipes: "
-    "`<stdin>:sha256:<hash>`, `<pipe>:sha256:<hash>`. Archive members: the archive's path + `!/member`.",
-    "source_file": "The same path as `events.source_file`.",
-    "size": "Size in bytes.",
-    "mtime_ns": "Modification time (ns since the epoch); with `size` and `ctime_ns`, used to skip unchanged files "
-    "without hashing.",
-    "ctime_ns": "Status-change time (ns since the epoch): it moves even when an edit restores the modification "
-    "time, so such a file is hashed again (`ingest --rehash` hashes every file).",
-    "sha256": "SHA-256 of the file's bytes as read (compressed).",
-    "kind": "`cloudtrail`, `cloudtrail-insight`, `cloudtrail-digest` or `other`.",
-    "status": "`ingested`, `failed` (see `reason`; includes folders that could not be listed), `skipped` (not "
-    "event data; see `reason`), `unchanged` (hashed again, same bytes) or `changed` (the bytes under this path "
-    "changed after it was ingested: possible tampering; not re-ingested).",
-    "reason": "Why the file failed or was skipped; NULL when ingested.",
-    "records": "Records read from the file.",
-    "rows_written": "Rows written to `events`.",
-    "duplicates": "Records dropped as duplicates of an event already in the dataset.",
-    "rejected": "Records rejected (a `Records` element that is not a JSON object).",
-    "org_id": "Organisation id from the path.",
-    "account_id": "Account id from the path.",
-    "region": "Region from the path.",
-    "file_time": "Delivery time in the file name (`..._20260310T0215Z_...`), UTC.",
-    "ingest_run": "Run that considered the file.",
-    "ingested_at": "When that run ran, UTC.",
-}
-
-DUPLICATES_SCHEMA = pa.schema(
-    [
-        pa.field("event_id", S),
-        pa.field("recipient_account_id", S),
-        pa.field("record_hash", S),
-        pa.field("event_time", TIMESTAMP),
-        pa.field("source_file", S),
-        pa.field("record_index", pa.int32()),
-        pa.field("ingest_run", S),
-    ]
-)
-
-DUPLICATES_DOCS: dict[str, str] = {
-    "event_id": "eventID of the dropped copy.",
-    "recipient_account_id": "recipientAccountId of the dropped copy.",
-    "record_hash": "Canonical-record hash when the copy had no eventID.",
-    "event_time": "Event time of the dropped copy.",
-    "source_file": "File the dropped copy came from (join `events` on the key to find the kept copy).",
-    "record_index": "Position of the dropped copy in its file.",
-    "ingest_run": "Run that dropped it.",
-}
