@@ -25,7 +25,11 @@ _AWSLOGS_RE = re.compile(
 _SERVICE_RE = re.compile(r"(?:^|/)AWSLogs/(?:o-[a-z0-9]{10,32}/)?[^/]+/(?P<service>[^/]+)/")
 _NAME_TIME_RE = re.compile(r"_(\d{8}T\d{4}(?:\d{2})?Z)(?:_|\.|$)")
 
-CLOUDTRAIL = "cloudtrail"
+# File kinds (the manifest's `kind` column), from where a file sits in the tree.  KIND_LOG_FILE is
+# spelt "cloudtrail" like the source format of a {"Records": [...]} document
+# (readers.shapes.SHAPE_CLOUDTRAIL, the `source_format` column, `--input-format cloudtrail`):
+# one says where a file is, the other what its content looks like.  Both stored values stay as they are.
+KIND_LOG_FILE = "cloudtrail"
 INSIGHT = "cloudtrail-insight"
 DIGEST = "cloudtrail-digest"
 CANDIDATE = "candidate"  # any other file: recognised (or skipped) by its content
@@ -95,7 +99,7 @@ def classify(rel: str) -> tuple[str, str | None, dict[str, str | None]]:
         meta = {"org_id": m.group("org"), "account_id": m.group("account"), "region": m.group("region")}
         service = m.group("service")
         if service == "CloudTrail":
-            return CLOUDTRAIL, None, meta
+            return KIND_LOG_FILE, None, meta
         if service == "CloudTrail-Insight":
             return INSIGHT, None, meta
         if service == "CloudTrail-Digest":

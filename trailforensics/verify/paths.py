@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from trailforensics.discovery import CANDIDATE, CLOUDTRAIL, DIGEST, INSIGHT, classify, source_root, walk_files
+from trailforensics.discovery import CANDIDATE, DIGEST, INSIGHT, KIND_LOG_FILE, classify, source_root, walk_files
 
 _REGION = r"[a-z]{2}(?:-[a-z0-9]+)+-\d+"
 # [prefix/]AWSLogs/[o-id/]<acct>/CloudTrail-Digest/<region>/Y/M/D/
@@ -215,11 +215,11 @@ def scan(tree: Path) -> Tree:
         loose = LOOSE_SCOPE_RE.match(rel)
         if kind == CANDIDATE and loose:
             # a file below a region's log folder but not in a date folder: not CloudTrail's, still a log-folder file
-            kind, meta = CLOUDTRAIL, {"account_id": loose.group("account"), "region": loose.group("region")}
-        if kind not in (CLOUDTRAIL, INSIGHT):
+            kind, meta = KIND_LOG_FILE, {"account_id": loose.group("account"), "region": loose.group("region")}
+        if kind not in (KIND_LOG_FILE, INSIGHT):
             continue
         m = LOG_SCOPE_RE.match(rel)
-        if kind == CLOUDTRAIL:
+        if kind == KIND_LOG_FILE:
             logs[rel] = _log_file(rel, size, meta, loose)
         else:
             name = rel.rsplit("/", 1)[-1]
@@ -241,7 +241,7 @@ def _log_file(rel: str, size: int, meta: dict[str, str | None], loose: re.Match[
     return TreeFile(
         rel,
         size,
-        CLOUDTRAIL,
+        KIND_LOG_FILE,
         scope=loose.group("scope") if loose else None,
         account=meta.get("account_id"),
         region=meta.get("region"),
