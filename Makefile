@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DATASET := demo-dataset
 
-.PHONY: demo test bench lint docs clean
+.PHONY: demo test bench lint docs sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) -m trailforensics.docs
+
+# Rebuild sample_logs/ from its storyline (tools/sample/, not part of the package). Log files and the
+# README come out byte-for-byte the same; digest signatures change (the signing key is ephemeral).
+sample: $(STAMP)
+	$(PY) -m tools.sample sample_logs
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATASET) .bench .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
--- name: access_denied_by_principal
+-- id: access_denied_by_principal
 -- title: Access denied, by principal
 -- description: Authorization failures grouped by principal and access key: how many, over which API calls,
 -- description: from which IPs, and when. A burst of denials from one key is a classic sign of stolen credentials being probed.

@@ -1,4 +1,4 @@
--- name: access_key_activity
+-- id: access_key_activity
 -- title: What one access key did
 -- description: Every call signed with the given access key (AKIA... long-term or ASIA... temporary), with the
 -- description: principal, IP, user agent and request summary: "show me everything this key did".

@@ -1,4 +1,4 @@
--- name: access_keys_created
+-- id: access_keys_created
 -- title: Access keys created
 -- description: Every CreateAccessKey: who created a key for which user, the new key id, and whether the
 -- description: creator made a key for someone else (a persistence technique).

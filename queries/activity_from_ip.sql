@@ -1,4 +1,4 @@
--- name: activity_from_ip
+-- id: activity_from_ip
 -- title: Everything from one IP address
 -- description: Every event whose source IP is the given address or network (sourceIPAddress may hold two
 -- description: addresses; either matches; IPv6 in any spelling, IPv4-mapped IPv6 included), in time order.

@@ -1,4 +1,4 @@
--- name: assume_role_by_source
+-- id: assume_role_by_source
 -- title: Role assumptions by source principal and account
 -- description: AssumeRole, AssumeRoleWithSAML and AssumeRoleWithWebIdentity grouped by who assumed which role,
 -- description: from which account, with counts and time range; cross-account assumptions are flagged.

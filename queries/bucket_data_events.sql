@@ -1,4 +1,4 @@
--- name: bucket_data_events
+-- id: bucket_data_events
 -- title: Data events on one bucket
 -- description: Object-level S3 events (GetObject, PutObject, DeleteObject, CopyObject...) on one bucket: who read or
 -- description: wrote which key, from where, and how many bytes moved.

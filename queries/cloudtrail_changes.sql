@@ -1,4 +1,4 @@
--- name: cloudtrail_changes
+-- id: cloudtrail_changes
 -- title: CloudTrail configuration changes
 -- description: Trails created, updated, stopped, started or deleted, and selector changes (event, advanced and
 -- description: Insight selectors): who changed the logging, when and from where.

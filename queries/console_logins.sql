@@ -1,4 +1,4 @@
--- name: console_logins
+-- id: console_logins
 -- title: Console logins with MFA status and failures
 -- description: Every ConsoleLogin with its result, whether MFA was used, the source IP and user agent;
 -- description: failures show the error message (e.g. "Failed authentication").

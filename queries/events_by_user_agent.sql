@@ -1,4 +1,4 @@
--- name: events_by_user_agent
+-- id: events_by_user_agent
 -- title: Events by user agent
 -- description: User agents with how much they did, who used them and when: offensive tools, outdated SDKs and
 -- description: one-off agents stand out. The user agent is attacker-controlled text.

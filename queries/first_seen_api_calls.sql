@@ -1,4 +1,4 @@
--- name: first_seen_api_calls
+-- id: first_seen_api_calls
 -- title: First-seen API calls per principal
 -- description: For each principal, the first time it made each API call. With `since`, only calls first made after
 -- description: that time: new behaviour of a principal is what a compromise looks like.

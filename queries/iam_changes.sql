@@ -1,4 +1,4 @@
--- name: iam_changes
+-- id: iam_changes
 -- title: IAM changes
 -- description: Every state-changing IAM call (users, roles, groups, policies, keys, MFA, login profiles,
 -- description: identity providers), successful or not, with the key request parameters.

@@ -1,4 +1,4 @@
--- name: kms_key_events
+-- id: kms_key_events
 -- title: KMS key management events
 -- description: Key creation, policy changes, grants, disabling and scheduled deletion. Routine cryptographic
 -- description: calls (Decrypt, Encrypt, GenerateDataKey...) are left out unless include_crypto is true.

@@ -1,4 +1,4 @@
--- name: rare_regions
+-- id: rare_regions
 -- title: Activity in rarely used regions
 -- description: Regions holding at most max_share_pct percent of the events of their account (global services are
 -- description: logged in us-east-1 and never count as rare): attackers spread to unused regions to avoid detection.

@@ -1,4 +1,4 @@
--- name: root_activity
+-- id: root_activity
 -- title: Root account activity
 -- description: Every call made as the root user (AWS service events excluded). Root should almost never be used.
 -- param: since timestamp null | Earliest event time

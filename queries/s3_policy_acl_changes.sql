@@ -1,4 +1,4 @@
--- name: s3_policy_acl_changes
+-- id: s3_policy_acl_changes
 -- title: S3 bucket policy, ACL and public-access changes
 -- description: Bucket policies put or deleted, bucket and object ACLs, public access blocks, ownership controls
 -- description: and replication: the calls that expose or share data.

@@ -1,4 +1,4 @@
--- name: secrets_access
+-- id: secrets_access
 -- title: Secrets and parameters read
 -- description: Secrets Manager and SSM Parameter Store reads (and EC2 GetPasswordData), by principal and secret,
 -- description: with denials: the trail of credential harvesting.

@@ -1,4 +1,4 @@
--- name: security_group_changes
+-- id: security_group_changes
 -- title: Security group changes
 -- description: Security groups created or deleted and rules added, changed or removed, with the CIDR ranges
 -- description: and ports of the rules (0.0.0.0/0 opens to the internet).

@@ -18,6 +18,8 @@ SIGMA = SHARED / "corpora" / "sigma"
 SAMPLE_LOGS = ROOT / "sample_logs"
 
 sys.path.insert(0, str(Path(__file__).parent))
+# tools/ (the sample's storyline, `tools.sample`) is beside the package, not installed with it.
+sys.path.insert(0, str(ROOT))
 
 
 def sample_facts() -> dict[str, Any]:

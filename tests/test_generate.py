@@ -19,11 +19,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from tools.sample import build_sample
+from tools.sample import org as m
+from tools.sample.readme import FACTS_BEGIN, FACTS_END
 from trailforensics.generate import GenerateStats, generate_tree
 from trailforensics.generate import digests as dg
-from trailforensics.generate import sample_org as m
-from trailforensics.generate.sample import build_sample
-from trailforensics.generate.sample_readme import FACTS_BEGIN, FACTS_END
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_logs"
@@ -551,6 +551,19 @@ def test_sample_regenerates_byte_for_byte(tmp_path: Path) -> None:
     assert (tmp_path / "README.md").read_text() == (SAMPLE / "README.md").read_text()
     sigs = json.loads((tmp_path / "_verification" / "digest-signatures.json").read_text())
     assert set(sigs) == set(json.loads((SAMPLE / "_verification" / "digest-signatures.json").read_text()))
+
+
+def test_sample_storyline_is_not_in_the_package() -> None:
+    import tomllib
+
+    import trailforensics.generate
+
+    # the storyline lives in tools/sample/ (make sample); the package keeps the generic generator only
+    package = Path(trailforensics.generate.__file__).parent
+    assert not list(package.glob("sample*.py"))
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    assert not [p for p in packages if not p.startswith("trailforensics")]
+    assert build_sample.__module__ == "tools.sample.build"
 
 
 def test_sample_size_and_volume(sample_facts: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from trailforensics.engine import Dataset
 from trailforensics.output.formats import FORMATS
 from trailforensics.posture import SessionGraph, coverage, heatmap_lines, map_event, policy, trace, trails
 from trailforensics.posture.graph import UNKNOWN_ORIGIN
-from trailforensics.posture.policy import PolicyError, _collapse
+from trailforensics.posture.least_privilege import PolicyError, _collapse
 from trailforensics.posture.trace import TraceError
 from trailforensics.posture.trails import TrailReport
 

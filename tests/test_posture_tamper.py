@@ -28,7 +28,7 @@ from trailforensics.engine import Dataset
 from trailforensics.ingest import IngestOptions, ingest
 from trailforensics.posture import coverage, trace, trails
 from trailforensics.posture.credentials import merge_activity, rank_activity
-from trailforensics.posture.policies import read_lifecycle, read_policy
+from trailforensics.posture.resource_policies import read_lifecycle, read_policy
 from trailforensics.posture.trails import TrailReport
 
 UTC = timezone.utc

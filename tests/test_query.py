@@ -253,6 +253,21 @@ def test_named_queries(ds: Dataset) -> None:
         queries["access_denied_by_principal"].bind({"min_events": "many"})
 
 
+def test_named_query_headers_use_id_and_still_read_name(ds: Dataset, tmp_path: Path) -> None:
+    # shipped queries are named by `-- id:`, like detections
+    for q in load_queries().values():
+        assert q.meta.get("id") == q.name == q.path.stem and "name" not in q.meta, q.path
+    # a user's folder written with the older `-- name:` header keeps working
+    (tmp_path / "mine.sql").write_text("-- name: my_events\n-- title: Mine\nSELECT count(*) AS n FROM events\n")
+    (tmp_path / "other.sql").write_text("-- id: other_events\nSELECT 1 AS one\n")
+    (tmp_path / "plain.sql").write_text("SELECT 2 AS two\n")
+    queries = load_queries([tmp_path])
+    assert run_query(ds, queries["my_events"], {}).to_pylist() == [{"n": 10}]
+    assert queries["my_events"].title == "Mine"
+    assert run_query(ds, queries["other_events"], {}).to_pylist() == [{"one": 1}]
+    assert run_query(ds, queries["plain"], {}).to_pylist() == [{"two": 2}]
+
+
 def test_parameters_are_bound_not_pasted(ds: Dataset) -> None:
     q = load_queries()["activity_from_ip"]
     assert run_query(ds, q, {"ip": "x' OR '1'='1"}).num_rows == 0

@@ -18,7 +18,11 @@ from pathlib import Path
 from trailforensics import awslogs
 from trailforensics.names import utf8_text
 
-CLOUDTRAIL = "cloudtrail"
+# File kinds (the manifest's `kind` column), from where a file sits in the tree.  KIND_LOG_FILE is
+# spelt "cloudtrail" like the source format of a {"Records": [...]} document
+# (readers.shapes.SHAPE_CLOUDTRAIL, the `source_format` column, `--input-format cloudtrail`):
+# one says where a file is, the other what its content looks like.  Both stored values stay as they are.
+KIND_LOG_FILE = "cloudtrail"
 INSIGHT = "cloudtrail-insight"
 DIGEST = "cloudtrail-digest"
 CANDIDATE = "candidate"  # any other file: recognised (or skipped) by its content
@@ -75,7 +79,7 @@ def classify(rel: str) -> tuple[str, str | None, dict[str, str | None]]:
     if key:
         meta = {"org_id": key.org_id, "account_id": key.account, "region": key.region}
         if key.kind == awslogs.LOG:
-            return CLOUDTRAIL, None, meta
+            return KIND_LOG_FILE, None, meta
         if key.kind == awslogs.INSIGHT:
             return INSIGHT, None, meta
         if key.kind == awslogs.DIGEST:

@@ -152,7 +152,10 @@ def render_queries() -> str:
         "Do not edit by hand. -->",
         "",
         "Run with `trailforensics query NAME --param key=value ...`; list with `trailforensics query --list`. "
-        "Parameters are bound, never pasted into the SQL. Add your own folder with `--queries-dir`.",
+        "Parameters are bound, never pasted into the SQL. Add your own folder with `--queries-dir`: "
+        "each `.sql` file starts with SQL comments `-- id:`, `-- title:`, `-- description:`, "
+        "`-- param: NAME TYPE [DEFAULT] | meaning` and `-- columns:`, as in `queries/` "
+        "(`-- id:` names queries and detections alike; the older `-- name:` is still read).",
         "",
     ]
     for q in sorted(load_queries().values(), key=lambda q: q.name):

@@ -22,9 +22,9 @@ from trailforensics.cli.common import DatasetOption, fail, say, time_option
 from trailforensics.cli.query_cmd import FormatOption, OutOption, emit, open_dataset
 from trailforensics.output.formats import FORMATS, plain, render_rich, write_table
 from trailforensics.output.sanitize import terminal_safe
+from trailforensics.posture.activity_coverage import BUCKETS, CoverageReport, coverage, heatmap_lines
 from trailforensics.posture.common import head_text
-from trailforensics.posture.coverage import BUCKETS, CoverageReport, coverage, heatmap_lines
-from trailforensics.posture.policy import PolicyError, PolicyResult, policy
+from trailforensics.posture.least_privilege import PolicyError, PolicyResult, policy
 from trailforensics.posture.trace import TraceError, TraceResult, trace
 from trailforensics.posture.trails import TrailReport, trails
 

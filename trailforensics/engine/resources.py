@@ -14,6 +14,7 @@ transaction's own scratch folder instead, which the commit discards.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -165,10 +166,8 @@ class ScratchDir:
 
     def close(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
-        try:
+        with contextlib.suppress(OSError):
             self.root.rmdir()  # only when no other process is using it
-        except OSError:
-            pass
 
     def __enter__(self) -> Path:
         return self.open()

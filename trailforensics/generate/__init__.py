@@ -5,7 +5,8 @@ Public API::
     from trailforensics.generate import generate_tree, GenerateStats
     stats = generate_tree(Path("out"), events=200_000, seed=7, digests=True)
 
-and ``trailforensics.generate.sample.build_sample(out)`` for the committed ``sample_logs/``.
+The storyline of the committed ``sample_logs/`` (Metrolio) is not part of the package: it
+lives in ``tools/sample/`` (``make sample``) and builds on the modules below.
 
 Modules, one job each:
 
@@ -17,9 +18,7 @@ Modules, one job each:
 * `engine` (the record factory, AWS key order), `minting` (STS calls that mint sessions), `signin`
   (console and Identity Center sign-ins), `activities` and `schedule` (normal work of a shard);
 * `delivery` (5-minute files, late events), `writer` (object keys, deterministic gzip), `insights`,
-  `digests` (validation chains, signing, tamper helpers), `tree` (sharding, worker processes);
-* `sample`, `sample_org`, `sample_routines`, `sample_setup`, `sample_story`, `sample_impact`,
-  `sample_facts`, `sample_readme`: the Metrolio storyline of ``sample_logs/``.
+  `digests` (validation chains, signing, tamper helpers), `tree` (sharding, worker processes).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 `userIdentity` objects CloudTrail writes for each kind of caller.
 
 Everything here is plain data built once per process (by `orgbuild` for
-random trees, by `sample_org` for the committed sample) and shared by the
+random trees, by `tools.sample.org` for the committed sample) and shared by the
 shard generators, so the same principal keeps the same ids in every shard.
 """
 

@@ -10,7 +10,7 @@ import hashlib
 import os
 from dataclasses import dataclass, replace
 
-from trailforensics.discovery import CLOUDTRAIL, INSIGHT, classify
+from trailforensics.discovery import INSIGHT, KIND_LOG_FILE, classify
 from trailforensics.ingest.tasks import (
     CHANGED,
     FAILED,
@@ -25,7 +25,7 @@ from trailforensics.normalize.columns import Built, FileContext, build
 from trailforensics.readers.archives import archive_kind, members
 from trailforensics.readers.cloudtrail import TOO_DEEP, FileFormatError, decode_records_document
 from trailforensics.readers.decompress import DecompressError, maybe_gunzip
-from trailforensics.readers.shapes import Read, read_any
+from trailforensics.readers.shapes import SHAPE_CLOUDTRAIL, Read, read_any
 from trailforensics.readers.sniff import LookAlike, describe_document
 
 MAX_FILE_BYTES = 1 << 30  # CloudTrail files are at most tens of MB; refuse absurd ones
@@ -127,7 +127,7 @@ def _document(task: FileTask, text: bytes, name: str, run_id: str, forced: str |
 
 
 def _read(task: FileTask, text: bytes, forced: str | None) -> Read:
-    if task.kind in (CLOUDTRAIL, INSIGHT) and forced is None:
+    if task.kind in (KIND_LOG_FILE, INSIGHT) and forced is None:
         # The S3 tree's own log files: the fast path, sniffing only when something is off.
         # Something else in the log folder (a digest, a Config snapshot, a notification) is
         # not skipped quietly as it would be elsewhere: it has no business there.
@@ -143,7 +143,7 @@ def _read(task: FileTask, text: bytes, forced: str | None) -> Read:
             what = describe_document(text)
             if what:
                 raise FileFormatError(f"{_MISPLACED} (looks like: {what})")
-        fmt = FORMAT_INSIGHT if task.kind == INSIGHT else "cloudtrail"
+        fmt = FORMAT_INSIGHT if task.kind == INSIGHT else SHAPE_CLOUDTRAIL
         return Read(decoded, rejected, fmt)
     return read_any(text, forced)
 

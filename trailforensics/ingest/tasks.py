@@ -53,6 +53,8 @@ class MemberResult:
 
 @dataclass
 class FileResult:
+    """What ingest did with one input file (a manifest row); verify's per-file row is ``VerifiedFile``."""
+
     task: FileTask
     status: str
     reason: str | None = None

@@ -16,8 +16,8 @@ from typing import Any
 
 from trailforensics.posture.common import as_list, iso, loads, parse_any_time, parse_arn, pick
 from trailforensics.posture.deliveries import CLOUDTRAIL_KEY, digest_trail_of
-from trailforensics.posture.policies import (
-    CLOUDTRAIL,
+from trailforensics.posture.resource_policies import (
+    CLOUDTRAIL_PRINCIPAL,
     Problem,
     Reading,
     attempted,
@@ -266,12 +266,12 @@ def delivery_problems(reading: Reading) -> tuple[Problem, ...]:
     """A trail's bucket policy must let CloudTrail write: a Deny, or no Allow, stops the delivery."""
     if reading.denies_delivery:
         detail = (
-            f"bucket policy denies {CLOUDTRAIL} ({', '.join(reading.denies_delivery)}): "
+            f"bucket policy denies {CLOUDTRAIL_PRINCIPAL} ({', '.join(reading.denies_delivery)}): "
             "log files can no longer be delivered"
         )
         return (Problem("bucket-policy-denies-cloudtrail", "high", detail),)
-    if reading.summary != "unreadable policy" and CLOUDTRAIL not in reading.services:
-        detail = f"bucket policy no longer lets {CLOUDTRAIL} write: log files can no longer be delivered"
+    if reading.summary != "unreadable policy" and CLOUDTRAIL_PRINCIPAL not in reading.services:
+        detail = f"bucket policy no longer lets {CLOUDTRAIL_PRINCIPAL} write: log files can no longer be delivered"
         return (Problem("bucket-policy-excludes-cloudtrail", "medium", detail),)
     return ()
 
@@ -307,8 +307,8 @@ def key_change(
     if name == "PutKeyPolicy":
         reading = read_policy(pick(req, "policy"), account, what="key-policy")
         problems = reading.problems
-        if CLOUDTRAIL not in reading.services:
-            detail = f"key policy no longer lets {CLOUDTRAIL} use the key"
+        if CLOUDTRAIL_PRINCIPAL not in reading.services:
+            detail = f"key policy no longer lets {CLOUDTRAIL_PRINCIPAL} use the key"
             problems += (Problem("key-policy-excludes-cloudtrail", "medium", detail),)
         return "kms_key_policy", reading.summary, problems
     # CreateGrant

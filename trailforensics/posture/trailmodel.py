@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from trailforensics.posture import selectors as sel
 from trailforensics.posture.common import UNKNOWN, is_unknown
-from trailforensics.posture.policies import Problem
+from trailforensics.posture.resource_policies import Problem
 from trailforensics.schema import TIMESTAMP
 
 if TYPE_CHECKING:

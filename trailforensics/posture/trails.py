@@ -42,7 +42,7 @@ from trailforensics.posture.common import (
 )
 from trailforensics.posture.deliveries import delivered_trails, deliveries
 from trailforensics.posture.dependencies import DepChange, Dependencies
-from trailforensics.posture.policies import Problem, attempted
+from trailforensics.posture.resource_policies import Problem, attempted
 from trailforensics.posture.trailindex import TrailIndex
 from trailforensics.posture.trailmodel import (
     ALIAS_EVENTS,

@@ -2,7 +2,7 @@
 
 Header (SQL comments at the top of the file)::
 
-    -- name: console_logins
+    -- id: console_logins
     -- title: Console logins with MFA status
     -- description: Every ConsoleLogin with its result ...
     -- param: since timestamp 1970-01-01T00:00:00Z | Earliest event time
@@ -12,6 +12,10 @@ Header (SQL comments at the top of the file)::
 Parameter types: ``text``, ``glob``, ``timestamp`` (ISO 8601 or relative), ``int``,
 ``bool``.  A default of ``null`` means "no value"; no default means the parameter is
 required.  In the SQL a parameter is ``$name``.
+
+``-- id:`` names the query, as it names a detection (``queries/detections/``, which add their
+own keys, see :mod:`trailforensics.hunt.loader`); the older ``-- name:`` is still read, so
+users' own query folders keep working.  Without either, the file name is the id.
 """
 
 from __future__ import annotations
@@ -115,7 +119,7 @@ def parse_query(text: str, path: Path) -> NamedQuery:
         if line.strip():
             in_header = False
         body_lines.append(line)
-    name = meta.get("name", path.stem)
+    name = meta.get("id") or meta.get("name") or path.stem  # `-- name:`: the header before `-- id:`
     if not _NAME_RE.match(name):
         raise QueryError(f"{path}: invalid query name {name!r}")
     sql = "\n".join(body_lines).strip().rstrip(";")

@@ -46,14 +46,17 @@ from trailforensics.readers.items import (
 from trailforensics.readers.sniff import LookAlike, describe_document
 from trailforensics.readers.surrogates import replace_lone_surrogates
 
-CLOUDTRAIL = "cloudtrail"
+# Source formats (the `source_format` column, `--input-format`): what the content looks like.
+# SHAPE_CLOUDTRAIL, a {"Records": [...]} document, is spelt like the file kind of a log file
+# (discovery.KIND_LOG_FILE, where the file sits); the two are different things.
+SHAPE_CLOUDTRAIL = "cloudtrail"
 LOOKUP_EVENTS = "lookup-events"
 JSONL = "jsonl"
 CLOUDWATCH = "cloudwatch-logs"
 JSON_ARRAY = "json-array"
 EVENT_BRIDGE = "eventbridge"
 EVENT_HISTORY_CSV = "event-history-csv"
-SHAPES = (CLOUDTRAIL, LOOKUP_EVENTS, JSONL, CLOUDWATCH, JSON_ARRAY, EVENT_BRIDGE, EVENT_HISTORY_CSV)
+SHAPES = (SHAPE_CLOUDTRAIL, LOOKUP_EVENTS, JSONL, CLOUDWATCH, JSON_ARRAY, EVENT_BRIDGE, EVENT_HISTORY_CSV)
 
 _TIMESTAMP_PREFIX = re.compile(rb"^\s*\d{4}-\d{2}-\d{2}[T ][0-9:.]+Z?\s+(?=[\[{])")
 _ITEM_FORMAT = {LOOKUP: LOOKUP_EVENTS, PARTIAL_LOOKUP: LOOKUP_EVENTS, EVENTBRIDGE: EVENT_BRIDGE}
@@ -295,18 +298,18 @@ def _read_shape(text: bytes, forced: str | None) -> Read:
         raise FileFormatError(f"not a JSON object: {exc}") from exc
     except msgspec.DecodeError:
         return _documents(text, problems)  # several documents
-    if len(top.Records) and forced in (None, CLOUDTRAIL):
+    if len(top.Records) and forced in (None, SHAPE_CLOUDTRAIL):
         look_alike = describe_document(text)
         if look_alike:
             raise LookAlike(look_alike)
         decoded, rejected = decode_records_document(text)
-        return Read(decoded, rejected, CLOUDTRAIL, problems)
+        return Read(decoded, rejected, SHAPE_CLOUDTRAIL, problems)
     if len(top.Events):
         return _from_items(_expand_pages(text, top), LOOKUP_EVENTS, problems)
     look_alike = describe_document(text)
     if look_alike:
         raise LookAlike(look_alike)
-    return _from_items([text], CLOUDTRAIL if forced is None else forced, problems)
+    return _from_items([text], SHAPE_CLOUDTRAIL if forced is None else forced, problems)
 
 
 def _csv(text: bytes, problems: Counter[str]) -> Read:

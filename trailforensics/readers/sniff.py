@@ -7,8 +7,6 @@ from typing import Any
 import msgspec
 from msgspec import Raw, Struct
 
-CLOUDTRAIL_RECORDS = "cloudtrail"
-
 
 class LookAlike(ValueError):
     """Valid JSON that is not CloudTrail events: skipped with this reason."""

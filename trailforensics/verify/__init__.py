@@ -8,7 +8,7 @@
 Modules: :mod:`.core` (the walk), :mod:`.digests` (one digest: format, location, signature),
 :mod:`.chains` (links between digests, and the time their sound digests cover), :mod:`.edges`
 (digests deleted at a chain's edges: newest, oldest, before a restart), :mod:`.logs` (listed
-and unlisted log files), :mod:`.coverage` (per hour), :mod:`.hashing` (streaming first-member
+and unlisted log files), :mod:`.hour_coverage` (per hour), :mod:`.hashing` (streaming first-member
 SHA-256 in worker processes), :mod:`.keys` (public keys and signature files), :mod:`.paths`
 (tree layout, file names), :mod:`.model` (report, statuses, finding kinds, exit codes),
 :mod:`.report` (text/JSON), :mod:`.store` (dataset tables), :mod:`.run` (one run's state).
@@ -32,9 +32,9 @@ if TYPE_CHECKING:
         EXIT_UNREFERENCED,
         ChainSummary,
         CoverageRow,
-        FileResult,
         Finding,
         Summary,
+        VerifiedFile,
         VerifyReport,
     )
     from trailforensics.verify.store import store_results
@@ -48,9 +48,9 @@ __all__ = [
     "EXIT_UNREFERENCED",
     "ChainSummary",
     "CoverageRow",
-    "FileResult",
     "Finding",
     "Summary",
+    "VerifiedFile",
     "VerifyReport",
     "store_results",
     "verify_tree",

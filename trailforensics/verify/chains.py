@@ -305,7 +305,7 @@ def _middle_gap(run: Run, c: Chain, q: Window, w: Window) -> None:
         details={"position": "middle", "named_by": d.rel, "previous_present": q.digest.rel, "missing_key": prev_key},
     )
     run.report.files.append(
-        m.FileResult(
+        m.VerifiedFile(
             source_file=expected_rel,
             kind=m.DIGEST,
             status=m.MISSING,

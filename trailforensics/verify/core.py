@@ -18,7 +18,7 @@ Steps:
    vouch for a log (:mod:`.logs`);
 8. every log file no digest lists: unreferenced when inside a chain's coverage, otherwise
    unproven or not covered; the newest and oldest digests deleted (:mod:`.edges`);
-9. per (scope, hour) coverage (:mod:`.coverage`) and per-chain summaries.
+9. per (scope, hour) coverage (:mod:`.hour_coverage`) and per-chain summaries.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from pathlib import Path
 
 from trailforensics.verify import model as m
 from trailforensics.verify.chains import Chain, anchor_chains, build_chains
-from trailforensics.verify.coverage import coverage
 from trailforensics.verify.digests import CLOUDTRAIL_EPOCH, UNCHECKED, Digest, check_signature, check_times, read_digest
 from trailforensics.verify.edges import Edges
 from trailforensics.verify.hashing import hash_files
+from trailforensics.verify.hour_coverage import coverage
 from trailforensics.verify.keys import (
     KeyFileError,
     Keyring,
@@ -287,9 +287,9 @@ def _digest_results(run: Run, digests: list[Digest], chains: dict[str, Chain]) -
         )
 
 
-def _digest_row(d: Digest, status: str, reason: str | None) -> m.FileResult:
+def _digest_row(d: Digest, status: str, reason: str | None) -> m.VerifiedFile:
     n = d.name
-    return m.FileResult(
+    return m.VerifiedFile(
         source_file=d.rel,
         kind=m.DIGEST,
         status=status,
@@ -347,7 +347,7 @@ def _summarise(run: Run, chains: dict[str, Chain], scanned: Tree) -> None:
     for f in scanned.insights:
         if f.rel not in listed_rels:
             report.files.append(
-                m.FileResult(
+                m.VerifiedFile(
                     source_file=f.rel,
                     kind=m.INSIGHT,
                     status=m.UNVERIFIED,

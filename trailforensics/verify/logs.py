@@ -129,7 +129,7 @@ def resolve_listings(digests: list[Digest], scanned: Tree) -> tuple[dict[str, li
 
 def _kind_of(rel: str) -> str:
     mt = LOG_SCOPE_RE.match(rel)
-    return m.INSIGHT if mt and mt.group("service") == "CloudTrail-Insight" else m.LOG
+    return m.INSIGHT if mt and mt.group("service") == "CloudTrail-Insight" else m.KIND_LOG_FILE
 
 
 def object_key(rel: str) -> str:
@@ -145,11 +145,11 @@ def log_row(
     scanned: Tree,
     actual: str | None = None,
     size: int | None = None,
-) -> m.FileResult:
+) -> m.VerifiedFile:
     mt = LOG_SCOPE_RE.match(rel)
     f = scanned.logs.get(rel)
     d = lst.digest if lst else None
-    return m.FileResult(
+    return m.VerifiedFile(
         source_file=rel,
         kind=_kind_of(rel),
         status=status,

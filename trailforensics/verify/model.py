@@ -17,8 +17,8 @@ UNVERIFIED = "unverified"  # cannot be proven either way (no digest covers it, s
 MISSING = "missing"  # listed by a digest (or named by a successor digest) but absent from the tree
 STATUSES = (VALID, INVALID, UNREFERENCED, UNVERIFIED, MISSING)
 
-# -- file kinds (as in discovery / the manifest) -----------------------------------------------
-LOG = "cloudtrail"
+# -- file kinds (as in discovery / the manifest; not the source format "cloudtrail") ------------
+KIND_LOG_FILE = "cloudtrail"
 INSIGHT = "cloudtrail-insight"
 DIGEST = "cloudtrail-digest"
 
@@ -205,8 +205,8 @@ class Finding:
 
 
 @dataclass
-class FileResult:
-    """One row of the `verification` table."""
+class VerifiedFile:
+    """One row of the `verification` table: what verify proved about one file (ingest's is ``FileResult``)."""
 
     source_file: str  # relative to the tree root, like events.source_file
     kind: str  # cloudtrail | cloudtrail-digest | cloudtrail-insight
@@ -316,7 +316,7 @@ class VerifyReport:
     summary: Summary
     chains: list[ChainSummary]
     findings: list[Finding]
-    files: list[FileResult]
+    files: list[VerifiedFile]
     coverage: list[CoverageRow]
     require_signatures: bool = False
     notes: list[str] = field(default_factory=list)
@@ -344,7 +344,7 @@ class VerifyReport:
     def by_kind(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
 
-    def file(self, source_file: str) -> FileResult | None:
+    def file(self, source_file: str) -> VerifiedFile | None:
         return next((r for r in self.files if r.source_file == source_file), None)
 
     def to_json(self) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from trailforensics.awslogs import (
     parse_digest_name,
     parse_log_name,
 )
-from trailforensics.discovery import CANDIDATE, CLOUDTRAIL, DIGEST, INSIGHT, classify, source_root, walk_files
+from trailforensics.discovery import CANDIDATE, DIGEST, INSIGHT, KIND_LOG_FILE, classify, source_root, walk_files
 
 # The key grammar lives in trailforensics.awslogs; these names stay importable from here.
 __all__ = [
@@ -141,11 +141,11 @@ def scan(tree: Path) -> Tree:
         loose = log_scope(rel)
         if kind == CANDIDATE and loose:
             # a file below a region's log folder but not in a date folder: not CloudTrail's, still a log-folder file
-            kind, meta = CLOUDTRAIL, {"account_id": loose.account, "region": loose.region}
-        if kind not in (CLOUDTRAIL, INSIGHT):
+            kind, meta = KIND_LOG_FILE, {"account_id": loose.account, "region": loose.region}
+        if kind not in (KIND_LOG_FILE, INSIGHT):
             continue
         m = LOG_SCOPE_RE.match(rel)
-        if kind == CLOUDTRAIL:
+        if kind == KIND_LOG_FILE:
             logs[rel] = _log_file(rel, size, meta, loose)
         else:
             name = rel.rsplit("/", 1)[-1]
@@ -167,7 +167,7 @@ def _log_file(rel: str, size: int, meta: dict[str, str | None], loose: LogScope 
     return TreeFile(
         rel,
         size,
-        CLOUDTRAIL,
+        KIND_LOG_FILE,
         scope=loose.scope if loose else None,
         account=meta.get("account_id"),
         region=meta.get("region"),

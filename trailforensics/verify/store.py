@@ -49,8 +49,8 @@ def _write(path: Path, schema: pa.Schema, rows: list[dict[str, Any]]) -> None:
         writer.close()
 
 
-def _unique_rows(report: m.VerifyReport) -> list[m.FileResult]:
-    seen: dict[str, m.FileResult] = {}
+def _unique_rows(report: m.VerifyReport) -> list[m.VerifiedFile]:
+    seen: dict[str, m.VerifiedFile] = {}
     for r in report.files:
         seen.setdefault(r.source_file, r)  # the first (most specific) result for a path wins
     return list(seen.values())

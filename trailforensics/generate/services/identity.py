@@ -145,7 +145,7 @@ IAM.write(
     lambda g, rg: {"roleName": _role(g), "policyDocument": _policy_doc(["sts:AssumeRole"])},
 )
 for _n in ("CreateUser", "CreateAccessKey", "AttachUserPolicy", "CreateLoginProfile"):
-    IAM.write(_n)  # only used by the sample's incident script, never picked for background
+    IAM.write(_n)  # only used by the sample's incident script (tools/sample), never picked for background
 IAM.write("CreateServiceLinkedRole", "", {"aWSServiceName": "ecs.amazonaws.com"}, errors=("validation",))
 
 STS = Service("sts", vpce=True)

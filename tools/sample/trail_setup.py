@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from trailforensics.generate import sample_org as m
+from tools.sample import org as m
+from tools.sample.impact import NONE, T, s3_req
+from tools.sample.routines import human
 from trailforensics.generate import signin
 from trailforensics.generate.engine import Gen
-from trailforensics.generate.sample_impact import NONE, T, s3_req
-from trailforensics.generate.sample_routines import human
 from trailforensics.generate.services import res
 from trailforensics.generate.services.storage import s3_additional
 from trailforensics.generate.timeutil import java_date

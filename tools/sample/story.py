@@ -2,16 +2,16 @@
 
 Each step returns the records it logged so that the README and the tests can
 quote exact times, ids and keys.  The S3 trail set-up of 2026-03-09 is in
-`sample_setup`, the impact (exfiltration, mining, log deletion) in `sample_impact`."""
+`trail_setup`, the impact (exfiltration, mining, log deletion) in `impact`."""
 
 from __future__ import annotations
 
-from trailforensics.generate import sample_org as m
+from tools.sample import org as m
+from tools.sample.impact import NONE, Facts, T, exfiltration, mining
+from tools.sample.routines import human
 from trailforensics.generate.engine import Gen
 from trailforensics.generate.errors import not_authorized
 from trailforensics.generate.model import JSON, Actor, Human, iam_user_identity
-from trailforensics.generate.sample_impact import NONE, Facts, T, exfiltration, mining
-from trailforensics.generate.sample_routines import human
 from trailforensics.generate.services import res
 from trailforensics.generate.services.storage import s3_additional
 from trailforensics.generate.timeutil import java_date

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tools.sample import org as m
+from tools.sample.routines import export_keys
 from trailforensics.generate import minting
-from trailforensics.generate import sample_org as m
 from trailforensics.generate.engine import Gen
 from trailforensics.generate.model import JSON, Actor
-from trailforensics.generate.sample_routines import export_keys
 from trailforensics.generate.services import res
 from trailforensics.generate.services.ec2 import run_instances
 from trailforensics.generate.services.storage import s3_additional, s3_object_event

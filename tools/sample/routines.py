@@ -4,9 +4,9 @@ nightly customer export job that writes ``metrolio-customer-exports``."""
 
 from __future__ import annotations
 
+from tools.sample import org as m
 from trailforensics.generate import activities as act
 from trailforensics.generate import minting, signin
-from trailforensics.generate import sample_org as m
 from trailforensics.generate.engine import Gen
 from trailforensics.generate.model import Actor, Human
 from trailforensics.generate.services.storage import s3_object_event

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trailforensics.generate import sample_org as m
+from tools.sample import org as m
 from trailforensics.generate.model import JSON
 from trailforensics.generate.timeutil import iso, parse_iso
 

@@ -1,6 +1,6 @@
 """Build the committed sample ``sample_logs/`` (Metrolio, 2026-03-09/10).
 
-``python -m trailforensics.generate.sample OUT`` or :func:`build_sample`.  Three
+``make sample``, ``python -m tools.sample OUT`` or :func:`build_sample`.  Three
 synced buckets are written under OUT, one folder per bucket:
 
 * ``metrolio-org-trail-logs-205117946380``: organisation trail, management events of
@@ -14,7 +14,7 @@ synced buckets are written under OUT, one folder per bucket:
 Everything is deterministic except digest signatures (an ephemeral RSA key whose
 private half is discarded); ``_verification/`` holds its public key and the
 signatures of the newest digest of every chain.  ``README.md`` is rendered from
-the generated records (see `sample_readme`).
+the generated records (see `readme`).
 """
 
 from __future__ import annotations
@@ -24,19 +24,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tools.sample import org as m
+from tools.sample.impact import T, delete_log, start_logging
+from tools.sample.readme import render_readme
+from tools.sample.routines import run_routines
+from tools.sample.story import incident
+from tools.sample.trail_setup import setup_s3_trail
 from trailforensics.generate import digests as dg
-from trailforensics.generate import sample_org as m
 from trailforensics.generate.delivery import Batch, batch_events
 from trailforensics.generate.engine import Event, Gen
 from trailforensics.generate.insights import InsightSpec, attribution, insight_batches
 from trailforensics.generate.minting import service_actor
 from trailforensics.generate.model import Org
 from trailforensics.generate.rng import Rng, derive_seed
-from trailforensics.generate.sample_impact import T, delete_log, start_logging
-from trailforensics.generate.sample_readme import render_readme
-from trailforensics.generate.sample_routines import run_routines
-from trailforensics.generate.sample_setup import setup_s3_trail
-from trailforensics.generate.sample_story import incident
 from trailforensics.generate.schedule import diurnal, run_background
 from trailforensics.generate.services import Api, res
 from trailforensics.generate.services.storage import S3_WRITES
@@ -342,7 +342,7 @@ def build_sample(out: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m trailforensics.generate.sample OUT", file=sys.stderr)
+        print("usage: python -m tools.sample OUT", file=sys.stderr)
         return 2
     build_sample(Path(args[0]))
     return 0

@@ -1,6 +1,6 @@
 """Renders ``sample_logs/README.md`` (the storyline) from the facts of a generated sample.
 
-The README ends with the machine-readable JSON of `sample_facts`, which the tests
+The README ends with the machine-readable JSON of `facts`, which the tests
 check against the files, so the prose and the data cannot drift apart."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import collections
 import json
 from typing import Any
 
-from trailforensics.generate import sample_org as m
+from tools.sample import org as m
+from tools.sample.facts import facts_json
 from trailforensics.generate.model import JSON
-from trailforensics.generate.sample_facts import facts_json
 
 FACTS_BEGIN = "<!-- facts:begin -->"
 FACTS_END = "<!-- facts:end -->"
@@ -91,8 +91,8 @@ def _intro(fx: JSON, f: dict[str, Any]) -> list[str]:
         "# sample_logs: the Metrolio incident (2026-03-09 to 2026-03-11)",
         "",
         "A small, internally consistent CloudTrail dump for tests and demos. It is **generated** by "
-        "`python -m trailforensics.generate.sample sample_logs` "
-        "(`trailforensics.generate.sample.build_sample`): every "
+        "`make sample` "
+        "(`python -m tools.sample sample_logs`, the storyline lives in `tools/sample/`): every "
         "log file is byte-for-byte reproducible; only digest signatures change between runs (the signing key "
         "is "
         "ephemeral and its private half is discarded). This README is rendered from the generated records "

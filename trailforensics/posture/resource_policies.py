@@ -18,7 +18,7 @@ PUBLIC_GRANTEES = (
     "http://acs.amazonaws.com/groups/global/AllUsers",
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
 )
-CLOUDTRAIL = "cloudtrail.amazonaws.com"
+CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"  # the service principal (neither a file kind nor a format)
 # What CloudTrail needs on its bucket to deliver: a Deny of either stops the delivery.
 DELIVERY_ACTIONS = ("s3:putobject", "s3:getbucketacl")
 
@@ -87,9 +87,9 @@ def _denies_cloudtrail_delivery(statement: dict[str, Any]) -> bool:
     not_principal = pick(statement, "NotPrincipal")
     if not_principal is not None:
         excluded = {v for _, v in _principals({"Principal": not_principal})}
-        applies = CLOUDTRAIL not in excluded and "*" not in excluded
+        applies = CLOUDTRAIL_PRINCIPAL not in excluded and "*" not in excluded
     else:
-        applies = any(v in (CLOUDTRAIL, "*") for _, v in _principals(statement))
+        applies = any(v in (CLOUDTRAIL_PRINCIPAL, "*") for _, v in _principals(statement))
     actions, not_actions = as_list(pick(statement, "Action")), as_list(pick(statement, "NotAction"))
     if actions:
         covered = any(_covers(actions, a) for a in DELIVERY_ACTIONS)
@@ -153,7 +153,7 @@ def read_policy(policy: Any, owner_account: str | None, *, what: str) -> Reading
     if services:
         parts.append("services: " + ", ".join(sorted(services)))
     if denies:
-        parts.append(f"denies {CLOUDTRAIL} ({', '.join(denies)})")
+        parts.append(f"denies {CLOUDTRAIL_PRINCIPAL} ({', '.join(denies)})")
     return Reading("; ".join(parts) or "owner account only", tuple(problems), tuple(sorted(services)), tuple(denies))
 
 
