@@ -70,9 +70,10 @@ def test_schema_md_documents_every_view_and_column() -> None:
 
 
 def test_empty_dataset_serves_the_same_columns(tmp_path: Path) -> None:
-    from trailforensics.store import layout
+    from trailforensics.store import Transaction
 
-    layout.create(tmp_path / "empty")
+    with Transaction(tmp_path / "empty", "ingest", create=True):
+        pass  # creates the dataset, commits nothing
     with Dataset(tmp_path / "empty") as ds:
         served = _served_views(ds)
     base = {v.name: [c.name for c in v.columns] for v in VIEWS if not v.name.startswith("verification")}
