@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.hunt.model import (
     EVIDENCE_COLUMNS,
     EVIDENCE_SCHEMA,
@@ -41,7 +42,7 @@ MERGED_SCHEMA = pa.schema(
 )
 
 
-class SigmaUnavailable(RuntimeError):
+class SigmaUnavailable(TrailforensicsError, RuntimeError):
     """trailforensics.sigma or pySigma is not installed."""
 
 

@@ -24,6 +24,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.normalize.timeparse import format_time
 from trailforensics.output.sanitize import csv_safe, json_terminal_safe, terminal_safe
 
@@ -32,7 +33,7 @@ MAX_CELL = 60
 TIME_COLUMNS = ("event_time", "first_seen", "time", "start", "first_time")
 
 
-class OutputError(ValueError):
+class OutputError(TrailforensicsError, ValueError):
     pass
 
 

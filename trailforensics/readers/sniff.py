@@ -7,10 +7,12 @@ from typing import Any
 import msgspec
 from msgspec import Raw, Struct
 
+from trailforensics.errors import TrailforensicsError
+
 CLOUDTRAIL_RECORDS = "cloudtrail"
 
 
-class LookAlike(ValueError):
+class LookAlike(TrailforensicsError, ValueError):
     """Valid JSON that is not CloudTrail events: skipped with this reason."""
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.schema import SCHEMA_VERSION
 
 MARKER = "trailforensics.json"
@@ -39,7 +40,7 @@ FORMAT = "trailforensics-dataset"
 TABLE_DIRS = ("events", "duplicates", "manifest", "keys", "runs", "verification")
 
 
-class NotADataset(FileNotFoundError):
+class NotADataset(TrailforensicsError, FileNotFoundError):
     pass
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.schema import TIMESTAMP
 from trailforensics.store import layout
 from trailforensics.store.lock import WriteLock
@@ -223,7 +224,7 @@ TABLE_DOCS: dict[str, tuple[pa.Schema, dict[str, str], str]] = {
 }
 
 
-class StoreError(RuntimeError):
+class StoreError(TrailforensicsError, RuntimeError):
     pass
 
 
