@@ -156,3 +156,22 @@ def test_sanitizers() -> None:
     for bad in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
         assert csv_safe(bad).startswith("'")
     assert csv_safe("arn:aws:iam::1:user/x") == "arn:aws:iam::1:user/x"
+
+
+def test_a_terminal_sink_lets_nothing_unsafe_through_whoever_rendered_the_text() -> None:
+    from trailforensics.output.sink import Sink
+
+    term = _Terminal()
+    sink = Sink(term)
+    assert sink.terminal
+    sink.write("raw\x1b]0;x\x07\u202e\x9b\ttab\n")  # a renderer that forgot to escape
+    sink.json({"ua": HOSTILE_UA + "\u202e\x85"})
+    sink.line("line\nwith\x1b[2J")
+    shown = term.getvalue()
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", shown), repr(shown)
+    assert json.loads(shown.splitlines()[1] + shown.splitlines()[2] + shown.splitlines()[3])["ua"] == (
+        HOSTILE_UA + "\u202e\x85"
+    )
+    piped = io.StringIO()
+    Sink(piped).json({"ua": "\u202e\x85"}, indent=False)
+    assert piped.getvalue() == '{"ua":"\u202e\x85"}\n'  # a pipe gets the exact value

@@ -1,29 +1,49 @@
-"""Helpers shared by the commands: the dataset option, safe printing, exiting."""
+"""What every command shares: the options ``-d``, ``-f`` and ``-o`` (declared here only), opening
+the dataset, writing output, printing messages and exiting.
+
+Output never goes to ``sys.stdout`` directly: :func:`emit` (row formats), :func:`out_sink` (any
+other text or JSON) and :func:`say` (messages) all write through a :class:`~trailforensics.output.sink.Sink`,
+so every format is safe on a terminal by construction.  Errors are raised, not printed: a
+:class:`~trailforensics.errors.TrailforensicsError` leaving a command becomes ``error: <message>``
+and its exit code in :mod:`trailforensics.cli` (one place); :func:`fail` is for the CLI's own usage
+errors.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
+import pyarrow as pa
 import typer
 
-from trailforensics.output.sanitize import terminal_safe
+from trailforensics.engine.dataset import Dataset
+from trailforensics.output.formats import FORMATS, check_format, write_table
+from trailforensics.output.sink import Sink
 from trailforensics.query.when import BadTime, parse_when
 from trailforensics.store.layout import is_dataset
 
 ENV_DATASET = "TRAILFORENSICS_DATASET"
+DATASET_HELP = "Dataset folder (default: $TRAILFORENSICS_DATASET, else the current folder if it is a dataset)."
 
-DatasetOption = typer.Option(
-    None,
-    "-d",
-    "--dataset",
-    envvar=ENV_DATASET,
-    show_envvar=True,
-    help="Dataset folder (default: $TRAILFORENSICS_DATASET, else the current folder if it is a dataset).",
-)
+
+def dataset_option(help: str = DATASET_HELP, *, show_envvar: bool = True) -> Any:
+    """``-d/--dataset`` (also $TRAILFORENSICS_DATASET); `help` says what the command does with it."""
+    return typer.Option(None, "-d", "--dataset", envvar=ENV_DATASET, show_envvar=show_envvar, help=help)
+
+
+def format_option(default: str = "table", formats: tuple[str, ...] = FORMATS) -> Any:
+    """``-f/--format``, one of `formats`."""
+    return typer.Option(default, "-f", "--format", help=f"Output format: {', '.join(formats)}.")
+
+
+DatasetOption = dataset_option()
+FormatOption = format_option()
+OutOption = typer.Option(None, "-o", "--output", help="Write to this file instead of the terminal.")
 
 
 def resolve_dataset(value: Path | None, *, must_exist: bool = True) -> Path:
@@ -38,10 +58,30 @@ def resolve_dataset(value: Path | None, *, must_exist: bool = True) -> Path:
     return path
 
 
+def open_dataset(dataset: Path | None) -> Dataset:
+    path = resolve_dataset(dataset)
+    try:
+        return Dataset(path)
+    except Exception as exc:
+        fail(f"cannot open dataset {path}: {exc}")
+
+
+def emit(table: pa.Table, fmt: str, out: Path | None, title: str | None = None) -> None:
+    """Rows in any of the row formats, to the -o file or standard output (OutputError on failure)."""
+    check_format(fmt)
+    write_table(table, fmt, out, title=title)
+
+
+@contextmanager
+def out_sink(out: Path | None) -> Iterator[Sink]:
+    """Where a command's text goes: the -o file (exact), else standard output (guarded on a terminal)."""
+    with Sink.open(out) as sink:
+        yield sink
+
+
 def say(text: str = "", *, err: bool = False) -> None:
     """Print a line of possibly attacker-controlled text, control characters escaped."""
-    stream = sys.stderr if err else sys.stdout
-    stream.write(terminal_safe(text) + "\n")
+    (Sink.stderr() if err else Sink.stdout()).line(text)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -54,7 +94,7 @@ def cpu_count() -> int:
 
 
 def time_option(value: str | None, option: str = "") -> datetime | None:
-    """A --since/--until value (ISO 8601 or relative), or exit with the parse error."""
+    """A --since/--until value (ISO 8601 or relative), or exit with the parse error naming the option."""
     if value is None:
         return None
     try:

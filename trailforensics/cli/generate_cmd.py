@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from trailforensics.cli import app
+from trailforensics.cli.common import say
 
 
 def _parse_start(value: str | None) -> datetime | None:
@@ -53,10 +54,10 @@ def generate(
         digests=digests,
         workers=workers,
     )
-    typer.echo(
+    say(
         f"wrote {stats.files} log files ({stats.events} events), {stats.insight_files} Insights files, "
         f"{stats.digest_files} digest files, {stats.bytes / 1e6:.1f} MB in {stats.seconds:.1f} s"
     )
-    typer.echo(f"events from {_iso(stats.start)} to {_iso(stats.end)} under {out}")
+    say(f"events from {_iso(stats.start)} to {_iso(stats.end)} under {out}")
     if stats.public_keys_path:
-        typer.echo(f"public keys: {stats.public_keys_path}; newest digest signatures: {stats.signatures_path}")
+        say(f"public keys: {stats.public_keys_path}; newest digest signatures: {stats.signatures_path}")

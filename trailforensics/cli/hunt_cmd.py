@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -10,14 +9,23 @@ import pyarrow.compute as pc
 import typer
 
 from trailforensics.cli import app
-from trailforensics.cli.common import DatasetOption, fail, say, time_option
-from trailforensics.cli.query_cmd import FormatOption, OutOption, emit, open_dataset
+from trailforensics.cli.common import (
+    DatasetOption,
+    FormatOption,
+    OutOption,
+    emit,
+    fail,
+    open_dataset,
+    out_sink,
+    say,
+    time_option,
+)
 from trailforensics.hunt import runner
 from trailforensics.hunt.loader import load_detections
 from trailforensics.hunt.model import Detection, DetectionError, normalize_severity
-from trailforensics.hunt.sigma_bridge import SigmaPathError, SigmaUnavailable
-from trailforensics.hunt.sqlenv import KnownAccountsError, read_known_accounts
-from trailforensics.output.formats import FORMATS, OutputError, plain, write_table
+from trailforensics.hunt.sigma_bridge import SigmaPathError
+from trailforensics.hunt.sqlenv import read_known_accounts
+from trailforensics.output.formats import FORMATS, plain, write_table
 
 TABLE_COLUMNS = (
     "event_time",
@@ -56,8 +64,7 @@ def _params(items: list[str]) -> dict[str, dict[str, str]]:
 
 
 def _write_table_output(result: runner.HuntResult, out: Path | None) -> None:
-    fh = open(out, "w", encoding="utf-8") if out else None  # noqa: SIM115 - closed below
-    try:
+    with out_sink(out) as fh:
         write_table(
             result.summary.filter(pc.greater(result.summary.column("hits"), 0))
             if result.hits.num_rows
@@ -82,24 +89,16 @@ def _write_table_output(result: runner.HuntResult, out: Path | None) -> None:
                 title=title,
                 stream=fh,
             )
-    finally:
-        if fh:
-            fh.close()
 
 
 def _write_json(result: runner.HuntResult, out: Path | None) -> None:
-    import orjson
-
     doc = {
         "summary": [plain(r) for r in result.summary.to_pylist()],
         "hits": [plain(r) for r in result.hits.to_pylist()],
         "errors": [{"detection": d, "error": e} for d, e in result.errors],
     }
-    data = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
-    if out:
-        out.write_text(data, encoding="utf-8")
-    else:
-        sys.stdout.write(data)
+    with out_sink(out) as sink:
+        sink.json(doc)
 
 
 @app.command("hunt", epilog=EXIT_HELP)
@@ -139,10 +138,7 @@ def hunt_command(
     overrides = _params(params)
     only_ids = [o.strip() for o in only.split(",") if o.strip()] if only else None
     since_t, until_t = time_option(since, "--since"), time_option(until, "--until")
-    try:
-        accounts = read_known_accounts(known_accounts) if known_accounts else []
-    except KnownAccountsError as exc:
-        fail(str(exc))
+    accounts = read_known_accounts(known_accounts) if known_accounts else []
     ds = open_dataset(dataset)
     try:
         result = runner.run_hunt(
@@ -156,23 +152,16 @@ def hunt_command(
             params=overrides,
             sigma=sigma or None,
         )
-    except DetectionError as exc:
-        fail(str(exc))
-    except SigmaUnavailable as exc:
-        fail(str(exc))
     except SigmaPathError as exc:
         fail(f"--sigma: {exc}")
     for file, error in result.sigma.skipped if result.sigma else []:
         say(f"warning: Sigma rule {file} skipped: {error}", err=True)
-    try:
-        if fmt == "table":
-            _write_table_output(result, out)
-        elif fmt == "json":
-            _write_json(result, out)
-        else:
-            emit(result.hits, fmt, out, title="hunt hits")
-    except (OutputError, OSError) as exc:
-        fail(str(exc))
+    if fmt == "table":
+        _write_table_output(result, out)
+    elif fmt == "json":
+        _write_json(result, out)
+    else:
+        emit(result.hits, fmt, out, title="hunt hits")
     with_hits = sum(1 for n in result.summary.column("hits").to_pylist() if n)
     say(
         f"{result.hits.num_rows} hit(s) from {with_hits} of {result.summary.num_rows} detection(s)"

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from trailforensics.cli import app
-from trailforensics.cli.common import ENV_DATASET, fail, say
+from trailforensics.cli.common import ENV_DATASET, dataset_option, fail, out_sink, say
 from trailforensics.cli.progress import make_progress
 from trailforensics.ingest import IngestOptions, ingest
 
@@ -19,14 +19,7 @@ def ingest_command(
     sources: list[Path] = typer.Argument(
         ..., help="Folders (any level of an AWSLogs tree), files, archives (zip, tar, tgz), or - for stdin."
     ),
-    dataset: Path = typer.Option(
-        None,
-        "-d",
-        "--dataset",
-        envvar=ENV_DATASET,
-        show_envvar=True,
-        help="Dataset folder to create or add to (never inside the evidence).",
-    ),
+    dataset: Path = dataset_option("Dataset folder to create or add to (never inside the evidence)."),
     workers: int = typer.Option(0, "-j", "--workers", help="Worker processes (default: the CPU count)."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first failed file; commit nothing."),
     rehash: bool = typer.Option(
@@ -58,7 +51,8 @@ def ingest_command(
     )
     summary = ingest(sources, dataset, options)
     if as_json:
-        sys.stdout.write(json.dumps(summary.to_json(), indent=1) + "\n")
+        with out_sink(None) as sink:
+            sink.write(json.dumps(summary.to_json(), indent=1) + "\n")  # ASCII: json escapes the rest
     elif not quiet:
         for line in summary.lines():
             say(line, err=line.startswith(("FAILED", "CHANGED", "ABORTED", "PARTLY READ")))
@@ -67,12 +61,14 @@ def ingest_command(
 
 @app.command("compact")
 def compact_command(
-    dataset: Path = typer.Argument(None, envvar=ENV_DATASET, help="Dataset folder."),
+    folder: Path = typer.Argument(None, metavar="[DATASET]", help="Dataset folder (the same as -d)."),
+    dataset: Path = dataset_option("Dataset folder (default: $TRAILFORENSICS_DATASET)."),
     quiet: bool = typer.Option(False, "-q", "--quiet"),
 ) -> None:
     """Rewrite partitions grown from many incremental runs into few large sorted files."""
     from trailforensics.store.compact import compact
 
+    dataset = folder or dataset  # the positional form, kept from before -d existed here, wins
     if dataset is None:
         fail(f"name the dataset (or set {ENV_DATASET})")
     try:

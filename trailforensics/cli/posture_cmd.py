@@ -7,10 +7,9 @@ row formats (csv, jsonl, parquet, timesketch) write the section chosen with ``--
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -18,54 +17,32 @@ import pyarrow.compute as pc
 import typer
 
 from trailforensics.cli import app
-from trailforensics.cli.common import DatasetOption, fail, say, time_option
-from trailforensics.cli.query_cmd import FormatOption, OutOption, emit, open_dataset
-from trailforensics.output.formats import FORMATS, plain, render_rich, write_table
-from trailforensics.output.sanitize import terminal_safe
+from trailforensics.cli.common import (
+    DatasetOption,
+    FormatOption,
+    OutOption,
+    emit,
+    fail,
+    open_dataset,
+    out_sink,
+    say,
+    time_option,
+)
+from trailforensics.output.formats import check_format, plain, render_rich, write_table
+from trailforensics.output.sink import Sink
 from trailforensics.posture.activity_coverage import BUCKETS, CoverageReport, coverage, heatmap_lines
 from trailforensics.posture.common import head_text
-from trailforensics.posture.least_privilege import PolicyError, PolicyResult, policy
-from trailforensics.posture.trace import TraceError, TraceResult, trace
+from trailforensics.posture.least_privilege import PolicyResult, policy
+from trailforensics.posture.trace import TraceResult, trace
 from trailforensics.posture.trails import TrailReport, trails
 
 SinceOption = typer.Option(None, help="From this time (ISO 8601, or relative: -7d, 2h, 30m).")
 UntilOption = typer.Option(None, help="Until this time (exclusive).")
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        fail(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-
-
-class _Sink:
-    """Where text output goes: the terminal, or one file for every section."""
-
-    def __init__(self, out: Path | None) -> None:
-        self.out = out
-        self.fh: TextIO | None = None
-
-    def __enter__(self) -> TextIO:
-        if self.out is None:
-            return sys.stdout
-        self.fh = open(self.out, "w", encoding="utf-8", newline="")
-        return self.fh
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fh is not None:
-            self.fh.close()
-
-
-def _lines(fh: TextIO, lines: list[str]) -> None:
-    for line in lines:
-        fh.write(terminal_safe(line) + "\n")
-
-
 def _json(doc: Any, out: Path | None) -> None:
-    data = orjson.dumps(plain(doc), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n"
-    if out is not None:
-        out.write_text(data, encoding="utf-8")
-    else:
-        sys.stdout.write(data)
+    with out_sink(out) as sink:
+        sink.json(plain(doc))
 
 
 def _sections_json(sections: dict[str, pa.Table], out: Path | None, extra: dict[str, Any] | None = None) -> None:
@@ -99,7 +76,7 @@ CHANGE_COLUMNS = ["event_time", "trail_name", "event_name", "actor", "source_ip"
 WIDE = 110  # cells that carry the point of a section (a change, a finding's detail) are not cut at 60
 
 
-def render_trails(report: TrailReport, fh: TextIO) -> None:
+def render_trails(report: TrailReport, fh: Sink) -> None:
     for arn in sorted(report.trails):
         rows = report.state.filter(pc.equal(report.state["trail"], arn)).select(STATE_COLUMNS)
         render_rich(rows, fh, title=f"trail {arn}", max_cell=WIDE)
@@ -126,12 +103,12 @@ def trails_command(
     out: Path = OutOption,
 ) -> None:
     """Each trail's logging configuration over time, its bucket and key, and what weakened it."""
-    _check_format(fmt)
+    check_format(fmt)
     ds = open_dataset(dataset)
     report = trails(ds, since=time_option(since, "--since"), until=time_option(until, "--until"))
     sections = report.sections()
     if fmt == "table":
-        with _Sink(out) as fh:
+        with out_sink(out) as fh:
             if view == "all":
                 render_trails(report, fh)
             else:
@@ -169,20 +146,20 @@ def _activity(row: dict[str, Any]) -> str:
     )
 
 
-def render_trace(result: TraceResult, fh: TextIO) -> None:
+def render_trace(result: TraceResult, fh: Sink) -> None:
     for target in result.targets:
         chain = result.chain.filter(pc.equal(result.chain["target"], target.id))
         render_rich(chain.select(CHAIN_COLUMNS), fh, title=f"chain of {target.id}")
         for row in chain.to_pylist():
             if row["notes"]:
-                fh.write(terminal_safe(f"  hop {row['hop']}: {row['notes']}") + "\n")
+                fh.line(f"  hop {row['hop']}: {row['notes']}")
     fh.write("\ntree of derived sessions (event names and IPs: most used first; -f json has every one)\n")
     root = None
     for row in result.tree.to_pylist():
         if row["root"] != root:
             root = row["root"]
             fh.write("\n")
-        fh.write(terminal_safe(f"{row['label']}  -- {_activity(row)}") + "\n")
+        fh.line(f"{row['label']}  -- {_activity(row)}")
 
 
 @app.command("trace")
@@ -195,17 +172,14 @@ def trace_command(
     out: Path = OutOption,
 ) -> None:
     """Where credentials came from (the chain back to the origin) and every session derived from it."""
-    _check_format(fmt)
+    check_format(fmt)
     if tree_from not in ("origin", "target"):
         fail("--tree-from must be origin or target")
     ds = open_dataset(dataset)
-    try:
-        result = trace(ds, target, tree_from=tree_from)
-    except TraceError as exc:
-        fail(str(exc))
+    result = trace(ds, target, tree_from=tree_from)
     sections = result.sections()
     if fmt == "table" and view == "all":
-        with _Sink(out) as fh:
+        with out_sink(out) as fh:
             render_trace(result, fh)
     elif fmt == "json" and view == "all":
         _sections_json(sections, out)
@@ -216,10 +190,10 @@ def trace_command(
 
 
 # -- policy --------------------------------------------------------------------------------------
-def render_policy(result: PolicyResult, fh: TextIO) -> None:
-    _lines(fh, orjson.dumps(result.document, option=orjson.OPT_INDENT_2).decode().splitlines())
+def render_policy(result: PolicyResult, fh: Sink) -> None:
+    fh.lines(orjson.dumps(result.document, option=orjson.OPT_INDENT_2).decode().splitlines())
     for warning in result.warnings:
-        fh.write(terminal_safe(f"warning: {warning}") + "\n")
+        fh.line(f"warning: {warning}")
     write_table(
         result.actions.select(["action", "event_names", "events", "resources", "mapping", "note"]),
         "table",
@@ -246,15 +220,12 @@ def policy_command(
     out: Path = OutOption,
 ) -> None:
     """A least-privilege IAM policy from the actions the principal performed successfully."""
-    _check_format(fmt)
+    check_format(fmt)
     ds = open_dataset(dataset)
-    try:
-        result = policy(ds, actor, since=time_option(since, "--since"), until=time_option(until, "--until"))
-    except PolicyError as exc:
-        fail(str(exc))
+    result = policy(ds, actor, since=time_option(since, "--since"), until=time_option(until, "--until"))
     sections = result.sections()
     if fmt == "table" and view == "all":
-        with _Sink(out) as fh:
+        with out_sink(out) as fh:
             render_policy(result, fh)
         return
     for warning in result.warnings:
@@ -277,8 +248,8 @@ def policy_command(
 
 
 # -- coverage ------------------------------------------------------------------------------------
-def render_coverage(report: CoverageReport, fh: TextIO) -> None:
-    _lines(fh, heatmap_lines(report))
+def render_coverage(report: CoverageReport, fh: Sink) -> None:
+    fh.lines(heatmap_lines(report))
     fh.write("\n")
     write_table(
         report.flags.select(["kind", "account", "region", "start", "end", "events", "detail", "stopped_logging"]),
@@ -315,7 +286,7 @@ def coverage_command(
     out: Path = OutOption,
 ) -> None:
     """Events per account x region x day (or hour) as a heat map, unusual regions and logging gaps."""
-    _check_format(fmt)
+    check_format(fmt)
     if by not in BUCKETS:
         fail(f"--by must be one of {', '.join(BUCKETS)}")
     ds = open_dataset(dataset)
@@ -332,7 +303,7 @@ def coverage_command(
     )
     sections = report.sections()
     if fmt == "table" and view == "all":
-        with _Sink(out) as fh:
+        with out_sink(out) as fh:
             render_coverage(report, fh)
     elif fmt == "json" and view == "all":
         _sections_json(sections, out, {"by": by})

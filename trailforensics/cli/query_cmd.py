@@ -6,36 +6,25 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import typer
 
 from trailforensics.cli import app
-from trailforensics.cli.common import DatasetOption, fail, resolve_dataset, say, time_option
-from trailforensics.engine.dataset import Dataset, QueryRefused
-from trailforensics.output.formats import FORMATS, OutputError, write_table
+from trailforensics.cli.common import (
+    DatasetOption,
+    FormatOption,
+    OutOption,
+    emit,
+    fail,
+    open_dataset,
+    out_sink,
+    say,
+    time_option,
+)
+from trailforensics.output.formats import plain
 from trailforensics.query.identities import identities
-from trailforensics.query.ipmatch import BadAddress
-from trailforensics.query.named import QueryError, load_queries, run_query
+from trailforensics.query.named import load_queries, run_query
 from trailforensics.query.summary import flatten, summary
-from trailforensics.query.timeline import BadColumn, EventFilter, timeline
-
-FormatOption = typer.Option("table", "-f", "--format", help=f"Output format: {', '.join(FORMATS)}.")
-OutOption = typer.Option(None, "-o", "--output", help="Write to this file instead of the terminal.")
-
-
-def open_dataset(dataset: Path | None) -> Dataset:
-    path = resolve_dataset(dataset)
-    try:
-        return Dataset(path)
-    except Exception as exc:
-        fail(f"cannot open dataset {path}: {exc}")
-
-
-def emit(table: pa.Table, fmt: str, out: Path | None, title: str | None = None) -> None:
-    try:
-        write_table(table, fmt, out, title=title)
-    except OutputError as exc:
-        fail(str(exc))
+from trailforensics.query.timeline import EventFilter, timeline
 
 
 def sql_error(exc: Exception) -> str:
@@ -63,8 +52,6 @@ def sql_command(
     ds = open_dataset(dataset)
     try:
         table = ds.user_sql(query)
-    except QueryRefused as exc:
-        fail(str(exc))
     except duckdb.Error as exc:
         fail(sql_error(exc))
     if table is not None:
@@ -108,10 +95,7 @@ def timeline_command(
     )
     ds = open_dataset(dataset)
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    try:
-        table = timeline(ds, flt, columns=cols, limit=limit)
-    except (BadColumn, BadAddress) as exc:
-        fail(str(exc))
+    table = timeline(ds, flt, columns=cols, limit=limit)
     emit(table, fmt, out, title="timeline")
 
 
@@ -133,20 +117,8 @@ def summary_command(
             emit(table, "table", None, title=name.replace("_", " "))
         return
     if fmt == "json":
-        import orjson
-
-        from trailforensics.output.formats import plain
-        from trailforensics.output.sanitize import json_terminal_safe
-
-        doc = {name: [plain(r) for r in t.to_pylist()] for name, t in sections.items()}
-        data = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
-        if out:
-            try:
-                out.write_text(data, encoding="utf-8")
-            except OSError as exc:
-                fail(f"cannot write {out}: {exc.strerror or exc}")
-        else:
-            sys.stdout.write(json_terminal_safe(data) if sys.stdout.isatty() else data)
+        with out_sink(out) as sink:
+            sink.json({name: [plain(r) for r in t.to_pylist()] for name, t in sections.items()})
         return
     emit(flatten(sections), fmt, out)
 
@@ -179,10 +151,7 @@ def query_command(
     out: Path = OutOption,
 ) -> None:
     """Run a named query from queries/ (and --queries-dir); parameters are bound, never pasted."""
-    try:
-        queries = load_queries(list(queries_dir))
-    except QueryError as exc:
-        fail(str(exc))
+    queries = load_queries(list(queries_dir))
     if list_ or not name:
         for q in sorted(queries.values(), key=lambda q: q.name):
             plist = " ".join(f"{p.name}:{p.type}" + ("" if p.required else f"={p.default}") for p in q.params)
@@ -199,8 +168,6 @@ def query_command(
     ds = open_dataset(dataset)
     try:
         table = run_query(ds, queries[name], given)
-    except QueryError as exc:
-        fail(str(exc))
     except duckdb.Error as exc:
         fail(f"{name}: {sql_error(exc)}")
     emit(table, fmt, out, title=queries[name].title)

@@ -12,11 +12,11 @@ import duckdb
 import typer
 
 from trailforensics.cli import app
-from trailforensics.cli.common import DatasetOption, say
-from trailforensics.cli.query_cmd import FormatOption, open_dataset, sql_error
+from trailforensics.cli.common import DatasetOption, FormatOption, open_dataset, say
+from trailforensics.cli.query_cmd import sql_error
 from trailforensics.engine.dataset import SHELL_STATEMENTS, Dataset, QueryRefused
 from trailforensics.output.formats import FORMATS, OutputError, write_table
-from trailforensics.output.sanitize import terminal_safe
+from trailforensics.output.sink import Sink
 
 HELP = """\
 Statements end with ';' and may span lines.  Dot commands:
@@ -28,14 +28,14 @@ Statements end with ';' and may span lines.  Dot commands:
 
 
 class Shell:
-    def __init__(self, ds: Dataset, fmt: str, out: TextIO):
+    def __init__(self, ds: Dataset, fmt: str, out: TextIO | Sink):
         self.ds = ds
         self.fmt = fmt
-        self.out = out
+        self.out = out if isinstance(out, Sink) else Sink(out)
 
     def say(self, text: str) -> None:
         """One line of text that may quote log content (DuckDB errors echo values): escaped."""
-        self.out.write(terminal_safe(text) + "\n")
+        self.out.line(text)
 
     def command(self, line: str) -> bool:
         """Run a dot command; returns False to quit."""

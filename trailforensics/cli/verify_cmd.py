@@ -10,7 +10,7 @@ from typing import Any, TextIO
 import typer
 
 from trailforensics.cli import app
-from trailforensics.cli.common import ENV_DATASET, fail, say
+from trailforensics.cli.common import dataset_option, fail, format_option, out_sink, say
 
 FORMATS = ("text", "json")
 
@@ -74,15 +74,10 @@ def verify_command(
         "or a folder of them "
         "(repeatable). Default: TREE/_verification/digest-signatures.json if present.",
     ),
-    dataset: Path = typer.Option(
-        None,
-        "--dataset",
-        "-d",
-        envvar=ENV_DATASET,
-        show_envvar=False,
-        help="Also store per-file results in this dataset (table `verification`).",
+    dataset: Path = dataset_option(
+        "Also store per-file results in this dataset (table `verification`).", show_envvar=False
     ),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    fmt: str = format_option("text", FORMATS),
     require_signatures: bool = typer.Option(
         False,
         "--require-signatures",
@@ -128,12 +123,11 @@ def verify_command(
             # the verdict stands: keep its exit bits, add "could not store" (1)
             report.run_errors.append(f"results not stored in {dataset}: {exc}")
             say(f"error: results not stored in {dataset}: {exc}", err=True)
-    if fmt == "json":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(to_json_bytes(report))
-        sys.stdout.buffer.flush()
-    else:
-        sys.stdout.write(to_text(report, max_findings=max_findings))
-        if stored is not None:
-            say(f"stored {len(report.files):,} per-file results in {stored} (table `verification`)")
+    with out_sink(None) as sink:
+        if fmt == "json":
+            sink.json_bytes(to_json_bytes(report))
+        else:
+            sink.write(to_text(report, max_findings=max_findings))  # lines already escaped
+            if stored is not None:
+                sink.line(f"stored {len(report.files):,} per-file results in {stored} (table `verification`)")
     raise typer.Exit(report.exit_code)

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from trailforensics.engine import resources, views
 from trailforensics.engine.ipudf import register_ip_udf
+from trailforensics.errors import TrailforensicsError
 from trailforensics.store import layout
 
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
@@ -40,7 +41,7 @@ SHELL_STATEMENTS = READ_ONLY_STATEMENTS | frozenset(
 _EXPLAIN_RE = re.compile(r"^\s*EXPLAIN\b(?:\s*\([^)]*\))?(?:\s+ANALY[SZ]E\b)?", re.IGNORECASE)
 
 
-class QueryRefused(ValueError):
+class QueryRefused(TrailforensicsError, ValueError):
     """A statement that could write files or change the session was refused."""
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from trailforensics.errors import TrailforensicsError
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -51,7 +53,7 @@ _UNITS = {
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*|%)\s*$", re.IGNORECASE)
 
 
-class BadMemoryLimit(ValueError):
+class BadMemoryLimit(TrailforensicsError, ValueError):
     """A --memory-limit value that is not a size."""
 
 

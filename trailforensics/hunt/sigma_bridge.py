@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.hunt.model import HITS_SCHEMA, rule_severity
 
 if TYPE_CHECKING:
@@ -27,11 +28,11 @@ if TYPE_CHECKING:
 INSTALL_HINT = "Sigma rules need the optional Sigma support: pip install trailforensics[sigma]"
 
 
-class SigmaUnavailable(RuntimeError):
+class SigmaUnavailable(TrailforensicsError, RuntimeError):
     """trailforensics.sigma or pySigma is not installed."""
 
 
-class SigmaPathError(ValueError):
+class SigmaPathError(TrailforensicsError, ValueError):
     """A Sigma file or folder given to the hunt is missing or unreadable."""
 
 

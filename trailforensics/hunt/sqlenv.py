@@ -33,6 +33,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trailforensics.errors import TrailforensicsError
+
 if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset
 
@@ -109,7 +111,7 @@ CREATE OR REPLACE MACRO tfh_is_ip(ip) AS
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 
-class KnownAccountsError(ValueError):
+class KnownAccountsError(TrailforensicsError, ValueError):
     pass
 
 

@@ -23,6 +23,7 @@ from typing import BinaryIO, cast
 import numpy as np
 
 from trailforensics.discovery import CANDIDATE, InputFile, discover
+from trailforensics.errors import TrailforensicsError
 from trailforensics.ingest.summary import IngestSummary
 from trailforensics.ingest.tasks import CHANGED, FAILED, UNCHANGED, FileResult, FileTask
 from trailforensics.ingest.worker import ChunkProcessor, worker_main
@@ -42,7 +43,7 @@ ARCHIVE_MEMBER = "archive-member"
 ProgressFn = Callable[[str, int, int, int], None]  # (event, files, bytes, records)
 
 
-class IngestError(RuntimeError):
+class IngestError(TrailforensicsError, RuntimeError):
     """The run cannot start or must stop; nothing was committed."""
 
 

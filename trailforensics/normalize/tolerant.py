@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 from msgspec import Raw
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.normalize.fast import (
     ANY_DECODER,
     RAW_DICT_DECODER,
@@ -40,7 +41,7 @@ _NULL = b"null"
 _TYPED_KEYS = frozenset([*_STRING_KEYS, *STRING_BOOL_KEYS, *_BOOL_KEYS, "tlsDetails"])
 
 
-class RejectedRecord(ValueError):
+class RejectedRecord(TrailforensicsError, ValueError):
     """A ``Records`` element that is not a JSON object."""
 
 

@@ -1,4 +1,4 @@
-"""Rendering Arrow tables in the six output formats every row-returning command offers.
+"""Rendering Arrow tables in the six output formats every row-returning command offers, to a :class:`.sink.Sink`.
 
 * ``table``: Rich, wide cells truncated, control characters escaped, a row count;
 * ``csv``: UTF-8 with a header, formula-looking cells neutralised (see :mod:`.sanitize`);
@@ -6,6 +6,8 @@
 * ``parquet``: the Arrow table as is (needs ``-o``);
 * ``timesketch``: JSON Lines with ``message``, ``datetime`` and ``timestamp_desc``.
 
+On a terminal the csv and JSON formats escape in their own grammar (``\\x1b`` in a cell, ``\\u202e``
+in a JSON string, still the same value), and the sink's guard stops anything else.
 Timestamps are always UTC ISO 8601 with ``Z``.
 """
 
@@ -26,14 +28,11 @@ import pyarrow.parquet as pq
 
 from trailforensics.normalize.timeparse import format_time
 from trailforensics.output.sanitize import csv_safe, json_terminal_safe, terminal_safe
+from trailforensics.output.sink import OutputError, Sink
 
 FORMATS = ("table", "csv", "json", "jsonl", "parquet", "timesketch")
 MAX_CELL = 60
 TIME_COLUMNS = ("event_time", "first_seen", "time", "start", "first_time")
-
-
-class OutputError(ValueError):
-    pass
 
 
 def plain(value: Any) -> Any:
@@ -83,68 +82,72 @@ def write_table(
     *,
     title: str | None = None,
     message_columns: tuple[str, ...] = ("actor", "event_name"),
-    stream: TextIO | None = None,
+    stream: TextIO | Sink | None = None,
 ) -> None:
-    if fmt not in FORMATS:
-        raise OutputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    """Render `table` to the ``-o`` file `out`, else to `stream` (a sink or a text stream; default stdout)."""
+    check_format(fmt)
     if fmt == "parquet" and out is None:
         raise OutputError("--format parquet needs -o FILE")
     if fmt == "timesketch" and not any(pa.types.is_timestamp(f.type) for f in table.schema):
         raise OutputError("the timesketch format needs rows with a time; this output has no time column")
-    if out is not None:
+    if fmt == "parquet":
         try:
-            if fmt == "parquet":
-                pq.write_table(table, str(out), compression="zstd")
-            else:
-                with open(out, "w", encoding="utf-8", newline="") as fh:
-                    _write_text(table, fmt, fh, title, message_columns, to_terminal=False)
-        except OSError as exc:  # a missing folder, a folder given as the file, no permission
+            pq.write_table(table, str(out), compression="zstd")
+        except OSError as exc:
             raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
         return
-    target = stream or sys.stdout
-    _write_text(table, fmt, target, title, message_columns, to_terminal=_is_terminal(target))
+    if isinstance(stream, Sink) and out is None:
+        _write_text(table, fmt, stream, title, message_columns)
+        return
+    # A file gets exact values; a terminal never gets raw control or bidi characters (see .sink).
+    with Sink.open(out, stream=None if isinstance(stream, Sink) else stream) as sink:
+        _write_text(table, fmt, sink, title, message_columns)
 
 
-def _is_terminal(fh: TextIO) -> bool:
-    try:
-        return fh.isatty()
-    except (AttributeError, ValueError):
-        return False
+def check_format(fmt: str, formats: tuple[str, ...] = FORMATS) -> None:
+    if fmt not in formats:
+        raise OutputError(f"unknown format {fmt!r}: choose one of {', '.join(formats)}")
 
 
 def _write_text(
     table: pa.Table,
     fmt: str,
-    fh: TextIO,
+    sink: Sink,
     title: str | None,
     message_columns: tuple[str, ...],
-    to_terminal: bool,
 ) -> None:
     """Files get exact values; a terminal never gets raw control or bidi characters, whatever the format."""
     if fmt == "table":
-        render_rich(table, fh, title=title, escape=True)
+        render_rich(table, sink, title=title, escape=True)
     elif fmt == "csv":
-        cell = _csv_cell_for_terminal if to_terminal else _csv_cell
-        writer = csv.writer(fh, lineterminator="\n")
+        cell = _csv_cell_for_terminal if sink.terminal else _csv_cell
+        writer = csv.writer(sink.stream if not sink.terminal else _Writes(sink), lineterminator="\n")
         writer.writerow([cell(c) for c in table.column_names])
         for row in _rows(table):
             writer.writerow([cell(v) for v in row.values()])
     else:
-        dump = _json_for_terminal if to_terminal else _json_text
+        dump = _json_for_terminal if sink.terminal else _json_text
         if fmt == "json":
-            fh.write("[")
+            sink.write("[")
             for i, row in enumerate(_rows(table)):
-                fh.write(("," if i else "") + "\n" + dump(plain(row)))
-            fh.write("\n]\n")
+                sink.write(("," if i else "") + "\n" + dump(plain(row)))
+            sink.write("\n]\n")
         elif fmt == "jsonl":
             for row in _rows(table):
-                fh.write(dump(plain(row)) + "\n")
+                sink.write(dump(plain(row)) + "\n")
         elif fmt == "timesketch":
-            _write_timesketch(table, fh, message_columns, dump)
+            _write_timesketch(table, sink, message_columns, dump)
+
+
+class _Writes:
+    """A sink as the file object the csv module writes to."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.write = sink.write
 
 
 def _write_timesketch(
-    table: pa.Table, fh: TextIO, message_columns: tuple[str, ...], dump: Callable[[Any], str]
+    table: pa.Table, sink: Sink, message_columns: tuple[str, ...], dump: Callable[[Any], str]
 ) -> None:
     """Timesketch's JSONL: every line needs a `datetime`, so rows without a time cannot go in."""
     skipped = 0
@@ -153,7 +156,7 @@ def _write_timesketch(
         if line["datetime"] is None:
             skipped += 1
             continue
-        fh.write(dump(line) + "\n")
+        sink.write(dump(line) + "\n")
     if skipped:
         sys.stderr.write(f"note: {skipped:,} row(s) without a time left out of the timesketch output\n")
 
@@ -220,7 +223,7 @@ def _column_widths(schema: pa.Schema, headers: list[str], rows: list[list[str]],
 
 def render_rich(
     table: pa.Table,
-    fh: TextIO,
+    fh: TextIO | Sink,
     *,
     title: str | None = None,
     escape: bool = True,
@@ -231,9 +234,10 @@ def render_rich(
     from rich.table import Table
     from rich.text import Text
 
+    sink = fh if isinstance(fh, Sink) else Sink(fh)
     console = Console(
-        file=fh,
-        width=width or (None if fh.isatty() else 240),
+        file=sink.styled(),  # type: ignore[arg-type]  # a write/flush/isatty file, as Rich needs
+        width=width or (None if sink.terminal else 240),
         highlight=False,
         markup=False,
         emoji=False,
@@ -268,8 +272,8 @@ def to_bytes(table: pa.Table, fmt: str) -> bytes:
         pq.write_table(table, sink)
         return sink.getvalue()
     buf = io.StringIO()
-    _write_text(table, fmt, buf, None, ("actor", "event_name"), to_terminal=False)
+    _write_text(table, fmt, Sink(buf, terminal=False), None, ("actor", "event_name"))
     return buf.getvalue().encode()
 
 
-__all__ = ["FORMATS", "OutputError", "plain", "render_rich", "text", "to_bytes", "write_table"]
+__all__ = ["FORMATS", "OutputError", "check_format", "plain", "render_rich", "text", "to_bytes", "write_table"]

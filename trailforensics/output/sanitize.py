@@ -5,6 +5,9 @@
 * CSV: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return would be
   run as a formula by spreadsheet programs; it is prefixed with a single quote (OWASP's
   recommendation).  JSON, JSON Lines and Parquet keep values exact.
+* Last guard: :func:`terminal_guard` (and :func:`styled_terminal_guard` for the table renderer's own
+  bold/italic codes) is what :class:`trailforensics.output.sink.Sink` applies to everything it writes
+  to a terminal, so text a renderer forgot to escape still cannot reach it raw.
 """
 
 from __future__ import annotations
@@ -42,6 +45,23 @@ def json_terminal_safe(text: str) -> str:
     The result is still valid JSON with the same values (C0 controls are escaped by the encoder).
     """
     return _UNSAFE_IN_JSON_RE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+# What a terminal stream may still carry once its text was rendered: newlines and tabs (layout).
+_UNSAFE_ON_TERMINAL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# ...and, from the table renderer only, its own bold / dim / italic styling (never a colour).
+_RICH_STYLE_RE = "\x1b\\[(?:[0-3](?:;[0-3])*)?m"
+_UNSAFE_BESIDE_STYLE_RE = re.compile(f"({_RICH_STYLE_RE})|{_UNSAFE_ON_TERMINAL_RE.pattern}")
+
+
+def terminal_guard(text: str) -> str:
+    """The last line of defence on a terminal: like :func:`terminal_safe`, but keeps newlines and tabs."""
+    return _UNSAFE_ON_TERMINAL_RE.sub(_escape, text)
+
+
+def styled_terminal_guard(text: str) -> str:
+    """:func:`terminal_guard` for the table renderer's output: its bold/dim/italic codes pass, nothing else."""
+    return _UNSAFE_BESIDE_STYLE_RE.sub(lambda m: m.group(1) or _escape(m), text)
 
 
 def csv_safe(text: str) -> str:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.posture.actions import map_event, mapping_data
 from trailforensics.posture.common import as_list, loads, partition_of, pick
 from trailforensics.posture.recording import recording
@@ -92,7 +93,7 @@ RECORDING_SCHEMA = pa.schema(
 )
 
 
-class PolicyError(ValueError):
+class PolicyError(TrailforensicsError, ValueError):
     pass
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.posture.graph import Node, SessionGraph
 from trailforensics.schema import TIMESTAMP
 
@@ -73,7 +74,7 @@ TREE_SCHEMA = pa.schema(
 )
 
 
-class TraceError(ValueError):
+class TraceError(TrailforensicsError, ValueError):
     pass
 
 

@@ -14,9 +14,10 @@ from typing import Any
 import duckdb
 
 from trailforensics.engine.ipudf import UDF_NAME, register_ip_udf
+from trailforensics.errors import TrailforensicsError
 
 
-class BadAddress(ValueError):
+class BadAddress(TrailforensicsError, ValueError):
     pass
 
 

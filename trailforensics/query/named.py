@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.query.when import BadTime, parse_when
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ _HEADER_RE = re.compile(r"^--\s*([a-z_][a-z0-9_]*)\s*:\s?(.*)$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class QueryError(ValueError):
+class QueryError(TrailforensicsError, ValueError):
     pass
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.query.ipmatch import ip_condition
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ DEFAULT_COLUMNS: dict[str, str] = {
 }
 
 
-class BadColumn(ValueError):
+class BadColumn(TrailforensicsError, ValueError):
     pass
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.normalize.timeparse import parse_time
 
 _RELATIVE_RE = re.compile(r"^\s*-?(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|days|w|week|weeks)\s*$", re.I)
@@ -25,7 +26,7 @@ _UNITS = {
 _DATE_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 
 
-class BadTime(ValueError):
+class BadTime(TrailforensicsError, ValueError):
     pass
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from msgspec import Raw
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.normalize.columns import Decoded
 from trailforensics.normalize.fast import (
     FAST_FILE_DECODER,
@@ -22,7 +23,7 @@ from trailforensics.readers.surrogates import replace_lone_surrogates
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-class FileFormatError(ValueError):
+class FileFormatError(TrailforensicsError, ValueError):
     """The file as a whole cannot be read as a CloudTrail log file."""
 
 

@@ -13,6 +13,8 @@ import re
 
 import msgspec
 
+from trailforensics.errors import TrailforensicsError
+
 # Console column titles (normalised: lower case, letters and digits only) -> record keys.
 _COLUMNS = {
     "eventid": "eventID",
@@ -31,7 +33,7 @@ _RESOURCE_NAME = ("resourcename", "resources")
 _EVENT_JSON = ("cloudtrailevent",)
 
 
-class NotEventHistory(ValueError):
+class NotEventHistory(TrailforensicsError, ValueError):
     pass
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import cast
 
+from trailforensics.errors import TrailforensicsError
+
 try:  # pragma: no cover - exercised implicitly depending on the environment
     from isal import isal_zlib as _zlib
 
@@ -26,7 +28,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_WBITS = 31  # MAX_WBITS | 16: gzip header and trailer
 
 
-class DecompressError(ValueError):
+class DecompressError(TrailforensicsError, ValueError):
     """The file is not a single, complete gzip member."""
 
 

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 import msgspec
 from msgspec import Raw, Struct, field
 
+from trailforensics.errors import TrailforensicsError
+
 _NONE = Raw(b"")
 EVENTBRIDGE_DETAIL_TYPES = (
     "AWS API Call via CloudTrail",
@@ -58,7 +60,7 @@ _RAW_LIST = msgspec.json.Decoder(list[Raw])
 _OBJECT = msgspec.json.Decoder(dict[str, Raw])
 
 
-class NotARecord(ValueError):
+class NotARecord(TrailforensicsError, ValueError):
     """The item is valid JSON but carries no CloudTrail record."""
 
 

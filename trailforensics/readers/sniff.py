@@ -7,8 +7,10 @@ from typing import Any
 import msgspec
 from msgspec import Raw, Struct
 
+from trailforensics.errors import TrailforensicsError
 
-class LookAlike(ValueError):
+
+class LookAlike(TrailforensicsError, ValueError):
     """Valid JSON that is not CloudTrail events: skipped with this reason."""
 
 

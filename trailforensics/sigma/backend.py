@@ -57,6 +57,7 @@ from sigma.types import (
     SpecialChars,
 )
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.query import ipmatch
 from trailforensics.schema import COLUMNS
 from trailforensics.sigma.pipeline import LIST_KEYS, json_columns, typed_columns
@@ -64,7 +65,7 @@ from trailforensics.sigma.pipeline import LIST_KEYS, json_columns, typed_columns
 Pred = Callable[[str], str]
 
 
-class SigmaCompileError(ValueError):
+class SigmaCompileError(TrailforensicsError, ValueError):
     """A rule that cannot be compiled into SQL over our schema (the message says why)."""
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.schema import SCHEMA_VERSION
 
 MARKER = "trailforensics.json"
@@ -41,7 +42,7 @@ TMP_INFIX = ".tmp-"  # <file>.tmp-<pid>: a JSON file being written
 TABLE_DIRS = ("events", "duplicates", "manifest", "keys", "runs", "verification")
 
 
-class NotADataset(FileNotFoundError):
+class NotADataset(TrailforensicsError, FileNotFoundError):
     pass
 
 

@@ -7,8 +7,10 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from trailforensics.errors import TrailforensicsError
 
-class DatasetLocked(RuntimeError):
+
+class DatasetLocked(TrailforensicsError, RuntimeError):
     pass
 
 

@@ -40,8 +40,10 @@ import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from trailforensics.errors import TrailforensicsError
 
-class KeyFileError(ValueError):
+
+class KeyFileError(TrailforensicsError, ValueError):
     """A key or signature file that cannot be read at all (the run stops)."""
 
 

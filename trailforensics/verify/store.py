@@ -19,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from trailforensics.errors import TrailforensicsError
 from trailforensics.schema.verification import (
     CHAINS_SCHEMA,
     COVERAGE_SCHEMA,
@@ -33,7 +34,7 @@ from trailforensics.verify import model as m
 TABLES = tuple(t.name for t in VERIFICATION_TABLES)
 
 
-class StoreError(RuntimeError):
+class StoreError(TrailforensicsError, RuntimeError):
     pass
 
 
