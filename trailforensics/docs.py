@@ -19,6 +19,7 @@ from trailforensics.schema import (
     HELPER_COLUMNS,
     MANIFEST,
     PARTITION,
+    ROLLUPS,
     SCHEMA_VERSION,
     VERIFICATION_TABLES,
     VIEWS,
@@ -113,6 +114,21 @@ def render_schema() -> str:
     out += _column_table(MANIFEST.columns)
     out += [f"## `{DUPLICATES.name}`", "", DUPLICATES.doc, ""]
     out += _column_table(DUPLICATES.columns)
+    out += [
+        "## Rollups",
+        "",
+        "Aggregates of `events` written by every ingest run (one file per rollup per run; `compact` merges them), "
+        "so that `summary`, `coverage` counts, `identities` and the report's charts read a few thousand rows "
+        "instead of every event. A key may appear in several rows until a `compact`: always aggregate "
+        "(`sum(events)`, `min(first_time)`, `max(last_time)`). They cover every event or, in a dataset written "
+        "before they existed, none (the next ingest or compact builds them). Each key column's SQL over a stored "
+        "row is given, for building them with another engine.",
+        "",
+    ]
+    for rollup in ROLLUPS:
+        out += [f"### `{rollup.name}`", "", rollup.table.doc, ""]
+        out += _column_table(rollup.table.columns)
+        out += ["Built with:", "", "```sql", rollup.build_sql("events_raw"), "```", ""]
     out += [
         "## Verification tables",
         "",

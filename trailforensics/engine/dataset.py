@@ -23,6 +23,7 @@ import pyarrow as pa
 from trailforensics.engine import resources, views
 from trailforensics.engine.ipudf import register_ip_udf
 from trailforensics.errors import TrailforensicsError
+from trailforensics.schema.rollups import ROLLUPS
 from trailforensics.store import layout
 
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
@@ -75,6 +76,8 @@ class Dataset:
         register_ip_udf(self.con)
         self.con.execute(views.files_view(self.path, files("manifest")))
         self.con.execute(views.duplicates_view(self.path, files("duplicates")))
+        for rollup in ROLLUPS:
+            self.con.execute(views.rollup_view(self.path, rollup.table, files(rollup.name)))
         register_extensions(self)
         verified = self.has_table("verification")
         if verified:
@@ -83,6 +86,15 @@ class Dataset:
 
     def has_table(self, name: str) -> bool:
         return bool(self.snapshot.files(name))
+
+    @property
+    def has_rollups(self) -> bool:
+        """Whether the rollup views cover every event (see :mod:`trailforensics.schema.rollups`).
+
+        Datasets written before rollups existed have none until their next ingest or compact;
+        an empty dataset is covered trivially.
+        """
+        return all(self.has_table(r.name) for r in ROLLUPS) or not self.has_table("events")
 
     # -- queries ------------------------------------------------------------------------
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pa.Table:

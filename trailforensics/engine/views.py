@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from trailforensics.schema import DUPLICATES_SCHEMA, EVENT_SCHEMA, HELPER_COLUMNS, MANIFEST_SCHEMA, PARTITION_COLUMN
+from trailforensics.schema.column import Table
 
 _DUCK_TYPES = {
     pa.string(): "VARCHAR",
@@ -105,3 +106,9 @@ def files_view(root: Path, files: list[str]) -> str:
 def duplicates_view(root: Path, files: list[str]) -> str:
     src = parquet_source(root, files, DUPLICATES_SCHEMA)
     return f"CREATE OR REPLACE VIEW duplicates AS SELECT * FROM {src};"
+
+
+def rollup_view(root: Path, table: Table, files: list[str]) -> str:
+    """A rollup table as it is stored (a key may repeat across runs: aggregate when reading)."""
+    src = parquet_source(root, files, table.schema)
+    return f"CREATE OR REPLACE VIEW {table.name} AS SELECT * FROM {src};"

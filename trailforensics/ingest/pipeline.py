@@ -32,6 +32,7 @@ from trailforensics.store.keyindex import KeyIndex
 from trailforensics.store.layout import NotADataset
 from trailforensics.store.lock import DatasetLocked
 from trailforensics.store.manifest import Known, load_known, manifest_row, manifest_table
+from trailforensics.store.rollups import add_rollups
 from trailforensics.store.transaction import Transaction, new_run_id
 from trailforensics.store.writer import TableWriter, WrittenFile
 
@@ -377,6 +378,7 @@ def _commit(txn: Transaction, run: _Run, written: list[WrittenFile]) -> None:
         txn.add("keys", [keys_rel])
     for f in written:
         txn.add(f.relpath.split("/", 1)[0], [f.relpath])
+    add_rollups(txn, [f.relpath for f in written if f.relpath.startswith("events/")])
     summary_json = run.summary.to_json()
     summary_json.update(committed=True, started_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     txn.write_run_summary(summary_json)

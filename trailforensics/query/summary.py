@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from trailforensics.normalize.timeparse import format_time
 from trailforensics.query.timeline import EventFilter
+from trailforensics.schema import SERVICE_SQL
 
 if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset
@@ -18,8 +19,19 @@ TOP = 10
 
 
 def summary(ds: Dataset, flt: EventFilter | None = None, top: int = TOP) -> dict[str, pa.Table]:
-    """Named sections, each a small table."""
+    """Named sections, each a small table.
+
+    Without a filter the answer comes from the rollups (a few thousand rows whatever the
+    number of events) when the dataset has them; with one, from a scan of the events.  Both
+    give the same tables (tests compare them).
+    """
     where, params = (flt or EventFilter()).where(ds)
+    if not where and ds.has_rollups:
+        return summary_from_rollups(ds, top)
+    return summary_from_events(ds, where, params, top)
+
+
+def summary_from_events(ds: Dataset, where: str, params: list[Any], top: int = TOP) -> dict[str, pa.Table]:
     ev = f"(SELECT * FROM events{where})"
 
     def q(sql: str) -> pa.Table:
@@ -59,9 +71,71 @@ def summary(ds: Dataset, flt: EventFilter | None = None, top: int = TOP) -> dict
         "errors": q(f"""
             SELECT error_code, count(*) AS events, count(DISTINCT actor) AS actors
             FROM {ev} WHERE error_code IS NOT NULL GROUP BY ALL ORDER BY events DESC, error_code LIMIT {int(top)}"""),
-        "ingest_health": ds.sql("""
-            SELECT status, coalesce(reason, '') AS reason, count(*) AS files, sum(records)::BIGINT AS records
-            FROM files GROUP BY ALL ORDER BY status, files DESC"""),
+        "ingest_health": ds.sql(INGEST_HEALTH_SQL),
+    }
+
+
+INGEST_HEALTH_SQL = """
+    SELECT status, coalesce(reason, '') AS reason, count(*) AS files, sum(records)::BIGINT AS records
+    FROM files GROUP BY ALL ORDER BY status, files DESC, reason"""
+
+# The summary's sections from the rollups: `rollup_hourly` for counts by time, account, region
+# and API; `rollup_principals` for anything about actors and addresses.  Region and IP joins
+# use IS NOT DISTINCT FROM because the scan groups NULLs together.
+_BY_REGION_ACTORS = """
+    SELECT aws_region, count(DISTINCT actor) AS actors FROM rollup_principals GROUP BY ALL"""
+
+
+def summary_from_rollups(ds: Dataset, top: int = TOP) -> dict[str, pa.Table]:
+    top = int(top)
+    return {
+        "overview": ds.sql("""
+            WITH h AS (
+                SELECT coalesce(sum(events), 0)::BIGINT AS events, min(first_time) AS first_event,
+                       max(last_time) AS last_event, count(DISTINCT recipient_account_id) AS accounts,
+                       count(DISTINCT aws_region) AS regions,
+                       coalesce(sum(events) FILTER (WHERE error_code IS NOT NULL), 0)::BIGINT AS errors
+                FROM rollup_hourly),
+            p AS (
+                SELECT count(DISTINCT actor) AS actors, count(DISTINCT source_ip_address) AS source_ips
+                FROM rollup_principals)
+            SELECT events, first_event, last_event, accounts, regions, actors, source_ips, errors,
+                   round(100.0 * errors / nullif(events, 0), 2) AS error_rate_pct,
+                   (SELECT count(*) FROM duplicates) AS duplicates_dropped
+            FROM h, p"""),
+        "accounts": ds.sql("""
+            SELECT recipient_account_id AS account, sum(events)::BIGINT AS events, min(first_time) AS first_event,
+                   max(last_time) AS last_event
+            FROM rollup_hourly GROUP BY ALL ORDER BY events DESC, account"""),
+        "regions": ds.sql(f"""
+            WITH h AS (
+                SELECT aws_region, sum(events)::BIGINT AS events, min(first_time) AS first_event,
+                       max(last_time) AS last_event
+                FROM rollup_hourly GROUP BY ALL)
+            SELECT h.aws_region AS region, h.events, coalesce(a.actors, 0) AS actors, h.first_event, h.last_event
+            FROM h LEFT JOIN ({_BY_REGION_ACTORS}) a ON a.aws_region IS NOT DISTINCT FROM h.aws_region
+            ORDER BY events DESC, region"""),
+        "categories": ds.sql("""
+            SELECT event_category AS category, event_type AS type, sum(events)::BIGINT AS events
+            FROM rollup_hourly GROUP BY ALL ORDER BY events DESC, category, type"""),
+        "top_events": ds.sql(f"""
+            SELECT event_name, {SERVICE_SQL} AS service, sum(events)::BIGINT AS events,
+                   coalesce(sum(events) FILTER (WHERE error_code IS NOT NULL), 0)::BIGINT AS errors
+            FROM rollup_hourly GROUP BY ALL ORDER BY events DESC, event_name LIMIT {top}"""),
+        "top_actors": ds.sql(f"""
+            SELECT actor, any_value(user_identity_type) AS type, sum(events)::BIGINT AS events,
+                   coalesce(sum(events) FILTER (WHERE error_code IS NOT NULL), 0)::BIGINT AS errors,
+                   count(DISTINCT source_ip_address) AS source_ips
+            FROM rollup_principals GROUP BY actor ORDER BY events DESC, actor LIMIT {top}"""),
+        "top_source_ips": ds.sql(f"""
+            SELECT source_ip_address AS source_ip, sum(events)::BIGINT AS events, count(DISTINCT actor) AS actors,
+                   coalesce(sum(events) FILTER (WHERE error_code IS NOT NULL), 0)::BIGINT AS errors
+            FROM rollup_principals GROUP BY ALL ORDER BY events DESC, source_ip LIMIT {top}"""),
+        "errors": ds.sql(f"""
+            SELECT error_code, sum(events)::BIGINT AS events, count(DISTINCT actor) AS actors
+            FROM rollup_principals WHERE error_code IS NOT NULL
+            GROUP BY ALL ORDER BY events DESC, error_code LIMIT {top}"""),
+        "ingest_health": ds.sql(INGEST_HEALTH_SQL),
     }
 
 

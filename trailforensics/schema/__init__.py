@@ -4,6 +4,7 @@
 * :mod:`.events`: the stored `events` columns, the `event_date` partition and the helper columns
   the `events` view computes (``actor``, ``service``, ``verification_status``);
 * :mod:`.ingest`: `manifest` (and its `files` view) and `duplicates`;
+* :mod:`.rollups`: the aggregate tables ingest writes beside `events` (summary, coverage, charts);
 * :mod:`.verification`: the four tables `verify --dataset` writes.
 
 Everything else imports these definitions: the normaliser, the Parquet writers, the DuckDB
@@ -47,6 +48,7 @@ from trailforensics.schema.ingest import (
     MANIFEST_DOCS,
     MANIFEST_SCHEMA,
 )
+from trailforensics.schema.rollups import ROLLUP_TABLES, ROLLUPS
 from trailforensics.schema.verification import (
     CHAINS_SCHEMA,
     COVERAGE_SCHEMA,
@@ -70,7 +72,7 @@ EVENTS = Table(
 )
 
 # Every view `Dataset` registers (the verification views only once `verify --dataset` ran).
-VIEWS: tuple[Table, ...] = (EVENTS, EVENTS_RAW, FILES, MANIFEST, DUPLICATES, *VERIFICATION_TABLES)
+VIEWS: tuple[Table, ...] = (EVENTS, EVENTS_RAW, FILES, MANIFEST, DUPLICATES, *ROLLUP_TABLES, *VERIFICATION_TABLES)
 
 __all__ = [
     "ACTOR_SQL",
@@ -101,6 +103,8 @@ __all__ = [
     "PARTITION_COLUMN",
     "PARTITION_DOC",
     "PROVENANCE_COLUMNS",
+    "ROLLUPS",
+    "ROLLUP_TABLES",
     "SCHEMA_VERSION",
     "SERVICE_SQL",
     "STRING_BOOL_KEYS",

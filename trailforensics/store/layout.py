@@ -11,6 +11,8 @@ Layout::
       manifest/part-<run>.parquet
       keys/part-<run>.npy          dedup keys of the rows each run wrote
       verification/<table>-<run>.parquet   the last `verify --dataset` run
+      rollups/<rollup>-<run>.parquet       aggregates of the events (schema/rollups.py)
+      .scratch/<pid>-<hex>/        a reader's DuckDB spill folder (engine/resources.py)
       runs/<run>.json              run summaries
       .staging/<run>/...           a run in progress (never read by queries)
 
@@ -39,7 +41,7 @@ STAGING = ".staging"
 COMMIT_MARKER = "COMMIT.json"
 FORMAT = "trailforensics-dataset"
 TMP_INFIX = ".tmp-"  # <file>.tmp-<pid>: a JSON file being written
-TABLE_DIRS = ("events", "duplicates", "manifest", "keys", "runs", "verification")
+TABLE_DIRS = ("events", "duplicates", "manifest", "keys", "runs", "verification", "rollups")
 
 
 class NotADataset(TrailforensicsError, FileNotFoundError):

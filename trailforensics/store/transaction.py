@@ -56,7 +56,11 @@ CRASH_ENV = "TRAILFORENSICS_TEST_CRASH_AT"
 CRASH_POINTS = ("before-marker", "after-marker", "after-first-move", "before-snapshot", "snapshot-tmp-written")
 # Tables kept in another table's folder; their files are named after the table.
 SHARED_FOLDERS = {
-    t: "verification" for t in ("verification", "verification_findings", "verification_coverage", "verification_chains")
+    **{
+        t: "verification"
+        for t in ("verification", "verification_findings", "verification_coverage", "verification_chains")
+    },
+    **{t: "rollups" for t in ("rollup_hourly", "rollup_principals", "rollup_actor_apis")},
 }
 _KIND = re.compile(r"[a-z]+")
 

@@ -1,0 +1,91 @@
+"""Writing the rollup tables (see :mod:`trailforensics.schema.rollups`) inside a transaction.
+
+Ingest rolls up the event files it staged; when the dataset already holds events that no
+rollup covers (a dataset written before rollups existed), those are rolled up in the same
+transaction, so rollups always cover every event or none.  `compact` merges the files of
+each rollup into one.  DuckDB does the aggregation in bounded memory, spilling into the
+transaction's scratch folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from trailforensics.engine import resources
+from trailforensics.schema import SCHEMA_VERSION
+from trailforensics.schema.rollups import ROLLUPS, Rollup
+from trailforensics.store.transaction import Transaction
+
+# The parent process runs this after the ingest workers have exited: a share of the memory
+# setting, capped so that ingest's whole process tree stays under its budget.
+ROLLUP_MEMORY_CAP = 512 << 20
+
+
+def _sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+
+
+def _connect(txn: Transaction) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    limit = min(resources.memory_limit(), ROLLUP_MEMORY_CAP)
+    resources.configure(con, limit=limit, spill=txn.scratch, preserve_order=False)
+    con.execute("SET TimeZone='UTC'")
+    return con
+
+
+def _copy(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"COPY ({select}) TO '{str(target).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd, "
+        f"KV_METADATA {{'trailforensics.schema_version': '{SCHEMA_VERSION}'}})"
+    )
+
+
+def missing_rollups(txn: Transaction) -> list[Rollup]:
+    """Rollups the live dataset lacks although it holds events (written before rollups existed)."""
+    if not txn.snapshot.files("events"):
+        return []
+    return [r for r in ROLLUPS if not txn.snapshot.files(r.name)]
+
+
+def add_rollups(txn: Transaction, staged_events: list[str]) -> None:
+    """Roll up the staged event files (relative paths) and add the files to the transaction."""
+    backfill = {r.name for r in missing_rollups(txn)}
+    live = [txn.root / rel for rel in txn.snapshot.files("events")]
+    staged = [txn.stage / rel for rel in staged_events]
+    con = _connect(txn)
+    try:
+        for rollup in ROLLUPS:
+            sources = staged + (live if rollup.name in backfill else [])
+            if not sources:
+                continue
+            rel = txn.new_file(rollup.name)
+            src = (
+                f"read_parquet({_sql_list(sources)}, hive_partitioning=true, "
+                "hive_types={'event_date': DATE}, union_by_name=true)"
+            )
+            _copy(con, rollup.build_sql(src), txn.path_for(rel))
+            txn.add(rollup.name, [rel])
+    finally:
+        con.close()
+
+
+def merge_rollups(txn: Transaction, min_files: int = 2) -> list[str]:
+    """Merge each rollup's files into one (same rows as a fresh roll-up); returns a report."""
+    report: list[str] = []
+    con = _connect(txn)
+    try:
+        for rollup in ROLLUPS:
+            files = txn.snapshot.files(rollup.name)
+            if len(files) < min_files:
+                continue
+            rel = txn.new_file(rollup.name)
+            src = f"read_parquet({_sql_list([txn.root / f for f in files])}, hive_partitioning=false)"
+            _copy(con, rollup.merge_sql(src), txn.path_for(rel))
+            txn.replace(rollup.name, [rel])
+            report.append(f"{rollup.name}: {len(files)} files -> 1")
+    finally:
+        con.close()
+    return report
