@@ -110,3 +110,96 @@ def test_dataset_without_rollups_gets_them_all_at_the_next_ingest(sample_ds: Pat
     with Dataset(legacy) as ds:
         assert_rollups_exact(ds)  # the old events were rolled up too
         assert_summaries_equal(ds)
+
+
+def _without_rollups(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Dataset, "has_rollups", property(lambda self: False))
+
+
+@pytest.mark.parametrize("which", ["sample", "incremental"])
+def test_coverage_from_rollups_equals_the_scan(
+    which: str, sample_ds: Path, incremental_ds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime, timezone
+
+    from trailforensics.posture.activity_coverage import coverage
+
+    path = sample_ds if which == "sample" else incremental_ds
+    with Dataset(path) as ds:
+        first = ds.sql("SELECT min(event_time) AS t FROM events").column("t")[0].as_py()
+        windows = [
+            {},
+            {"by": "hour"},
+            {"since": first.replace(minute=0, second=0, microsecond=0)},
+            {"since": datetime(2000, 1, 1, tzinfo=timezone.utc), "until": first.replace(minute=0, second=0)},
+        ]
+        fast = [coverage(ds, **w) for w in windows]  # type: ignore[arg-type]
+    _without_rollups(monkeypatch)
+    with Dataset(path) as ds:
+        slow = [coverage(ds, **w) for w in windows]  # type: ignore[arg-type]
+    if which == "sample":  # the incident's unused regions: the rollup path must find them too
+        assert {"us-west-2", "ap-southeast-1"} <= {
+            f["region"] for f in fast[0].flags.to_pylist() if f["kind"] == "region"
+        }
+    assert fast[0].counts.num_rows > 0 and fast[1].counts.num_rows > 0
+    for f, s in zip(fast, slow):
+        assert f.counts.to_pylist() == s.counts.to_pylist()
+        assert f.flags.to_pylist() == s.flags.to_pylist()
+
+
+def _record(i: int, t: str, region: str, account: str = "111122223333") -> dict[str, object]:
+    return {
+        "eventVersion": "1.08",
+        "eventID": f"00000000-0000-4000-8000-{i:012d}",
+        "eventTime": t,
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": "DescribeInstances",
+        "awsRegion": region,
+        "sourceIPAddress": "198.51.100.7",
+        "recipientAccountId": account,
+        "userIdentity": {"type": "IAMUser", "arn": f"arn:aws:iam::{account}:user/u"},
+    }
+
+
+def test_gap_silences_from_minute_buckets_equal_the_scan(tmp_path: Path, sample_ds: Path) -> None:
+    """Series whose 99th-percentile silence is far below, near and above the floor, with long gaps."""
+    from datetime import datetime, timedelta, timezone
+
+    from trailforensics.posture import activity_coverage as ac
+
+    start = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    records, i = [], 0
+    # (region, step between events, gaps inserted after these event numbers (minutes))
+    plans = [
+        ("eu-west-1", timedelta(seconds=7), {400: 25, 900: 90}),  # dense: p99 < 1 min
+        ("eu-central-1", timedelta(minutes=5), {100: 45, 200: 21}),  # p99 = 5 min: threshold is the floor
+        ("us-west-2", timedelta(minutes=9), {50: 60, 120: 200}),  # p99 = 9 min: 3 x p99 above the floor
+        ("ap-south-1", timedelta(seconds=50), {30: 30}),  # a few silences just under a minute
+    ]
+    for region, step, gaps in plans:
+        t = start
+        for n in range(1200 if step < timedelta(minutes=1) else 300):
+            records.append(_record(i, t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", region))
+            i += 1
+            t += step + timedelta(minutes=gaps.get(n, 0))
+    path = tmp_path / "gaps.json"
+    path.write_text(json.dumps({"Records": records}))
+    ds_path = tmp_path / "ds"
+    assert ingest([path], ds_path).committed
+    for p in (ds_path, sample_ds):
+        with Dataset(p) as ds:
+            where, params = ac._where(None, None, None)
+            for floor, factor in (
+                (timedelta(minutes=20), 3.0),
+                (timedelta(minutes=5), 3.0),
+                (timedelta(minutes=2), 1.5),
+            ):
+                fast = ac._silences_by_minute(ds, where, params, floor, factor)
+                slow = ac._silences_by_scan(ds, where, params, floor, factor)
+                assert fast is not None
+                assert fast[1] == slow[1], (p.name, floor, factor)
+                assert {k: v for k, v in fast[0].items()} == {k: dict(v) for k, v in slow[0].items()}
+                if p == ds_path and floor == timedelta(minutes=20):
+                    assert len(fast[1]) >= 4  # the planted gaps are found
+            if p == ds_path:  # a floor the sub-minute silences could reach: the exact scan is needed
+                assert ac._silences_by_minute(ds, where, params, timedelta(minutes=2), 3.0) is None

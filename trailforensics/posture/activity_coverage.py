@@ -145,24 +145,51 @@ def coverage(
     """
     if by not in BUCKETS:
         raise ValueError(f"--by must be one of {', '.join(BUCKETS)}")
+    counts = _counts(ds, by, since, until, account).cast(COUNTS_SCHEMA)
+    report = trail_report or trails(ds)
+    stops = report.stops.to_pylist()
+    base, base_params = _where(None, None, account)  # the baselines: never the display window
+    if ds.has_rollups and account is None:
+        flags = _region_flags_from_rollups(ds, rare_share, new_after, stops)
+    else:
+        flags = _region_flags(ds, base, base_params, rare_share, new_after, stops)
+    flags += _gap_flags(ds, base, base_params, gap_min, gap_expected, gap_factor, stops)
+    if missing_share <= 0 or _delivery_locations(ds) > 1:  # one location cannot miss its own copies
+        flags += _missing_copy_flags(ds, base, base_params, missing_run, missing_share, stops)
+    flags = [f for f in flags if _overlaps(f, since, until)]
+    flags.sort(key=lambda f: (f["kind"], f["start"], f["account"] or "", f["region"] or ""))
+    return CoverageReport(by, counts, pa.Table.from_pylist(flags, schema=FLAGS_SCHEMA))
+
+
+def _on_the_hour(t: datetime | None) -> bool:
+    return t is None or (t.minute == 0 and t.second == 0 and t.microsecond == 0)
+
+
+def _counts(ds: Dataset, by: str, since: datetime | None, until: datetime | None, account: str | None) -> pa.Table:
+    """Events per account x region x bucket: from `rollup_hourly` when it can answer exactly (the
+    window starts and ends on the hour), else from a scan of the events."""
+    if ds.has_rollups and _on_the_hour(since) and _on_the_hour(until):
+        conds, params = ["hour IS NOT NULL"], []
+        for cond, value in (("hour >= ?", since), ("hour < ?", until), ("account = ?", account)):
+            if value is not None:
+                conds.append(cond)
+                params.append(value)
+        return ds.sql(
+            f"""
+            SELECT account, coalesce(aws_region, 'unknown') AS region,
+                   date_trunc('{by}', hour) AS bucket_start, sum(events)::BIGINT AS events
+            FROM rollup_hourly WHERE {" AND ".join(conds)}
+            GROUP BY ALL ORDER BY account, region, bucket_start""",
+            params,
+        )
     where, params = _where(since, until, account)
-    counts = ds.sql(
+    return ds.sql(
         f"""
         SELECT {_ACCOUNT} AS account, coalesce(aws_region, 'unknown') AS region,
                date_trunc('{by}', event_time) AS bucket_start, count(*) AS events
         FROM events{where} GROUP BY ALL ORDER BY account, region, bucket_start""",
         params,
     )
-    counts = counts.cast(COUNTS_SCHEMA)
-    report = trail_report or trails(ds)
-    stops = report.stops.to_pylist()
-    base, base_params = _where(None, None, account)  # the baselines: never the display window
-    flags = _region_flags(ds, base, base_params, rare_share, new_after, stops)
-    flags += _gap_flags(ds, base, base_params, gap_min, gap_expected, gap_factor, stops)
-    flags += _missing_copy_flags(ds, base, base_params, missing_run, missing_share, stops)
-    flags = [f for f in flags if _overlaps(f, since, until)]
-    flags.sort(key=lambda f: (f["kind"], f["start"], f["account"] or "", f["region"] or ""))
-    return CoverageReport(by, counts, pa.Table.from_pylist(flags, schema=FLAGS_SCHEMA))
 
 
 def _overlaps(flag: dict[str, Any], since: datetime | None, until: datetime | None) -> bool:
@@ -196,6 +223,68 @@ def _region_flags(
         GROUP BY ALL""",
         params,
     ).to_pylist()
+    return _region_flag_rows(rows, total, data_start, rare_share, new_after, stops)
+
+
+def _region_flags_from_rollups(
+    ds: Dataset, rare_share: float, new_after: timedelta, stops: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The same flags from the rollups; only the first event of a flagged region is read from `events`
+    (one row group or two, found by its time)."""
+    glob = _global_sql()
+    total_row = ds.sql(
+        "SELECT sum(events)::BIGINT AS n, min(first_time) AS lo FROM rollup_hourly WHERE hour IS NOT NULL"
+    ).to_pylist()[0]
+    total, data_start = total_row["n"], total_row["lo"]
+    if not total:
+        return []
+    rows = ds.sql(
+        f"""
+        WITH h AS (
+            SELECT coalesce(aws_region, 'unknown') AS region, sum(events)::BIGINT AS events,
+                   min(first_time) AS first_seen, max(last_time) AS last_seen,
+                   list_sort(list(DISTINCT account)) AS accounts
+            FROM rollup_hourly WHERE hour IS NOT NULL AND NOT {glob} GROUP BY ALL
+        ), a AS (
+            SELECT region, list(struct_pack(k := actor, v := n)) AS actor_counts FROM (
+                SELECT coalesce(aws_region, 'unknown') AS region, actor, sum(events)::BIGINT AS n
+                FROM rollup_actor_apis WHERE first_time IS NOT NULL AND actor IS NOT NULL AND NOT {glob}
+                GROUP BY ALL
+            ) GROUP BY ALL
+        )
+        SELECT h.*, a.actor_counts FROM h LEFT JOIN a USING (region)"""
+    ).to_pylist()
+    for r in rows:
+        r["actor_counts"] = [(kv["k"], kv["v"]) for kv in r["actor_counts"] or ()]
+    flagged = _region_flag_rows(rows, total, data_start, rare_share, new_after, stops, first=None)
+    for f in flagged:
+        first = ds.sql(
+            f"""
+            SELECT event_name, actor, event_id FROM events
+            WHERE event_time = ? AND coalesce(aws_region, 'unknown') = ? AND NOT {glob}
+            ORDER BY event_id LIMIT 1""",
+            [f["start"], f["region"]],
+        ).to_pylist()
+        if first:
+            f["first_event"], f["first_actor"], f["event_id"] = (
+                first[0]["event_name"],
+                first[0]["actor"],
+                first[0]["event_id"],
+            )
+    return flagged
+
+
+def _region_flag_rows(
+    rows: list[dict[str, Any]],
+    total: int,
+    data_start: datetime,
+    rare_share: float,
+    new_after: timedelta,
+    stops: list[dict[str, Any]],
+    first: bool | None = True,
+) -> list[dict[str, Any]]:
+    """Flag rows for the regions that are rare or new (``first=None``: the first-event columns are
+    filled in by the caller)."""
     out = []
     for r in rows:
         share = r["events"] / total
@@ -228,9 +317,9 @@ def _region_flags(
                 "end": r["last_seen"],
                 "events": r["events"],
                 "detail": detail,
-                "first_event": r["first_event"],
-                "first_actor": r["first_actor"],
-                "event_id": r["first_event_id"],
+                "first_event": r["first_event"] if first else None,
+                "first_actor": r["first_actor"] if first else None,
+                "event_id": r["first_event_id"] if first else None,
                 "stopped_logging": _stops_overlapping(
                     stops,
                     accounts[0] if len(accounts) == 1 else None,
@@ -269,18 +358,14 @@ def _copies_sql(where: str) -> str:
         )"""
 
 
-def _gap_flags(
-    ds: Dataset,
-    where: str,
-    params: list[Any],
-    min_silence: timedelta,
-    min_expected: float,
-    factor: float,
-    stops: list[dict[str, Any]],
-) -> list[dict[str, Any]]:
-    """Silences in a busy series: no event for ``min_silence`` or more, ``factor`` times longer than the
-    series' own 99th-percentile silence, where the usual rate (median events an hour over the 6 hours
-    before and after) predicts ``min_expected`` events."""
+MINUTE = timedelta(minutes=1)
+SeriesKey = tuple[str, str, str]
+
+
+def _silences_by_scan(
+    ds: Dataset, where: str, params: list[Any], min_silence: timedelta, factor: float
+) -> tuple[dict[SeriesKey, dict[datetime, int]], list[dict[str, Any]]]:
+    """Hourly counts per series and the long silences, from every event (a window over all of them)."""
     copies = _copies_sql(where)
     hourly = ds.sql(
         copies
@@ -289,7 +374,7 @@ def _gap_flags(
         FROM series GROUP BY ALL""",
         params,
     ).to_pylist()
-    counts: dict[tuple[str, str, str], dict[datetime, int]] = defaultdict(dict)
+    counts: dict[SeriesKey, dict[datetime, int]] = defaultdict(dict)
     for r in hourly:
         counts[(r["source"], r["account"], r["region"])][r["hour"]] = r["events"]
     silences = ds.sql(
@@ -309,6 +394,96 @@ def _gap_flags(
         ORDER BY l.source, l.account, l.region, l.prev""",
         params,
     ).to_pylist()
+    return counts, silences
+
+
+def _lerp(lo: float, hi: float, d: float) -> float:
+    return lo + (hi - lo) * d  # as DuckDB's quantile_cont interpolates
+
+
+def _silences_by_minute(
+    ds: Dataset, where: str, params: list[Any], min_silence: timedelta, factor: float
+) -> tuple[dict[SeriesKey, dict[datetime, int]], list[dict[str, Any]]] | None:
+    """The same answer as :func:`_silences_by_scan` from one aggregation into minute buckets.
+
+    Every silence inside a bucket is shorter than a minute; the silences between consecutive
+    buckets (first event of one minus last event of the previous) are exact.  A flagged silence is
+    at least ``min_silence`` (>= 1 min), so it always lies between buckets.  The 99th percentile
+    is exact whenever its order statistics are at least a minute (they are then between-bucket
+    silences, whose rank is known from the count of shorter ones); when they fall among the
+    sub-minute ones it is below a minute, and the threshold is ``min_silence`` as long as
+    ``factor`` times that bound is.  Returns None when a series needs the exact value (then the
+    caller scans).
+    """
+    minutes = ds.sql(
+        _copies_sql(where)
+        + """
+        SELECT source, account, region, date_trunc('minute', event_time) AS minute, count(*) AS n,
+               min(event_time) AS first, max(event_time) AS last
+        FROM series GROUP BY ALL""",
+        params,
+    )
+    ds.con.register("_coverage_minutes", minutes)
+    try:
+        hourly = ds.sql(
+            """SELECT source, account, region, date_trunc('hour', minute) AS hour, sum(n)::BIGINT AS events,
+                      count(*) AS buckets
+               FROM _coverage_minutes GROUP BY ALL"""
+        ).to_pylist()
+        between = ds.sql(
+            """SELECT * FROM (
+                   SELECT source, account, region, first AS next,
+                          lag(last) OVER (PARTITION BY source, account, region ORDER BY minute) AS prev
+                   FROM _coverage_minutes)
+               WHERE prev IS NOT NULL AND epoch(next - prev) >= 60
+               ORDER BY source, account, region, prev"""
+        ).to_pylist()
+    finally:
+        ds.con.unregister("_coverage_minutes")
+    counts: dict[SeriesKey, dict[datetime, int]] = defaultdict(dict)
+    totals: dict[SeriesKey, int] = defaultdict(int)
+    for r in hourly:
+        key = (r["source"], r["account"], r["region"])
+        counts[key][r["hour"]] = r["events"]
+        totals[key] += r["events"]
+    long_ones: dict[SeriesKey, list[dict[str, Any]]] = defaultdict(list)
+    for g in between:
+        long_ones[(g["source"], g["account"], g["region"])].append(g)
+    floor = min_silence.total_seconds()
+    out: list[dict[str, Any]] = []
+    for key in sorted(long_ones):
+        gaps = long_ones[key]
+        values = sorted((g["next"] - g["prev"]).total_seconds() for g in gaps)  # every silence >= 1 min
+        m = totals[key] - 1  # silences in the series
+        shorter = m - len(values)  # silences under a minute, values unknown
+        rn = (m - 1) * 0.99
+        lo, hi = math.floor(rn), math.ceil(rn)
+        if lo >= shorter:
+            p99 = _lerp(values[lo - shorter], values[hi - shorter], rn - lo)
+        else:
+            bound = 60.0 if hi < shorter else _lerp(60.0, values[hi - shorter], rn - lo)
+            if factor * bound > floor:
+                return None
+            p99 = 0.0  # below the floor whatever its exact value
+        threshold = max(floor, factor * p99)
+        out.extend(g for g in gaps if (g["next"] - g["prev"]).total_seconds() >= threshold)
+    return counts, out
+
+
+def _gap_flags(
+    ds: Dataset,
+    where: str,
+    params: list[Any],
+    min_silence: timedelta,
+    min_expected: float,
+    factor: float,
+    stops: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Silences in a busy series: no event for ``min_silence`` or more, ``factor`` times longer than the
+    series' own 99th-percentile silence, where the usual rate (median events an hour over the 6 hours
+    before and after) predicts ``min_expected`` events."""
+    found = _silences_by_minute(ds, where, params, min_silence, factor) if min_silence >= MINUTE else None
+    counts, silences = found if found is not None else _silences_by_scan(ds, where, params, min_silence, factor)
     out = []
     for g in silences:
         series = counts[(g["source"], g["account"], g["region"])]
@@ -343,6 +518,15 @@ def _gap_flags(
             }
         )
     return out
+
+
+def _delivery_locations(ds: Dataset) -> int:
+    """How many delivery locations (trail buckets) the events and their dropped copies came from."""
+    row = ds.sql(
+        f"""SELECT count(DISTINCT {LOCATION_SQL}) AS n FROM (
+                SELECT DISTINCT source_file FROM events_raw UNION SELECT DISTINCT source_file FROM duplicates)"""
+    ).to_pylist()[0]
+    return int(row["n"])
 
 
 def _missing_copy_flags(

@@ -142,12 +142,14 @@ ROLLUP_ACTOR_APIS = Rollup(
     Table(
         "rollup_actor_apis",
         (),
-        "Events per day x principal x access key x API: which calls each principal and key made, and when first.",
+        "Events per day x principal x access key x region x API: which calls each principal and key made, where, "
+        "and when first.",
     ),
     keys=(
         (_DATE, "event_date"),
         (col("actor", S, "The `events.actor` helper column."), ACTOR_SQL),
         _same("user_identity_access_key_id"),
+        _same("aws_region"),
         _same("event_source"),
         _same("event_name"),
     ),
