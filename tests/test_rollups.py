@@ -203,3 +203,33 @@ def test_gap_silences_from_minute_buckets_equal_the_scan(tmp_path: Path, sample_
                     assert len(fast[1]) >= 4  # the planted gaps are found
             if p == ds_path:  # a floor the sub-minute silences could reach: the exact scan is needed
                 assert ac._silences_by_minute(ds, where, params, timedelta(minutes=2), 3.0) is None
+
+
+@pytest.mark.parametrize("by_key", [True, False])
+def test_identities_from_rollups_equal_the_scan(
+    by_key: bool, incremental_ds: Path, sample_ds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trailforensics.query.identities import identities
+
+    fast = {}
+    for p in (sample_ds, incremental_ds):
+        with Dataset(p) as ds:
+            fast[p] = identities(ds, by_key=by_key).to_pylist()
+    _without_rollups(monkeypatch)
+    for p in (sample_ds, incremental_ds):
+        with Dataset(p) as ds:
+            slow = identities(ds, by_key=by_key).to_pylist()
+            choices = {
+                r["actor"]: (set(r["types"]), set(r["accounts"]))
+                for r in ds.sql(
+                    "SELECT actor, list(DISTINCT user_identity_type) AS types, "
+                    "list(DISTINCT user_identity_account_id) AS accounts FROM events GROUP BY actor"
+                ).to_pylist()
+            }
+        assert len(slow) > 3
+        for f, s in zip(fast[p], slow, strict=True):
+            # `type` and `account` are any_value() in both: either answer must be one of the principal's values
+            assert f["type"] in choices[f["actor"]][0] | {None} and f["account"] in choices[f["actor"]][1] | {None}
+            assert {k: v for k, v in f.items() if k not in ("type", "account")} == {
+                k: v for k, v in s.items() if k not in ("type", "account")
+            }

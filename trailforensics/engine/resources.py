@@ -123,6 +123,8 @@ def configure(
     TABLE AS stream without buffering rows to keep their input order.
     """
     con.execute(f"SET memory_limit='{int(limit)}B'")
+    # DuckDB's own progress bar writes straight to the terminal, around the output layer.
+    con.execute("SET enable_progress_bar=false")
     con.execute("SET temp_directory=?", [str(spill)])
     if not preserve_order:
         con.execute("SET preserve_insertion_order=false")
