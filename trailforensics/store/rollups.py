@@ -50,26 +50,70 @@ def missing_rollups(txn: Transaction) -> list[Rollup]:
     return [r for r in ROLLUPS if not txn.snapshot.files(r.name)]
 
 
+def combined_sql(source: str) -> tuple[str, dict[str, int]]:
+    """One pass over ``source`` that computes every rollup (GROUPING SETS), and each rollup's set id.
+
+    Reading the events once (and computing ``actor`` once) instead of once per rollup is what
+    keeps the roll-up a small share of the ingest time.
+    """
+    keys: dict[str, str] = {}
+    measures: dict[str, str] = {}
+    for r in ROLLUPS:
+        for c, expr in r.keys:
+            keys.setdefault(c.name, expr)
+        for m in r.measures:
+            measures.setdefault(m.column.name, m.build)
+    names = list(keys)
+    inner = ", ".join(f"{expr} AS {name}" for name, expr in keys.items())
+    sets = ", ".join("(" + ", ".join(c.name for c, _ in r.keys) + ")" for r in ROLLUPS)
+    select = (
+        f"SELECT {', '.join(names)}, {', '.join(f'{b} AS {n}' for n, b in measures.items())}, "
+        f"GROUPING({', '.join(names)}) AS rollup_set "
+        f"FROM (SELECT {inner}, event_time, error_code, event_name FROM {source}) "
+        f"GROUP BY GROUPING SETS ({sets})"
+    )
+    ids = {}
+    for r in ROLLUPS:  # GROUPING(): a set bit for each argument *not* grouped, the first the highest
+        own = {c.name for c, _ in r.keys}
+        ids[r.name] = sum(1 << (len(names) - 1 - i) for i, n in enumerate(names) if n not in own)
+    return select, ids
+
+
 def add_rollups(txn: Transaction, staged_events: list[str]) -> None:
-    """Roll up the staged event files (relative paths) and add the files to the transaction."""
-    backfill = {r.name for r in missing_rollups(txn)}
-    live = [txn.root / rel for rel in txn.snapshot.files("events")]
-    staged = [txn.stage / rel for rel in staged_events]
+    """Roll up the staged event files (relative paths) and add the files to the transaction.
+
+    A dataset written before rollups existed gets them for all of its events in the same run.
+    """
+    backfill = bool(missing_rollups(txn))
+    sources = [txn.stage / rel for rel in staged_events]
+    if backfill:
+        sources += [txn.root / rel for rel in txn.snapshot.files("events")]
+    if not sources:
+        return
+    src = (
+        f"read_parquet({_sql_list(sources)}, hive_partitioning=true, "
+        "hive_types={'event_date': DATE}, union_by_name=true)"
+    )
+    select, ids = combined_sql(src)
+    combined = txn.scratch / "rollups-combined.parquet"
     con = _connect(txn)
     try:
+        _copy(con, select, combined)
         for rollup in ROLLUPS:
-            sources = staged + (live if rollup.name in backfill else [])
-            if not sources:
-                continue
             rel = txn.new_file(rollup.name)
-            src = (
-                f"read_parquet({_sql_list(sources)}, hive_partitioning=true, "
-                "hive_types={'event_date': DATE}, union_by_name=true)"
+            columns = ", ".join(c.name for c in rollup.table.columns)
+            _copy(
+                con,
+                f"SELECT {columns} FROM read_parquet('{combined}') WHERE rollup_set = {ids[rollup.name]}",
+                txn.path_for(rel),
             )
-            _copy(con, rollup.build_sql(src), txn.path_for(rel))
-            txn.add(rollup.name, [rel])
+            if backfill:
+                txn.replace(rollup.name, [rel])
+            else:
+                txn.add(rollup.name, [rel])
     finally:
         con.close()
+        combined.unlink(missing_ok=True)
 
 
 def merge_rollups(txn: Transaction, min_files: int = 2) -> list[str]:
