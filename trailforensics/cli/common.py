@@ -7,6 +7,9 @@ so every format is safe on a terminal by construction.  Errors are raised, not p
 :class:`~trailforensics.errors.TrailforensicsError` leaving a command becomes ``error: <message>``
 and its exit code in :mod:`trailforensics.cli` (one place); :func:`fail` is for the CLI's own usage
 errors.
+
+Nothing here imports DuckDB, Arrow or the library's heavy modules at import time: every command
+module is imported to build ``--help``, so those load inside the functions that need them.
 """
 
 from __future__ import annotations
@@ -16,16 +19,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import pyarrow as pa
 import typer
 
-from trailforensics.engine.dataset import Dataset
-from trailforensics.output.formats import FORMATS, check_format, write_table
+from trailforensics.output.choices import FORMATS
 from trailforensics.output.sink import Sink
-from trailforensics.query.when import BadTime, parse_when
-from trailforensics.store.layout import is_dataset
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from trailforensics.engine.dataset import Dataset
 
 ENV_DATASET = "TRAILFORENSICS_DATASET"
 DATASET_HELP = "Dataset folder (default: $TRAILFORENSICS_DATASET, else the current folder if it is a dataset)."
@@ -47,6 +51,8 @@ OutOption = typer.Option(None, "-o", "--output", help="Write to this file instea
 
 
 def resolve_dataset(value: Path | None, *, must_exist: bool = True) -> Path:
+    from trailforensics.store.layout import is_dataset
+
     if value is not None:
         path = value
     elif is_dataset(Path.cwd()):
@@ -59,6 +65,8 @@ def resolve_dataset(value: Path | None, *, must_exist: bool = True) -> Path:
 
 
 def open_dataset(dataset: Path | None) -> Dataset:
+    from trailforensics.engine.dataset import Dataset
+
     path = resolve_dataset(dataset)
     try:
         return Dataset(path)
@@ -68,6 +76,8 @@ def open_dataset(dataset: Path | None) -> Dataset:
 
 def emit(table: pa.Table, fmt: str, out: Path | None, title: str | None = None) -> None:
     """Rows in any of the row formats, to the -o file or standard output (OutputError on failure)."""
+    from trailforensics.output.formats import check_format, write_table
+
     check_format(fmt)
     write_table(table, fmt, out, title=title)
 
@@ -97,6 +107,8 @@ def time_option(value: str | None, option: str = "") -> datetime | None:
     """A --since/--until value (ISO 8601 or relative), or exit with the parse error naming the option."""
     if value is None:
         return None
+    from trailforensics.query.when import BadTime, parse_when
+
     try:
         return parse_when(value)
     except BadTime as exc:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import typer
 
 from trailforensics.cli import app
@@ -20,12 +19,11 @@ from trailforensics.cli.common import (
     say,
     time_option,
 )
-from trailforensics.hunt import runner
-from trailforensics.hunt.loader import load_detections
-from trailforensics.hunt.model import Detection, DetectionError, normalize_severity
-from trailforensics.hunt.sigma_bridge import SigmaPathError
-from trailforensics.hunt.sqlenv import read_known_accounts
-from trailforensics.output.formats import FORMATS, plain, write_table
+from trailforensics.output.choices import FORMATS
+
+if TYPE_CHECKING:  # the hunt (DuckDB, Arrow) loads when a command runs, not for --help
+    from trailforensics.hunt.model import Detection
+    from trailforensics.hunt.runner import HuntResult
 
 TABLE_COLUMNS = (
     "event_time",
@@ -46,6 +44,9 @@ EXIT_HELP = (
 
 
 def _load(dirs: list[Path]) -> list[Detection]:
+    from trailforensics.hunt.loader import load_detections
+    from trailforensics.hunt.model import DetectionError
+
     try:
         return load_detections(list(dirs))
     except DetectionError as exc:
@@ -63,7 +64,11 @@ def _params(items: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def _write_table_output(result: runner.HuntResult, out: Path | None) -> None:
+def _write_table_output(result: HuntResult, out: Path | None) -> None:
+    import pyarrow.compute as pc
+
+    from trailforensics.output.formats import write_table
+
     with out_sink(out) as fh:
         write_table(
             result.summary.filter(pc.greater(result.summary.column("hits"), 0))
@@ -91,7 +96,9 @@ def _write_table_output(result: runner.HuntResult, out: Path | None) -> None:
             )
 
 
-def _write_json(result: runner.HuntResult, out: Path | None) -> None:
+def _write_json(result: HuntResult, out: Path | None) -> None:
+    from trailforensics.output.formats import plain
+
     doc = {
         "summary": [plain(r) for r in result.summary.to_pylist()],
         "hits": [plain(r) for r in result.hits.to_pylist()],
@@ -128,6 +135,11 @@ def hunt_command(
     out: Path = OutOption,
 ) -> None:
     """Run the built-in detections (and Sigma rules): a summary per detection, then the hits as evidence."""
+    from trailforensics.hunt import runner
+    from trailforensics.hunt.model import DetectionError, normalize_severity
+    from trailforensics.hunt.sigma_bridge import SigmaPathError
+    from trailforensics.hunt.sqlenv import read_known_accounts
+
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     try:
@@ -181,6 +193,8 @@ def detections_command(
     out: Path = OutOption,
 ) -> None:
     """List the detections `hunt` runs, with their severity, ATT&CK ids and parameters."""
+    import pyarrow as pa
+
     rows = [d.metadata() for d in _load(detections_dir)]
     if fmt == "table":
         keep = ("id", "severity", "attack", "attack_v19", "title", "params")

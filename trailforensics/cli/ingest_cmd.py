@@ -10,8 +10,6 @@ import typer
 
 from trailforensics.cli import app
 from trailforensics.cli.common import ENV_DATASET, dataset_option, fail, out_sink, say
-from trailforensics.cli.progress import make_progress
-from trailforensics.ingest import IngestOptions, ingest
 
 
 @app.command("ingest")
@@ -43,6 +41,9 @@ def ingest_command(
     --strict); 2 some files failed (the rest was ingested); 4 files already ingested have
     changed on disk (possible tampering); 6 both 2 and 4.
     """
+    from trailforensics.cli.progress import make_progress
+    from trailforensics.ingest import IngestOptions, ingest
+
     if dataset is None:
         fail(f"name the dataset with -d DIR (or set {ENV_DATASET})")
     progress = None if (quiet or as_json) else make_progress(sys.stderr)
