@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
+from trailforensics.engine import resources  # the memory settings only: no DuckDB
 from trailforensics.output.choices import FORMATS
 from trailforensics.output.sink import Sink
 
@@ -45,6 +46,23 @@ def format_option(default: str = "table", formats: tuple[str, ...] = FORMATS) ->
     return typer.Option(default, "-f", "--format", help=f"Output format: {', '.join(formats)}.")
 
 
+def _memory_limit_help() -> str:
+    here = resources.format_size(resources.default_memory_limit())
+    return (
+        "Memory limit of every DuckDB connection (queries spill to DATASET/.scratch beyond it), "
+        f"e.g. 1GB, 512MiB, 25% (of RAM). Default: the smaller of 4 GiB and half the RAM ({here} here)."
+    )
+
+
+MemoryLimitOption = typer.Option(
+    None,
+    "--memory-limit",
+    envvar=resources.ENV_MEMORY_LIMIT,
+    show_envvar=True,
+    metavar="SIZE",
+    help=_memory_limit_help(),
+)
+
 DatasetOption = dataset_option()
 FormatOption = format_option()
 OutOption = typer.Option(None, "-o", "--output", help="Write to this file instead of the terminal.")
@@ -64,14 +82,27 @@ def resolve_dataset(value: Path | None, *, must_exist: bool = True) -> Path:
     return path
 
 
+_opened: list[Dataset] = []
+
+
 def open_dataset(dataset: Path | None) -> Dataset:
+    """The command's dataset, closed by :func:`close_datasets` when the command ends."""
     from trailforensics.engine.dataset import Dataset
 
     path = resolve_dataset(dataset)
     try:
-        return Dataset(path)
+        ds = Dataset(path)
     except Exception as exc:
         fail(f"cannot open dataset {path}: {exc}")
+    _opened.append(ds)
+    return ds
+
+
+def close_datasets() -> None:
+    """Close what :func:`open_dataset` opened: the connections and their spill folders."""
+    while _opened:
+        with suppress(Exception):  # closing must not hide the command's own outcome
+            _opened.pop().close()
 
 
 def emit(table: pa.Table, fmt: str, out: Path | None, title: str | None = None) -> None:
@@ -97,6 +128,18 @@ def say(text: str = "", *, err: bool = False) -> None:
 def fail(message: str, code: int = 1) -> NoReturn:
     say(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def apply_memory_limit(value: str | None) -> None:
+    """Check a --memory-limit size and hand it to every Dataset and writer of this process (and its
+    workers) through the environment (BadMemoryLimit: one line and its exit code)."""
+    if value is None:
+        return
+    try:
+        resources.memory_limit(value)
+    except resources.BadMemoryLimit as exc:
+        fail(f"--memory-limit ({resources.ENV_MEMORY_LIMIT}): {exc}", exc.exit_code)
+    os.environ[resources.ENV_MEMORY_LIMIT] = value
 
 
 def cpu_count() -> int:

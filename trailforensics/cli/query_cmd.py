@@ -48,6 +48,8 @@ def sql_command(
     ds = open_dataset(dataset)
     try:
         table = ds.user_sql(query)
+    except duckdb.OutOfMemoryException:
+        raise  # said once, with the memory limit, by the command group
     except duckdb.Error as exc:
         fail(sql_error(exc))
     if table is not None:
@@ -177,6 +179,8 @@ def query_command(
     ds = open_dataset(dataset)
     try:
         table = run_query(ds, queries[name], given)
+    except duckdb.OutOfMemoryException:
+        raise  # said once, with the memory limit, by the command group
     except duckdb.Error as exc:
         fail(f"{name}: {sql_error(exc)}")
     emit(table, fmt, out, title=queries[name].title)
