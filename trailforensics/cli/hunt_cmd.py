@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from trailforensics.cli.common import (
     time_option,
 )
 from trailforensics.output.choices import FORMATS
+from trailforensics.output.sink import Sink
 
 if TYPE_CHECKING:  # the hunt (DuckDB, Arrow) loads when a command runs, not for --help
     from trailforensics.hunt.model import Detection
@@ -96,6 +98,18 @@ def _write_table_output(result: HuntResult, out: Path | None) -> None:
             )
 
 
+def timing_lines(timings: dict[str, float], wall: float) -> list[str]:
+    """``--timings``: seconds per detection, most expensive first, their total and the hunt's wall time
+    (which also counts what the detections share: reading the events once, the baselines)."""
+    width = max((len(name) for name in timings), default=5)
+    lines = ["timings (seconds, most expensive first):"]
+    for name, seconds in sorted(timings.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"  {name:<{width}}  {seconds:9.3f}")
+    lines.append(f"  {'total':<{width}}  {sum(timings.values()):9.3f}")
+    lines.append(f"  {'wall clock':<{width}}  {wall:9.3f}")
+    return lines
+
+
 def _write_json(result: HuntResult, out: Path | None) -> None:
     from trailforensics.output.formats import plain
 
@@ -131,6 +145,9 @@ def hunt_command(
         help="Detection parameter as ID.NAME=VALUE, e.g. recon_burst.min_distinct_calls=15 (repeatable).",
     ),
     detections_dir: list[Path] = typer.Option([], "--detections-dir", help="Also load detections from this folder."),
+    timings: bool = typer.Option(
+        False, "--timings", help="Then print the seconds each detection took, most expensive first (stderr)."
+    ),
     fmt: str = FormatOption,
     out: Path = OutOption,
 ) -> None:
@@ -152,6 +169,7 @@ def hunt_command(
     since_t, until_t = time_option(since, "--since"), time_option(until, "--until")
     accounts = read_known_accounts(known_accounts) if known_accounts else []
     ds = open_dataset(dataset)
+    started = time.perf_counter()
     try:
         result = runner.run_hunt(
             ds,
@@ -166,6 +184,7 @@ def hunt_command(
         )
     except SigmaPathError as exc:
         fail(f"--sigma: {exc}")
+    wall = time.perf_counter() - started
     for file, error in result.sigma.skipped if result.sigma else []:
         say(f"warning: Sigma rule {file} skipped: {error}", err=True)
     if fmt == "table":
@@ -180,6 +199,8 @@ def hunt_command(
         + (f" ({len(result.sigma.rules)} Sigma rule(s) loaded)" if result.sigma else ""),
         err=True,
     )
+    if timings:
+        Sink.stderr().lines(timing_lines(result.timings, wall))
     for det_id, error in result.errors:
         say(f"error: detection {det_id} failed: {error}", err=True)
     if result.errors:
