@@ -100,7 +100,7 @@ def test_a_library_error_becomes_one_safe_line_and_its_exit_code(
         raise Odd("bad \x1b[2J\u202e value")
 
     ds = _dataset(tmp_path)
-    monkeypatch.setattr("trailforensics.cli.query_cmd.timeline", raise_odd)
+    monkeypatch.setattr("trailforensics.query.timeline.timeline", raise_odd)  # imported when the command runs
     r = CliRunner().invoke(app, ["timeline", "-d", str(ds)])
     assert r.exit_code == 3
     assert r.stderr == "error: bad \\x1b[2J\\u202e value\n"

@@ -7,25 +7,30 @@ so every format is safe on a terminal by construction.  Errors are raised, not p
 :class:`~trailforensics.errors.TrailforensicsError` leaving a command becomes ``error: <message>``
 and its exit code in :mod:`trailforensics.cli` (one place); :func:`fail` is for the CLI's own usage
 errors.
+
+Nothing here imports DuckDB, Arrow or the library's heavy modules at import time: every command
+module is imported to build ``--help``, so those load inside the functions that need them.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import pyarrow as pa
 import typer
 
-from trailforensics.engine.dataset import Dataset
-from trailforensics.output.formats import FORMATS, check_format, write_table
+from trailforensics.engine import resources  # the memory settings only: no DuckDB
+from trailforensics.output.choices import FORMATS
 from trailforensics.output.sink import Sink
-from trailforensics.query.when import BadTime, parse_when
-from trailforensics.store.layout import is_dataset
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from trailforensics.engine.dataset import Dataset
 
 ENV_DATASET = "TRAILFORENSICS_DATASET"
 DATASET_HELP = "Dataset folder (default: $TRAILFORENSICS_DATASET, else the current folder if it is a dataset)."
@@ -41,12 +46,31 @@ def format_option(default: str = "table", formats: tuple[str, ...] = FORMATS) ->
     return typer.Option(default, "-f", "--format", help=f"Output format: {', '.join(formats)}.")
 
 
+def _memory_limit_help() -> str:
+    here = resources.format_size(resources.default_memory_limit())
+    return (
+        "Memory limit of every DuckDB connection (queries spill to DATASET/.scratch beyond it), "
+        f"e.g. 1GB, 512MiB, 25% (of RAM). Default: the smaller of 4 GiB and half the RAM ({here} here)."
+    )
+
+
+MemoryLimitOption = typer.Option(
+    None,
+    "--memory-limit",
+    envvar=resources.ENV_MEMORY_LIMIT,
+    show_envvar=True,
+    metavar="SIZE",
+    help=_memory_limit_help(),
+)
+
 DatasetOption = dataset_option()
 FormatOption = format_option()
 OutOption = typer.Option(None, "-o", "--output", help="Write to this file instead of the terminal.")
 
 
 def resolve_dataset(value: Path | None, *, must_exist: bool = True) -> Path:
+    from trailforensics.store.layout import is_dataset
+
     if value is not None:
         path = value
     elif is_dataset(Path.cwd()):
@@ -58,16 +82,33 @@ def resolve_dataset(value: Path | None, *, must_exist: bool = True) -> Path:
     return path
 
 
+_opened: list[Dataset] = []
+
+
 def open_dataset(dataset: Path | None) -> Dataset:
+    """The command's dataset, closed by :func:`close_datasets` when the command ends."""
+    from trailforensics.engine.dataset import Dataset
+
     path = resolve_dataset(dataset)
     try:
-        return Dataset(path)
+        ds = Dataset(path)
     except Exception as exc:
         fail(f"cannot open dataset {path}: {exc}")
+    _opened.append(ds)
+    return ds
+
+
+def close_datasets() -> None:
+    """Close what :func:`open_dataset` opened: the connections and their spill folders."""
+    while _opened:
+        with suppress(Exception):  # closing must not hide the command's own outcome
+            _opened.pop().close()
 
 
 def emit(table: pa.Table, fmt: str, out: Path | None, title: str | None = None) -> None:
     """Rows in any of the row formats, to the -o file or standard output (OutputError on failure)."""
+    from trailforensics.output.formats import check_format, write_table
+
     check_format(fmt)
     write_table(table, fmt, out, title=title)
 
@@ -89,6 +130,18 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def apply_memory_limit(value: str | None) -> None:
+    """Check a --memory-limit size and hand it to every Dataset and writer of this process (and its
+    workers) through the environment (BadMemoryLimit: one line and its exit code)."""
+    if value is None:
+        return
+    try:
+        resources.memory_limit(value)
+    except resources.BadMemoryLimit as exc:
+        fail(f"--memory-limit ({resources.ENV_MEMORY_LIMIT}): {exc}", exc.exit_code)
+    os.environ[resources.ENV_MEMORY_LIMIT] = value
+
+
 def cpu_count() -> int:
     return os.cpu_count() or 1
 
@@ -97,6 +150,8 @@ def time_option(value: str | None, option: str = "") -> datetime | None:
     """A --since/--until value (ISO 8601 or relative), or exit with the parse error naming the option."""
     if value is None:
         return None
+    from trailforensics.query.when import BadTime, parse_when
+
     try:
         return parse_when(value)
     except BadTime as exc:

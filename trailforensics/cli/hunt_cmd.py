@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import typer
 
 from trailforensics.cli import app
@@ -20,12 +20,12 @@ from trailforensics.cli.common import (
     say,
     time_option,
 )
-from trailforensics.hunt import runner
-from trailforensics.hunt.loader import load_detections
-from trailforensics.hunt.model import Detection, DetectionError, normalize_severity
-from trailforensics.hunt.sigma_bridge import SigmaPathError
-from trailforensics.hunt.sqlenv import read_known_accounts
-from trailforensics.output.formats import FORMATS, plain, write_table
+from trailforensics.output.choices import FORMATS
+from trailforensics.output.sink import Sink
+
+if TYPE_CHECKING:  # the hunt (DuckDB, Arrow) loads when a command runs, not for --help
+    from trailforensics.hunt.model import Detection
+    from trailforensics.hunt.runner import HuntResult
 
 TABLE_COLUMNS = (
     "event_time",
@@ -46,6 +46,9 @@ EXIT_HELP = (
 
 
 def _load(dirs: list[Path]) -> list[Detection]:
+    from trailforensics.hunt.loader import load_detections
+    from trailforensics.hunt.model import DetectionError
+
     try:
         return load_detections(list(dirs))
     except DetectionError as exc:
@@ -63,7 +66,11 @@ def _params(items: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def _write_table_output(result: runner.HuntResult, out: Path | None) -> None:
+def _write_table_output(result: HuntResult, out: Path | None) -> None:
+    import pyarrow.compute as pc
+
+    from trailforensics.output.formats import write_table
+
     with out_sink(out) as fh:
         write_table(
             result.summary.filter(pc.greater(result.summary.column("hits"), 0))
@@ -91,7 +98,21 @@ def _write_table_output(result: runner.HuntResult, out: Path | None) -> None:
             )
 
 
-def _write_json(result: runner.HuntResult, out: Path | None) -> None:
+def timing_lines(timings: dict[str, float], wall: float) -> list[str]:
+    """``--timings``: seconds per detection, most expensive first, their total and the hunt's wall time
+    (which also counts what the detections share: reading the events once, the baselines)."""
+    width = max((len(name) for name in timings), default=5)
+    lines = ["timings (seconds, most expensive first):"]
+    for name, seconds in sorted(timings.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"  {name:<{width}}  {seconds:9.3f}")
+    lines.append(f"  {'total':<{width}}  {sum(timings.values()):9.3f}")
+    lines.append(f"  {'wall clock':<{width}}  {wall:9.3f}")
+    return lines
+
+
+def _write_json(result: HuntResult, out: Path | None) -> None:
+    from trailforensics.output.formats import plain
+
     doc = {
         "summary": [plain(r) for r in result.summary.to_pylist()],
         "hits": [plain(r) for r in result.hits.to_pylist()],
@@ -124,10 +145,18 @@ def hunt_command(
         help="Detection parameter as ID.NAME=VALUE, e.g. recon_burst.min_distinct_calls=15 (repeatable).",
     ),
     detections_dir: list[Path] = typer.Option([], "--detections-dir", help="Also load detections from this folder."),
+    timings: bool = typer.Option(
+        False, "--timings", help="Then print the seconds each detection took, most expensive first (stderr)."
+    ),
     fmt: str = FormatOption,
     out: Path = OutOption,
 ) -> None:
     """Run the built-in detections (and Sigma rules): a summary per detection, then the hits as evidence."""
+    from trailforensics.hunt import runner
+    from trailforensics.hunt.model import DetectionError, normalize_severity
+    from trailforensics.hunt.sigma_bridge import SigmaPathError
+    from trailforensics.hunt.sqlenv import read_known_accounts
+
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     try:
@@ -140,6 +169,7 @@ def hunt_command(
     since_t, until_t = time_option(since, "--since"), time_option(until, "--until")
     accounts = read_known_accounts(known_accounts) if known_accounts else []
     ds = open_dataset(dataset)
+    started = time.perf_counter()
     try:
         result = runner.run_hunt(
             ds,
@@ -154,6 +184,7 @@ def hunt_command(
         )
     except SigmaPathError as exc:
         fail(f"--sigma: {exc}")
+    wall = time.perf_counter() - started
     for file, error in result.sigma.skipped if result.sigma else []:
         say(f"warning: Sigma rule {file} skipped: {error}", err=True)
     if fmt == "table":
@@ -168,6 +199,8 @@ def hunt_command(
         + (f" ({len(result.sigma.rules)} Sigma rule(s) loaded)" if result.sigma else ""),
         err=True,
     )
+    if timings:
+        Sink.stderr().lines(timing_lines(result.timings, wall))
     for det_id, error in result.errors:
         say(f"error: detection {det_id} failed: {error}", err=True)
     if result.errors:
@@ -181,6 +214,8 @@ def detections_command(
     out: Path = OutOption,
 ) -> None:
     """List the detections `hunt` runs, with their severity, ATT&CK ids and parameters."""
+    import pyarrow as pa
+
     rows = [d.metadata() for d in _load(detections_dir)]
     if fmt == "table":
         keep = ("id", "severity", "attack", "attack_v19", "title", "params")

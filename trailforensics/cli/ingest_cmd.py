@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from trailforensics.cli import app
-from trailforensics.cli.common import ENV_DATASET, dataset_option, fail, out_sink, say
-from trailforensics.cli.progress import make_progress
-from trailforensics.ingest import IngestOptions, ingest
+from trailforensics.cli.common import ENV_DATASET, dataset_option, fail, out_sink, say, time_option
 
 
 @app.command("ingest")
@@ -43,6 +42,9 @@ def ingest_command(
     --strict); 2 some files failed (the rest was ingested); 4 files already ingested have
     changed on disk (possible tampering); 6 both 2 and 4.
     """
+    from trailforensics.cli.progress import make_progress
+    from trailforensics.ingest import IngestOptions, ingest
+
     if dataset is None:
         fail(f"name the dataset with -d DIR (or set {ENV_DATASET})")
     progress = None if (quiet or as_json) else make_progress(sys.stderr)
@@ -63,16 +65,30 @@ def ingest_command(
 def compact_command(
     folder: Path = typer.Argument(None, metavar="[DATASET]", help="Dataset folder (the same as -d)."),
     dataset: Path = dataset_option("Dataset folder (default: $TRAILFORENSICS_DATASET)."),
+    since: str = typer.Option(
+        None, help="Only the days (partitions) from this time, UTC (ISO 8601, or relative: -7d, 2h)."
+    ),
+    until: str = typer.Option(None, help="Only the days before this time (exclusive)."),
     quiet: bool = typer.Option(False, "-q", "--quiet"),
 ) -> None:
-    """Rewrite partitions grown from many incremental runs into few large sorted files."""
+    """Rewrite partitions grown from many incremental runs into few large sorted files.
+
+    With --since/--until only the events partitions of those days are rewritten (a daily job can
+    compact yesterday); the small tables are merged by a compaction of the whole dataset.
+    """
     from trailforensics.store.compact import compact
 
     dataset = folder or dataset  # the positional form, kept from before -d existed here, wins
     if dataset is None:
         fail(f"name the dataset (or set {ENV_DATASET})")
+    # Passed only when given, so that the command works with a library that predates the window.
+    window: dict[str, Any] = {
+        name: value
+        for name, value in (("since", time_option(since, "--since")), ("until", time_option(until, "--until")))
+        if value is not None
+    }
     try:
-        report = compact(dataset)
+        report = compact(dataset, **window)
     except Exception as exc:
         fail(str(exc))
     if not quiet:

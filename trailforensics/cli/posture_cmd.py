@@ -1,5 +1,7 @@
 """`trails`, `trace`, `policy` and `coverage`: thin skins over trailforensics.posture.
 
+The rendering is in :mod:`trailforensics.cli.posture_render`, imported when a command runs.
+
 Every command renders the same sections in every format: ``table`` prints them one after the
 other (tree and heat map as text), ``json`` writes one object with a key per section, and the
 row formats (csv, jsonl, parquet, timesketch) write the section chosen with ``--view``.
@@ -9,11 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 import typer
 
 from trailforensics.cli import app
@@ -28,67 +26,14 @@ from trailforensics.cli.common import (
     say,
     time_option,
 )
-from trailforensics.output.formats import check_format, plain, render_rich, write_table
-from trailforensics.output.sink import Sink
-from trailforensics.posture.activity_coverage import BUCKETS, CoverageReport, coverage, heatmap_lines
-from trailforensics.posture.common import head_text
-from trailforensics.posture.least_privilege import PolicyResult, policy
-from trailforensics.posture.trace import TraceResult, trace
-from trailforensics.posture.trails import TrailReport, trails
+from trailforensics.output.choices import check_format
+
+# The buckets of trailforensics.posture.activity_coverage.BUCKETS, named here so that --help does not
+# load the posture modules (tests/test_startup.py checks that they agree).
+BUCKETS = ("day", "hour")
 
 SinceOption = typer.Option(None, help="From this time (ISO 8601, or relative: -7d, 2h, 30m).")
 UntilOption = typer.Option(None, help="Until this time (exclusive).")
-
-
-def _json(doc: Any, out: Path | None) -> None:
-    with out_sink(out) as sink:
-        sink.json(plain(doc))
-
-
-def _sections_json(sections: dict[str, pa.Table], out: Path | None, extra: dict[str, Any] | None = None) -> None:
-    doc: dict[str, Any] = dict(extra or {})
-    doc.update({name: t.to_pylist() for name, t in sections.items()})
-    _json(doc, out)
-
-
-def _pick_view(view: str, sections: dict[str, pa.Table], default: str) -> pa.Table:
-    name = default if view == "all" else view
-    if name not in sections:
-        fail(f"unknown --view {view!r}: choose one of all, {', '.join(sections)}")
-    return sections[name]
-
-
-# -- trails --------------------------------------------------------------------------------------
-STATE_COLUMNS = ["field", "value", "since", "event_name", "actor"]
-FINDING_COLUMNS = [
-    "event_time",
-    "trail_name",
-    "severity",
-    "finding",
-    "detail",
-    "actor",
-    "source_ip",
-    "event_id",
-]
-CHANGE_COLUMNS = ["event_time", "trail_name", "event_name", "actor", "source_ip", "error_code", "change"]
-
-
-WIDE = 110  # cells that carry the point of a section (a change, a finding's detail) are not cut at 60
-
-
-def render_trails(report: TrailReport, fh: Sink) -> None:
-    for arn in sorted(report.trails):
-        rows = report.state.filter(pc.equal(report.state["trail"], arn)).select(STATE_COLUMNS)
-        render_rich(rows, fh, title=f"trail {arn}", max_cell=WIDE)
-    if report.deliveries.num_rows:
-        render_rich(
-            report.deliveries.select(["location", "org_id", "log_files", "digest_files", "evidence"]),
-            fh,
-            title="what the delivered files show",
-            max_cell=WIDE,
-        )
-    render_rich(report.findings.select(FINDING_COLUMNS), fh, title="findings", max_cell=WIDE)
-    render_rich(report.changes.select(CHANGE_COLUMNS), fh, title="changes", max_cell=WIDE)
 
 
 @app.command("trails")
@@ -103,6 +48,10 @@ def trails_command(
     out: Path = OutOption,
 ) -> None:
     """Each trail's logging configuration over time, its bucket and key, and what weakened it."""
+    from trailforensics.cli import posture_render as render
+    from trailforensics.output.formats import write_table
+    from trailforensics.posture.trails import trails
+
     check_format(fmt)
     ds = open_dataset(dataset)
     report = trails(ds, since=time_option(since, "--since"), until=time_option(until, "--until"))
@@ -110,56 +59,13 @@ def trails_command(
     if fmt == "table":
         with out_sink(out) as fh:
             if view == "all":
-                render_trails(report, fh)
+                render.render_trails(report, fh)
             else:
-                write_table(_pick_view(view, sections, "changes"), "table", None, title=view, stream=fh)
+                write_table(render.pick_view(view, sections, "changes"), "table", None, title=view, stream=fh)
     elif fmt == "json" and view == "all":
-        _sections_json(sections, out)
+        render.sections_json(sections, out)
     else:
-        emit(_pick_view(view, sections, "changes"), fmt, out, title="trails")
-
-
-# -- trace ---------------------------------------------------------------------------------------
-CHAIN_COLUMNS = ["hop", "kind", "principal", "access_key", "link", "link_event", "link_ip", "link_reason"]
-
-
-# How many entries of each activity list a table cell shows (every one in the other formats).
-TABLE_LIST_HEAD = {"event_names": 4, "ips": 3, "regions": 6}
-
-
-def _list_cells(table: pa.Table) -> pa.Table:
-    """The activity lists as text for a table: ``[total] most used, ..., +N more``."""
-    for name, keep in TABLE_LIST_HEAD.items():
-        i = table.schema.get_field_index(name)
-        cells = [f"[{len(v or [])}] {head_text(v or [], keep)}" for v in table.column(name).to_pylist()]
-        table = table.set_column(i, name, pa.array(cells, pa.string()))
-    return table
-
-
-def _activity(row: dict[str, Any]) -> str:
-    if not row["events"]:
-        return "no activity of its own"
-    span = f"{plain(row['first_seen'])} .. {plain(row['last_seen'])}"
-    return (
-        f"{span}; {row['events']} events, {row['distinct_event_names']} names ({head_text(row['event_names'], 4)}); "
-        f"IPs {head_text(row['ips'], 3) or '-'}; {row['errors']} errors"
-    )
-
-
-def render_trace(result: TraceResult, fh: Sink) -> None:
-    for target in result.targets:
-        chain = result.chain.filter(pc.equal(result.chain["target"], target.id))
-        render_rich(chain.select(CHAIN_COLUMNS), fh, title=f"chain of {target.id}")
-        for row in chain.to_pylist():
-            if row["notes"]:
-                fh.line(f"  hop {row['hop']}: {row['notes']}")
-    fh.write("\ntree of derived sessions (event names and IPs: most used first; -f json has every one)\n")
-    root = None
-    for row in result.tree.to_pylist():
-        if row["root"] != root:
-            root = row["root"]
-            fh.write("\n")
-        fh.line(f"{row['label']}  -- {_activity(row)}")
+        emit(render.pick_view(view, sections, "changes"), fmt, out, title="trails")
 
 
 @app.command("trace")
@@ -172,6 +78,9 @@ def trace_command(
     out: Path = OutOption,
 ) -> None:
     """Where credentials came from (the chain back to the origin) and every session derived from it."""
+    from trailforensics.cli import posture_render as render
+    from trailforensics.posture.trace import trace
+
     check_format(fmt)
     if tree_from not in ("origin", "target"):
         fail("--tree-from must be origin or target")
@@ -180,29 +89,13 @@ def trace_command(
     sections = result.sections()
     if fmt == "table" and view == "all":
         with out_sink(out) as fh:
-            render_trace(result, fh)
+            render.render_trace(result, fh)
     elif fmt == "json" and view == "all":
-        _sections_json(sections, out)
+        render.sections_json(sections, out)
     elif fmt == "table":  # a cell cannot hold every entry: say how many were left out
-        emit(_list_cells(_pick_view(view, sections, "chain")), fmt, out, title="trace")
+        emit(render.list_cells(render.pick_view(view, sections, "chain")), fmt, out, title="trace")
     else:
-        emit(_pick_view(view, sections, "chain"), fmt, out, title="trace")
-
-
-# -- policy --------------------------------------------------------------------------------------
-def render_policy(result: PolicyResult, fh: Sink) -> None:
-    fh.lines(orjson.dumps(result.document, option=orjson.OPT_INDENT_2).decode().splitlines())
-    for warning in result.warnings:
-        fh.line(f"warning: {warning}")
-    write_table(
-        result.actions.select(["action", "event_names", "events", "resources", "mapping", "note"]),
-        "table",
-        None,
-        title="actions",
-        stream=fh,
-    )
-    write_table(result.unmapped, "table", None, title="events without an IAM action", stream=fh)
-    write_table(result.recording, "table", None, title="what the trails recorded", stream=fh)
+        emit(render.pick_view(view, sections, "chain"), fmt, out, title="trace")
 
 
 @app.command("policy")
@@ -220,44 +113,34 @@ def policy_command(
     out: Path = OutOption,
 ) -> None:
     """A least-privilege IAM policy from the actions the principal performed successfully."""
+    from trailforensics.cli import posture_render as render
+    from trailforensics.posture.least_privilege import policy
+
     check_format(fmt)
     ds = open_dataset(dataset)
     result = policy(ds, actor, since=time_option(since, "--since"), until=time_option(until, "--until"))
     sections = result.sections()
     if fmt == "table" and view == "all":
         with out_sink(out) as fh:
-            render_policy(result, fh)
+            render.render_policy(result, fh)
         return
     for warning in result.warnings:
         say(f"warning: {warning}", err=True)
     if fmt == "json" and view == "policy":
-        _json(result.document, out)
+        render.json_doc(result.document, out)
     elif fmt == "json" and view == "all":
-        _sections_json(
+        render.sections_json(
             {k: v for k, v in sections.items() if k != "statements"},
             out,
             {"policy": result.document, "warnings": result.warnings},
         )
     else:
         emit(
-            _pick_view("statements" if view == "policy" else view, sections, "actions"),
+            render.pick_view("statements" if view == "policy" else view, sections, "actions"),
             fmt,
             out,
             title="policy",
         )
-
-
-# -- coverage ------------------------------------------------------------------------------------
-def render_coverage(report: CoverageReport, fh: Sink) -> None:
-    fh.lines(heatmap_lines(report))
-    fh.write("\n")
-    write_table(
-        report.flags.select(["kind", "account", "region", "start", "end", "events", "detail", "stopped_logging"]),
-        "table",
-        None,
-        title="flags",
-        stream=fh,
-    )
 
 
 @app.command("coverage")
@@ -286,6 +169,9 @@ def coverage_command(
     out: Path = OutOption,
 ) -> None:
     """Events per account x region x day (or hour) as a heat map, unusual regions and logging gaps."""
+    from trailforensics.cli import posture_render as render
+    from trailforensics.posture.activity_coverage import coverage
+
     check_format(fmt)
     if by not in BUCKETS:
         fail(f"--by must be one of {', '.join(BUCKETS)}")
@@ -304,8 +190,8 @@ def coverage_command(
     sections = report.sections()
     if fmt == "table" and view == "all":
         with out_sink(out) as fh:
-            render_coverage(report, fh)
+            render.render_coverage(report, fh)
     elif fmt == "json" and view == "all":
-        _sections_json(sections, out, {"by": by})
+        render.sections_json(sections, out, {"by": by})
     else:
-        emit(_pick_view(view, sections, "counts"), fmt, out, title="coverage")
+        emit(render.pick_view(view, sections, "counts"), fmt, out, title="coverage")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from trailforensics.ingest.pipeline import ProgressFn
+if TYPE_CHECKING:
+    from trailforensics.ingest.pipeline import ProgressFn
 
 
 def make_progress(stream: TextIO) -> ProgressFn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import duckdb
 import typer
 
 from trailforensics.cli import app
@@ -20,11 +19,6 @@ from trailforensics.cli.common import (
     say,
     time_option,
 )
-from trailforensics.output.formats import plain
-from trailforensics.query.identities import identities
-from trailforensics.query.named import load_queries, run_query
-from trailforensics.query.summary import flatten, summary
-from trailforensics.query.timeline import EventFilter, timeline
 
 
 def sql_error(exc: Exception) -> str:
@@ -49,9 +43,13 @@ def sql_command(
             query = file.read_text(encoding="utf-8") if file else sys.stdin.read()
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}")
+    import duckdb
+
     ds = open_dataset(dataset)
     try:
         table = ds.user_sql(query)
+    except duckdb.OutOfMemoryException:
+        raise  # said once, with the memory limit, by the command group
     except duckdb.Error as exc:
         fail(sql_error(exc))
     if table is not None:
@@ -79,6 +77,8 @@ def timeline_command(
     out: Path = OutOption,
 ) -> None:
     """Events in time order, with the filters responders pivot on."""
+    from trailforensics.query.timeline import EventFilter, timeline
+
     flt = EventFilter(
         since=time_option(since, "--since"),
         until=time_option(until, "--until"),
@@ -109,6 +109,10 @@ def summary_command(
     out: Path = OutOption,
 ) -> None:
     """Time range, accounts, regions, categories, top events/actors/IPs, errors, ingest health."""
+    from trailforensics.output.formats import plain
+    from trailforensics.query.summary import flatten, summary
+    from trailforensics.query.timeline import EventFilter
+
     ds = open_dataset(dataset)
     flt = EventFilter(since=time_option(since, "--since"), until=time_option(until, "--until"))
     sections = summary(ds, flt, top=top)
@@ -135,6 +139,9 @@ def identities_command(
     out: Path = OutOption,
 ) -> None:
     """One row per principal and access key: first/last seen, IPs, user agents, regions, errors."""
+    from trailforensics.query.identities import identities
+    from trailforensics.query.timeline import EventFilter
+
     ds = open_dataset(dataset)
     flt = EventFilter(since=time_option(since, "--since"), until=time_option(until, "--until"), actor=actor)
     emit(identities(ds, flt, keys=keys, by_key=not by_principal), fmt, out, title="identities")
@@ -151,6 +158,10 @@ def query_command(
     out: Path = OutOption,
 ) -> None:
     """Run a named query from queries/ (and --queries-dir); parameters are bound, never pasted."""
+    import duckdb
+
+    from trailforensics.query.named import load_queries, run_query
+
     queries = load_queries(list(queries_dir))
     if list_ or not name:
         for q in sorted(queries.values(), key=lambda q: q.name):
@@ -168,6 +179,8 @@ def query_command(
     ds = open_dataset(dataset)
     try:
         table = run_query(ds, queries[name], given)
+    except duckdb.OutOfMemoryException:
+        raise  # said once, with the memory limit, by the command group
     except duckdb.Error as exc:
         fail(f"{name}: {sql_error(exc)}")
     emit(table, fmt, out, title=queries[name].title)

@@ -6,17 +6,18 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import duckdb
 import typer
 
 from trailforensics.cli import app
 from trailforensics.cli.common import DatasetOption, FormatOption, open_dataset, say
 from trailforensics.cli.query_cmd import sql_error
-from trailforensics.engine.dataset import SHELL_STATEMENTS, Dataset, QueryRefused
-from trailforensics.output.formats import FORMATS, OutputError, write_table
+from trailforensics.output.choices import FORMATS
 from trailforensics.output.sink import Sink
+
+if TYPE_CHECKING:
+    from trailforensics.engine.dataset import Dataset
 
 HELP = """\
 Statements end with ';' and may span lines.  Dot commands:
@@ -49,6 +50,8 @@ class Shell:
             rows = self.ds.con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()
             self.say("  ".join(r[0] for r in rows))
         elif cmd == ".schema":
+            import duckdb
+
             name = args[0] if args else "events"
             try:
                 rows = self.ds.con.execute(
@@ -73,6 +76,11 @@ class Shell:
         return True
 
     def run_sql(self, sql: str) -> None:
+        import duckdb
+
+        from trailforensics.engine.dataset import SHELL_STATEMENTS, QueryRefused
+        from trailforensics.output.formats import OutputError, write_table
+
         try:
             table = self.ds.user_sql(sql, allowed=SHELL_STATEMENTS)
         except QueryRefused as exc:

@@ -27,10 +27,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trailforensics.normalize.timeparse import format_time
+from trailforensics.output.choices import FORMATS, check_format
 from trailforensics.output.sanitize import csv_safe, json_terminal_safe, terminal_safe
 from trailforensics.output.sink import OutputError, Sink
 
-FORMATS = ("table", "csv", "json", "jsonl", "parquet", "timesketch")
 MAX_CELL = 60
 TIME_COLUMNS = ("event_time", "first_seen", "time", "start", "first_time")
 
@@ -102,11 +102,6 @@ def write_table(
     # A file gets exact values; a terminal never gets raw control or bidi characters (see .sink).
     with Sink.open(out, stream=None if isinstance(stream, Sink) else stream) as sink:
         _write_text(table, fmt, sink, title, message_columns)
-
-
-def check_format(fmt: str, formats: tuple[str, ...] = FORMATS) -> None:
-    if fmt not in formats:
-        raise OutputError(f"unknown format {fmt!r}: choose one of {', '.join(formats)}")
 
 
 def _write_text(
