@@ -215,7 +215,7 @@ def _size(scanned: Tree, rel: str) -> int:
 def _signature_findings(run: Run, chains: dict[str, Chain], digests: list[Digest]) -> None:
     by_chain: dict[str | None, list[Digest]] = defaultdict(list)
     for d in digests:
-        if d.signature in UNCHECKED:
+        if d.signature in UNCHECKED and not d.problems:  # one that failed another check is INVALID anyway
             by_chain[d.chain].append(d)
     for cid, ds in by_chain.items():
         c = chains.get(cid or "")

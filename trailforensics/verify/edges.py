@@ -538,10 +538,8 @@ class Edges:
         count = max(1, *ev.counts)
         digest_folder = scope.replace("/CloudTrail/", "/CloudTrail-Digest/") if scope else ""
         expected = [digest_folder] if digest_folder else []
-        if sibs:
-            expected += [self._expected_rel(sibs[0], x.entry.target) for x in named]
-        else:
-            expected += [x.entry.target for x in named]
+        base = sibs or [c for x in named[:1] for c in self.siblings[(x.name.account, x.name.trail, x.name.home_region)]]
+        expected += [self._expected_rel(base[0], x.entry.target) if base else x.entry.target for x in named]
         self._mark_logs(files, f"no digest of region {region} is in the tree, although {ev.strong[0].text}")
         self.run.find(
             m.DIGEST_MISSING,

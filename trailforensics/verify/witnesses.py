@@ -81,38 +81,36 @@ def due_count(last_end: int, copy_after: int) -> int:
     return max(0, (copy_after - DELIVERY_TOLERANCE - last_end - 1) // HOUR)
 
 
-def awslogs_parent(rel: str) -> str:
-    """The folder holding ``AWSLogs`` (bucket folder and prefix): files under one were copied together."""
-    idx = rel.find("AWSLogs/")
-    return rel[:idx].rstrip("/") if idx > 0 else ""
-
-
 class Clock:
-    """Per bucket (folder holding ``AWSLogs``): the newest sound digest of each trail, the newest log."""
+    """Per bucket folder: the newest sound digest of each trail, and the newest log file."""
 
     def __init__(self, chains: dict[str, Chain], scanned: Tree) -> None:
+        self.roots = sorted({c.bucket_root for c in chains.values()}, key=len, reverse=True)
         self.digests: dict[str, dict[tuple[str, str, str], tuple[int, str]]] = {}
         for c in chains.values():
             for w in c.anchored:
                 if not w.digest.sound:
                     continue
-                per = self.digests.setdefault(awslogs_parent(c.summary.scope), {})
+                per = self.digests.setdefault(c.bucket_root, {})
                 if w.end > per.get(c.trail_key, (-1, ""))[0]:
                     per[c.trail_key] = (w.end, w.digest.rel)
         self.logs: dict[str, tuple[int, str]] = {}
         for f in scanned.logs.values():
-            if f.time is None:
+            root = self._root(f.rel)
+            if f.time is None or root is None:
                 continue
-            parent = awslogs_parent(f.rel)
-            if f.time > self.logs.get(parent, (-1, ""))[0]:
-                self.logs[parent] = (f.time, f.rel)
+            if f.time > self.logs.get(root, (-1, ""))[0]:
+                self.logs[root] = (f.time, f.rel)
+
+    def _root(self, rel: str) -> str | None:
+        """The bucket folder of the digests (the longest) that a file lies under."""
+        return next((r for r in self.roots if not r or rel.startswith(r + "/")), None)
 
     def copy_witnesses(self, c: Chain, due: int) -> list[Witness]:
         """Bucket-level witnesses showing the copy was taken after a digest of `c` ending at `due`
         was due (other trails' digests, the newest log file)."""
-        parent = awslogs_parent(c.summary.scope)
         out = []
-        others = [(end, rel, k) for k, (end, rel) in self.digests.get(parent, {}).items() if k != c.trail_key]
+        others = [(end, rel, k) for k, (end, rel) in self.digests.get(c.bucket_root, {}).items() if k != c.trail_key]
         if others:
             end, rel, k = max(others)
             if overdue(due, end):
@@ -124,7 +122,7 @@ class Clock:
                         files=(rel,),
                     )
                 )
-        newest = self.logs.get(parent)
+        newest = self.logs.get(c.bucket_root)
         if newest is not None and overdue(due, newest[0]):
             out.append(
                 Witness(
