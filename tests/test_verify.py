@@ -178,7 +178,9 @@ def test_one_deleted_digest(dump: Dump) -> None:
         gone.end,
     )
     assert f.details["missing_key"] == gone.key and f.files == [dump.rel(gone.key)]
-    assert r.summary.digests_missing == 1 and r.exit_code == EXIT_MISSING
+    # MISSING, and NOT PROVEN: the digest before the gap cannot be checked any more
+    assert r.summary.digests_missing == 1 and r.exit_code == EXIT_MISSING | EXIT_UNCHECKED
+    assert r.result == ["MISSING", "NOT PROVEN"]
     # its logs can no longer be proven, but they are not "injected"
     for key in gone.logs:
         assert r.file(dump.rel(key)).status == m.UNVERIFIED  # type: ignore[union-attr]
@@ -198,7 +200,7 @@ def test_two_consecutive_deleted_digests(dump: Dump) -> None:
     assert (f.start, f.end) == (dump.chain[2].start, dump.chain[3].end)
     assert r.summary.digests_missing == 2
     assert r.chains[0].gaps == [(dump.chain[2].start, dump.chain[3].end, 2)]
-    assert r.exit_code == EXIT_MISSING
+    assert r.exit_code == EXIT_MISSING | EXIT_UNCHECKED  # the digest before the gap lost its signature
 
 
 def test_newest_digest_deleted(dump: Dump) -> None:
@@ -213,7 +215,7 @@ def test_newest_digest_deleted(dump: Dump) -> None:
     assert f.details["log_files_after"] == 2 and sorted(f.files) == sorted(dump.rel(k) for k in newest.logs)
     assert r.summary.digests_missing == 0 and r.summary.logs_unproven == 2
     # a log delivered after the next digest was due proves the copy is later: the digest was deleted
-    write_log(dump.bucket_root, newest.end + 1200, tag="later")  # due at end + 15 min
+    write_log(dump.bucket_root, newest.end + 1200, tag="later")  # due at end + 5 min
     r2 = run(dump, signatures=[dump.sigs_path])
     assert kinds(r2) == [m.DIGEST_MISSING] and r2.exit_code == EXIT_MISSING
     f2 = r2.findings[0]
@@ -358,16 +360,21 @@ def test_without_keys_signatures_are_unchecked_never_valid(dump: Dump) -> None:
     assert kinds(r) == [m.SIGNATURE_UNCHECKED]
     assert r.summary.digests_valid == 0 and r.summary.digests_unchecked == len(dump.chain)
     assert r.summary.logs_valid == 0 and r.summary.logs_unverified == len(dump.logs)
-    assert r.exit_code == 0
-    strict = run(dump, public_keys=[], require_signatures=True)
-    assert strict.exit_code == EXIT_UNCHECKED
+    # nothing proven is never OK: NOT PROVEN, exit bit 32, unless accepted explicitly
+    assert r.exit_code == EXIT_UNCHECKED and r.result == ["NOT PROVEN"]
+    assert r.not_proven_text() == f"{len(dump.chain)} digest signatures not checked (no public keys)"
+    accepted = run(dump, public_keys=[], allow_unsigned=True)
+    assert accepted.exit_code == 0 and accepted.result == ["NOT PROVEN"]
+    legacy = run(dump, public_keys=[], allow_unsigned=True, require_signatures=True)  # the old opt-in wins
+    assert legacy.exit_code == EXIT_UNCHECKED
 
 
 def test_newest_digest_without_signature_is_unchecked(dump: Dump) -> None:
     r = run(dump, signatures=[])
     assert kinds(r) == [m.SIGNATURE_UNCHECKED]
     assert r.findings[0].files == [dump.rel(dump.chain[-1].key)]
-    assert r.summary.digests_valid == len(dump.chain) - 1 and r.exit_code == 0
+    assert r.summary.digests_valid == len(dump.chain) - 1 and r.exit_code == EXIT_UNCHECKED
+    assert r.not_proven_text() == "1 digest signature not checked (no signature for the newest digest)"
     assert r.file(dump.rel(dump.chain[-1].logs[0])).status == m.UNVERIFIED  # type: ignore[union-attr]
 
 
@@ -487,7 +494,7 @@ def test_cli_json_and_text(dump: Dump) -> None:
     assert doc["summary"]["logs_missing"] == 1 and doc["findings"][0]["start"].endswith("Z")
     res = runner.invoke(app, args)
     assert res.exit_code == EXIT_MISSING
-    assert "ERROR   log_missing" in res.stdout and "Result: FAILED (exit 8" in res.stdout
+    assert "ERROR   log_missing" in res.stdout and "Result: MISSING (exit 8" in res.stdout
     empty = dump.tree.parent / "empty"
     empty.mkdir()
     assert runner.invoke(app, ["verify", str(empty)]).exit_code == m.EXIT_ERROR

@@ -15,7 +15,7 @@ import orjson
 from verify_fixtures import ACCOUNT, BUCKET, HOUR, REGION, T0, TRAIL, aws_key, write_log
 
 from trailforensics.generate import digests as dg
-from trailforensics.verify import EXIT_MISSING, VerifyReport, verify_tree
+from trailforensics.verify import EXIT_MISSING, EXIT_UNCHECKED, VerifyReport, verify_tree
 from trailforensics.verify import model as m
 
 OFFSETS = {"eu-west-1": 14 * 60 + 8, "us-east-1": 20 * 60 + 22, "sa-east-1": 22 * 60 + 49}
@@ -118,23 +118,34 @@ def test_newest_digest_and_its_logs_deleted_named_by_the_signatures_file(tmp_pat
     victim = t.chains["eu-west-1"][-1]  # ends 14 min past: other regions' later digests are in the tree
     t.delete(victim)
     r = t.run()  # the signatures file, taken with the tree, still names it
-    assert kinds(r, m.ERROR) == [m.DIGEST_MISSING] and r.exit_code == EXIT_MISSING
+    # MISSING; and NOT PROVEN: the digest now newest in eu-west-1 has no signature to check
+    assert kinds(r, m.ERROR) == [m.DIGEST_MISSING] and r.exit_code == EXIT_MISSING | EXIT_UNCHECKED
     f = only(r, m.DIGEST_MISSING)
     assert f.details["position"] == "newest" and f.count == 1 and f.start == victim.start
+    # two witnesses: the signatures file, and us-east-1/sa-east-1 digests ending after it (same schedule)
+    assert [w["kind"] for w in f.details["witnesses"]] == ["sibling_regions", "signatures_file"]
+    assert t.rel(victim.key) in f.files
     assert victim.key.rsplit("/", 1)[-1] in f.message and "eu-west-1" in (f.chain or "")
     assert not r.by_kind(m.SIGNATURE_ENTRY_UNUSED)
     (chain,) = [c for c in r.chains if c.region == "eu-west-1"]
     assert chain.digests_missing == 1 and chain.gaps[0][0] == victim.start
 
 
-def test_newest_digest_named_by_signatures_but_nothing_later_is_only_a_warning(tmp_path: Path) -> None:
-    # the newest digest of the whole bucket: the signatures may have been captured after the copy
+def test_newest_digest_of_the_bucket_named_by_the_signatures_file_is_missing(tmp_path: Path) -> None:
+    # the newest digest of the whole bucket: no other region's digest is later, but the signatures
+    # file captured with the tree names it (S3 metadata exists only for delivered objects)
     t = build(tmp_path)
     victim = t.chains["sa-east-1"][-1]
     t.delete(victim)
     r = t.run()
-    assert kinds(r) == [m.DIGEST_MAYBE_MISSING, m.SIGNATURE_UNCHECKED] and r.exit_code == 0
-    assert "signatures file names" in only(r, m.DIGEST_MAYBE_MISSING).message
+    assert kinds(r) == [m.DIGEST_MISSING, m.SIGNATURE_UNCHECKED] and r.exit_code == EXIT_MISSING | EXIT_UNCHECKED
+    f = only(r, m.DIGEST_MISSING)
+    assert f.details["witness"] == "signatures_file" and "signatures file names" in f.message
+    assert [w["kind"] for w in f.details["witnesses"]] == ["signatures_file"] and t.rel(victim.key) in f.files
+    # without that signature entry nothing in the tree tells it from a copy taken just before it came
+    t.sign([c[-1] for region, c in t.chains.items() if region != "sa-east-1"] + [t.chains["sa-east-1"][-2]])
+    r2 = t.run()
+    assert kinds(r2) == [] and r2.exit_code == 0 and r2.result == ["OK"]
 
 
 def test_two_newest_digests_deleted_count_is_two(tmp_path: Path) -> None:
@@ -169,10 +180,13 @@ def test_fresh_copy_mid_hour_is_not_an_alarm(tmp_path: Path) -> None:
     maybe = r.by_kind(m.DIGEST_MAYBE_MISSING)
     assert {f.chain for f in maybe} == {c.chain for c in r.chains} and all(f.severity == m.WARNING for f in maybe)
     assert r.summary.logs_unproven == sum(f.details["log_files_after"] for f in maybe) > 0
-    # the same copy with the signatures of everything ever delivered: still nothing proves a deletion
+    # signatures captured later than the tree, naming digests delivered after the copy, are taken
+    # at their word (capture them with the tree): those digests are MISSING, the signatures file named
     everything = build(tmp_path / "full")
-    t.sign([c[-1] for c in everything.chains.values()])
-    assert kinds(t.run(), m.ERROR) == []
+    t.sign([*(c[-1] for c in t.chains.values()), *(c[-1] for c in everything.chains.values())])
+    later = t.run()
+    assert kinds(later, m.ERROR) == [m.DIGEST_MISSING] * 3
+    assert {f.details["witness"] for f in later.by_kind(m.DIGEST_MISSING)} == {"signatures_file"}
 
 
 def test_logs_delivered_after_the_next_digest_was_due_prove_it_missing(tmp_path: Path) -> None:
@@ -180,9 +194,17 @@ def test_logs_delivered_after_the_next_digest_was_due_prove_it_missing(tmp_path:
     synced_at(t, T0 + 3 * HOUR + 10 * 60)
     late = write_log(t.root, T0 + 3 * HOUR + 14 * 60 + 8 + 20 * 60, region="eu-west-1", tag="late")  # 03:34
     r = t.run()
-    f = only(r, m.DIGEST_MISSING)
-    assert f.details["position"] == "newest" and "eu-west-1" in (f.chain or "") and r.exit_code == EXIT_MISSING
+    assert r.exit_code == EXIT_MISSING
+    by_region = {(f.chain or "").split(" ")[1]: f for f in r.by_kind(m.DIGEST_MISSING)}
+    f = by_region["eu-west-1"]
+    assert f.details["position"] == "newest" and f.details["witness"] == "log_files_after"
     assert t.rel(late.key) in f.files and f.count == 1
+    # that log dates the whole copy after 03:34: the other regions, which logged after their newest
+    # digests (due 03:25 and 03:27), are missing theirs too; the witness is the bucket's newest file
+    for region in ("us-east-1", "sa-east-1"):
+        g = by_region[region]
+        assert [w["kind"] for w in g.details["witnesses"]] == ["log_files_after", "copy_newest_file"]
+        assert g.count == 1 and t.rel(late.key) in g.details["witnesses"][1]["files"]
 
 
 # -- the last digests before a restart ----------------------------------------------------------------------
@@ -202,7 +224,9 @@ def test_last_digest_before_a_restart_deleted_with_its_logs(tmp_path: Path) -> N
     t.delete(victim)
     r = t.run()
     f = only(r, m.DIGEST_MISSING)
-    assert f.details["position"] == "before_restart" and f.count == 1 and r.exit_code == EXIT_MISSING
+    # MISSING, and NOT PROVEN: the digest before the deleted one lost its only signature source
+    assert f.details["position"] == "before_restart" and f.count == 1 and r.exit_code == EXIT_MISSING | EXIT_UNCHECKED
+    assert f.details["witness"] == "sibling_regions"
     assert (f.start, f.end) == (victim.start, victim.end)
     assert "logging was on" in f.message
     # the hour it hid is not "validation off" but missing

@@ -32,7 +32,7 @@ from verify_fixtures import (
 
 from trailforensics.generate import digests as dg
 from trailforensics.generate.writer import gzip_bytes, write_object
-from trailforensics.verify import EXIT_INVALID, EXIT_UNREFERENCED, VerifyReport, verify_tree
+from trailforensics.verify import EXIT_INVALID, EXIT_UNCHECKED, EXIT_UNREFERENCED, VerifyReport, verify_tree
 from trailforensics.verify import model as m
 from trailforensics.verify.paths import compact_time, epoch
 
@@ -181,7 +181,8 @@ def test_logs_of_a_genuine_newest_digest_without_signature_stay_unverified(tmp_p
         private_key=aws_key(),
     )
     r = run(d)
-    assert r.exit_code == 0 and kinds(r, m.ERROR) == []
+    # NOT PROVEN (exit 32): the second trail's newest digest cannot be checked; nothing else is wrong
+    assert r.exit_code == EXIT_UNCHECKED and kinds(r, m.ERROR) == [] and r.result == ["NOT PROVEN"]
     assert status(r, d, logs_b[-1].key) == m.UNVERIFIED  # listed by the unchecked newest digest of its own trail
     assert {status(r, d, x.key) for x in logs_b[:-1]} == {m.VALID}
     assert [f.files for f in r.by_kind(m.SIGNATURE_UNCHECKED)] == [[d.rel(chain_b[-1].key)]]

@@ -15,7 +15,15 @@ from verify_fixtures import ACCOUNT, HOUR, REGION, T0, TRAIL, Dump, aws_key, mak
 
 from trailforensics.generate import digests as dg
 from trailforensics.generate.writer import gzip_bytes
-from trailforensics.verify import EXIT_ERROR, EXIT_INVALID, EXIT_MISSING, EXIT_UNREFERENCED, VerifyReport, verify_tree
+from trailforensics.verify import (
+    EXIT_ERROR,
+    EXIT_INVALID,
+    EXIT_MISSING,
+    EXIT_UNCHECKED,
+    EXIT_UNREFERENCED,
+    VerifyReport,
+    verify_tree,
+)
 from trailforensics.verify import model as m
 from trailforensics.verify.report import to_text
 
@@ -63,7 +71,9 @@ def test_hours_covered_only_by_a_digest_that_failed(tmp_path: Path) -> None:
     victim = d.chain[2]
     d.path(victim.key).write_bytes(b"not gzip")  # 10b: unreadable, but present
     r = run(d)
-    assert sorted({f.kind for f in r.errors()}) == [m.DIGEST_INVALID_FORMAT] and r.exit_code == EXIT_INVALID
+    # INVALID, and NOT PROVEN: the digest before the unreadable one has no signature left to check
+    assert sorted({f.kind for f in r.errors()}) == [m.DIGEST_INVALID_FORMAT]
+    assert r.exit_code == EXIT_INVALID | EXIT_UNCHECKED
     assert r.summary.digests_missing == 0 and not r.by_kind(m.DIGEST_MISSING)
     states = {c.hour: c.state for c in r.coverage}
     assert states[T0 + HOUR] == states[T0 + 2 * HOUR] == m.INVALID_DIGEST
@@ -116,11 +126,12 @@ def test_dataset_error_keeps_the_verification_bits(tmp_path: Path, fmt: str) -> 
         doc = json.loads(res.stdout)
         assert doc["exit_code"] == 9 and "not stored" in doc["run_errors"][0]
     else:
-        assert "Result: FAILED (exit 9:" in res.stdout and "OK" not in res.stdout.split("Result:")[1]
+        assert "Result: ERROR, MISSING (exit 9:" in res.stdout and "OK" not in res.stdout.split("Result:")[1]
         assert "error: results not stored" in res.stdout
     clean = make_dump(tmp_path / "clean", hours=2)
-    res = cli(["verify", str(clean.tree), "-k", str(clean.keys_path), "-d", str(clean.tree / "case")])
-    assert res.exit_code == EXIT_ERROR and "Result: FAILED (exit 1:" in res.stdout
+    keys = ["-k", str(clean.keys_path), "-s", str(clean.sigs_path)]
+    res = cli(["verify", str(clean.tree), *keys, "-d", str(clean.tree / "case")])
+    assert res.exit_code == EXIT_ERROR and "Result: ERROR (exit 1:" in res.stdout
 
 
 # -- finding 7: events take the verdict of their own file -----------------------------------------------------

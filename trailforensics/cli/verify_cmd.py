@@ -78,10 +78,17 @@ def verify_command(
         "Also store per-file results in this dataset (table `verification`).", show_envvar=False
     ),
     fmt: str = format_option("text", FORMATS),
+    allow_unsigned: bool = typer.Option(
+        False,
+        "--allow-unsigned",
+        help="Accept digest signatures that could not be checked (no public keys, no signature for a "
+        "newest digest): the result still reads NOT PROVEN, but exit bit 32 is not set.",
+    ),
     require_signatures: bool = typer.Option(
         False,
         "--require-signatures",
-        help="Fail (exit bit 32) when any digest signature could not be checked.",
+        help="Deprecated (a no-op): unchecked signatures now set exit bit 32 by default; "
+        "it overrides --allow-unsigned.",
     ),
     workers: int = typer.Option(0, "-j", "--workers", help="Worker processes for hashing (default: automatic)."),
     max_findings: int = typer.Option(200, "--max-findings", help="Text format: at most this many finding lines."),
@@ -89,14 +96,27 @@ def verify_command(
 ) -> None:
     """Validate CloudTrail digest files offline: signatures, hash chains, deleted, altered and injected logs.
 
-    Exit codes (bit flags, added together): 0 everything checked is valid, nothing missing, nothing
-    unreferenced; 1 could not verify (unreadable TREE / key / signature file, no digest files), or the
-    results could not be stored in the dataset (the other bits still give the verdict); 2 bad usage;
-    4 invalid (altered or appended log, forged / moved / replaced digest, refused key, no key for a
-    digest's fingerprint); 8 missing (deleted log files, deleted digests: chain gaps, newest or oldest
-    digests or the last before a restart, when the tree proves they existed); 16 unreferenced log
-    files inside digest coverage (injected?); 32 signatures left unchecked, only with
-    --require-signatures.
+    Result words (the last line): OK, every digest signature checked and nothing invalid, missing
+    or unreferenced; NOT PROVEN, digest signatures not checked (no public keys, or no signature
+    for a chain's newest digest), said with the count and the reason even with --allow-unsigned;
+    INVALID, something checked is not authentic; MISSING, deleted log or digest files;
+    UNREFERENCED, log files inside digest coverage that no digest lists.
+
+    A digest absent from the tree (newest, oldest, the last before a restart, a whole region of a
+    multi-region trail, one whose place holds a digest of another object key) is MISSING when a
+    witness proves it was due before the tree was copied, otherwise a warning; the report names
+    the witness. Witnesses: other regions of the trail (same hourly schedule), the signatures
+    file (S3 metadata exists only for delivered digests: capture it with the tree), the
+    previousDigestS3Object of the next digest, log files of its folder delivered after it was
+    due, digests of other trails and the newest log file in the same bucket (these date the copy;
+    with no sign that the trail still logged they only warn). A digest is due 5 minutes after the
+    end time in its name.
+
+    Exit codes (bit flags, added together): 0 OK (or NOT PROVEN with --allow-unsigned); 1 could not
+    verify (unreadable TREE / key / signature file, no digest files), or the results could not be
+    stored in the dataset (the other bits still give the verdict); 2 bad usage; 4 INVALID (altered or
+    appended log, forged / moved / replaced digest, refused key, no key for a digest's fingerprint,
+    key not valid then); 8 MISSING; 16 UNREFERENCED; 32 NOT PROVEN (unless --allow-unsigned).
     """
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}: choose text or json", code=2)
@@ -105,6 +125,8 @@ def verify_command(
     from trailforensics.verify import store_results, verify_tree
     from trailforensics.verify.report import to_json_bytes, to_text
 
+    if require_signatures:
+        say("note: --require-signatures is deprecated: signatures are required by default now", err=True)
     progress = None if quiet else _progress(sys.stderr)
     report = verify_tree(
         tree,
@@ -112,7 +134,7 @@ def verify_command(
         signatures=signatures,
         workers=workers or None,
         progress=progress,
-        require_signatures=require_signatures,
+        allow_unsigned=allow_unsigned and not require_signatures,
     )
     stored = None
     if dataset is not None and not report.fatal:

@@ -12,12 +12,14 @@ Steps:
 5. bound every time by the evidence: a digest whose signature is not proven cannot claim a time
    before CloudTrail existed or after the newest of now and the proven digests, nor a log name;
 6. anchor the chains on their sound digests (no failed check): extent, restarts, gaps (deleted
-   digests, however many in a row); digests deleted before a restart (:mod:`.edges`);
+   digests, however many in a row); digests deleted before a restart (:mod:`.edges`, with the
+   witnesses of :mod:`.witnesses`);
 7. hash every log file a digest lists (worker processes for big trees; first gzip member
    only, anything after it is a finding) and compare with ``hashValue``; only proven digests
    vouch for a log (:mod:`.logs`);
 8. every log file no digest lists: unreferenced when inside a chain's coverage, otherwise
-   unproven or not covered; the newest and oldest digests deleted (:mod:`.edges`);
+   unproven or not covered; the newest and oldest digests deleted, and regions of a
+   multi-region trail whose digests are all gone (:mod:`.edges`);
 9. per (scope, hour) coverage (:mod:`.hour_coverage`) and per-chain summaries.
 """
 
@@ -59,16 +61,22 @@ def verify_tree(
     signatures: Sequence[Path | str] = (),
     workers: int | None = None,
     progress: ProgressFn | None = None,
+    allow_unsigned: bool = False,
     require_signatures: bool = False,
 ) -> m.VerifyReport:
-    """Verify every digest chain and log file under `tree`; never raises for bad evidence."""
+    """Verify every digest chain and log file under `tree`; never raises for bad evidence.
+
+    Signatures that could not be checked make the result NOT PROVEN (exit bit 32) unless
+    `allow_unsigned`; `require_signatures` is the former opt-in, now the default (kept so that
+    old callers still work; it wins over `allow_unsigned`)."""
     started = time.perf_counter()
     tree = Path(tree)
+    allow_unsigned = allow_unsigned and not require_signatures
     try:
         ring = load_public_keys([Path(p) for p in public_keys])
     except KeyFileError as exc:
-        return empty_report(tree, require_signatures, str(exc))
-    run = Run(tree, require_signatures)
+        return empty_report(tree, allow_unsigned, str(exc))
+    run = Run(tree, allow_unsigned)
     report = run.report
     if not tree.is_dir():
         report.fatal = f"{tree} is not a folder"
@@ -90,7 +98,7 @@ def verify_tree(
     listings, missing = resolve_listings(digests, scanned)
     latest = _bound_times(scanned, digests)
     anchor_chains(run, chains)
-    edges = Edges(run, chains, [e for e in book.entries() if not e.used], latest)
+    edges = Edges(run, chains, [e for e in book.entries() if not e.used], latest, scanned, digests)
     edges.restarts()
 
     items = [(str(scanned.path(rel)), _size(scanned, rel)) for rel in listings]
@@ -101,8 +109,8 @@ def verify_tree(
         progress("finish", 0, 0)
     report.summary.bytes_hashed = sum(r.size for r in hashed.values())
     log_results(run, scanned, chains, listings, missing, hashed)
-    unlisted = unlisted_logs(run, scanned, chains, set(listings))
-    edges.ends(unlisted.after, unlisted.before)
+    unlisted = unlisted_logs(run, scanned, chains, set(listings), edges.region_siblings)
+    edges.ends(unlisted.after, unlisted.before, unlisted.orphans)
 
     _digest_results(run, digests, chains)
     coverage(run, scanned, chains, set(listings))
@@ -207,7 +215,7 @@ def _size(scanned: Tree, rel: str) -> int:
 def _signature_findings(run: Run, chains: dict[str, Chain], digests: list[Digest]) -> None:
     by_chain: dict[str | None, list[Digest]] = defaultdict(list)
     for d in digests:
-        if d.signature in UNCHECKED:
+        if d.signature in UNCHECKED and not d.problems:  # one that failed another check is INVALID anyway
             by_chain[d.chain].append(d)
     for cid, ds in by_chain.items():
         c = chains.get(cid or "")
@@ -215,11 +223,16 @@ def _signature_findings(run: Run, chains: dict[str, Chain], digests: list[Digest
         no_keys = [d for d in ds if d.signature == m.SIG_UNCHECKED_NO_KEYS]
         no_sig = [d for d in ds if d.signature == m.SIG_UNCHECKED_NO_SIGNATURE and d is newest]
         orphan = [d for d in ds if d.signature == m.SIG_UNCHECKED_NO_SIGNATURE and d is not newest]
-        for group, why in (
-            (no_keys, "no public keys supplied (--public-keys)"),
-            (no_sig, "no signature known: newest digest of its chain, and --signatures has none for it"),
+        for group, reason, why in (
+            (no_keys, "no public keys", "no public keys supplied (--public-keys)"),
+            (
+                no_sig,
+                "no signature for the newest digest",
+                "no signature known: newest digest of its chain, and --signatures has none for it",
+            ),
             (
                 orphan,
+                "no signature for a digest no successor names",
                 "no signature known: no digest names it as its predecessor (the next one is "
                 "missing, or the chain restarted after it), and --signatures has none for it",
             ),
@@ -235,6 +248,7 @@ def _signature_findings(run: Run, chains: dict[str, Chain], digests: list[Digest
                 count=n,
                 start=min((d.start or 0) for d in group),
                 end=max((d.end or 0) for d in group),
+                details={"reason": reason},
             )
 
 
@@ -321,7 +335,7 @@ def _summarise(run: Run, chains: dict[str, Chain], scanned: Tree) -> None:
         report.chains.append(c.summary)
     s.chains = len(chains)
     s.restarts = sum(len(c.summary.restarts) for c in chains.values())
-    s.digests_missing = sum(c.summary.digests_missing for c in chains.values())
+    s.digests_missing = sum(c.summary.digests_missing for c in chains.values()) + run.region_digests_missing
     s.logs_unproven = run.unlisted["unproven"]
     s.logs_not_covered = run.unlisted["not_covered"]
     for r in report.files:

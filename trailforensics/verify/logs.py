@@ -17,6 +17,7 @@ covered folder it is unreferenced too.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from trailforensics.verify import model as m
@@ -43,6 +44,8 @@ class Unlisted:
 
     after: dict[str, list[TreeFile]] = field(default_factory=lambda: defaultdict(list))  # chain id -> files
     before: dict[str, list[TreeFile]] = field(default_factory=lambda: defaultdict(list))
+    # log folder -> files, of a region with no digest whose multi-region trail's other regions cover them
+    orphans: dict[str, list[TreeFile]] = field(default_factory=lambda: defaultdict(list))
 
 
 def std_by_scope(chains: dict[str, Chain]) -> dict[str, list[Chain]]:
@@ -340,7 +343,15 @@ def _place(t: int, cs: list[Chain]) -> tuple[str, Chain]:
     return best[1], best[2]
 
 
-def unlisted_logs(run: Run, scanned: Tree, chains: dict[str, Chain], listed: set[str]) -> Unlisted:
+def unlisted_logs(
+    run: Run,
+    scanned: Tree,
+    chains: dict[str, Chain],
+    listed: set[str],
+    region_siblings: Callable[[TreeFile], list[Chain]] | None = None,
+) -> Unlisted:
+    """`region_siblings(f)`: for a log of a folder no chain covers, the chains of a multi-region trail
+    whose other regions cover its delivery (then its region's digests are missing, not absent)."""
     by_scope = std_by_scope(chains)
     out = Unlisted()
     not_covered: dict[str, list[TreeFile]] = defaultdict(list)
@@ -348,7 +359,19 @@ def unlisted_logs(run: Run, scanned: Tree, chains: dict[str, Chain], listed: set
         if rel in listed:
             continue
         cs = by_scope.get(f.scope or "", [])
-        if not cs:
+        sibs = region_siblings(f) if region_siblings is not None and not cs else []
+        if sibs:
+            out.orphans[f.scope or ""].append(f)
+            run.unlisted["unproven"] += 1
+            _row(
+                run,
+                scanned,
+                f,
+                m.UNVERIFIED,
+                f"no digest of its region is in the tree, although trail {sibs[0].summary.trail} is multi-region "
+                "and its other regions' digests cover its delivery: its region's digests are missing",
+            )
+        elif not cs:
             why = (
                 "no digest chain covers "
                 + (f.scope or rel.rsplit("/", 1)[0])

@@ -66,7 +66,7 @@ EXIT_ERROR = 1  # could not verify: unreadable TREE / key / signature file, no d
 EXIT_INVALID = 4  # something checked is not authentic: altered or appended log, forged/moved digest, bad key
 EXIT_MISSING = 8  # log files or digest files were deleted (chain gaps, newest/oldest digests missing)
 EXIT_UNREFERENCED = 16  # log files inside digest coverage that no digest lists (injected?)
-EXIT_UNCHECKED = 32  # signatures left unchecked (only with --require-signatures)
+EXIT_UNCHECKED = 32  # NOT PROVEN: digest signatures left unchecked (cleared by --allow-unsigned)
 
 KINDS: dict[str, tuple[str, int, str]] = {
     LOG_MISSING: (ERROR, EXIT_MISSING, "a log file a digest lists is not in the tree (deleted)"),
@@ -318,7 +318,7 @@ class VerifyReport:
     findings: list[Finding]
     files: list[VerifiedFile]
     coverage: list[CoverageRow]
-    require_signatures: bool = False
+    allow_unsigned: bool = False  # unchecked signatures accepted: NOT PROVEN does not set exit bit 32
     notes: list[str] = field(default_factory=list)
     fatal: str | None = None  # set when nothing could be verified
     run_errors: list[str] = field(default_factory=list)  # the run went wrong after verifying (results not stored)
@@ -329,10 +329,42 @@ class VerifyReport:
             return EXIT_ERROR
         code = EXIT_ERROR if self.run_errors else 0
         for f in self.findings:
-            if f.flag == EXIT_UNCHECKED and not self.require_signatures:
+            if f.flag == EXIT_UNCHECKED and self.allow_unsigned:
                 continue
             code |= f.flag
         return code
+
+    @property
+    def unchecked_signatures(self) -> int:
+        """Digests whose signature could not be checked (no public keys, no known signature)."""
+        return sum(f.count for f in self.findings if f.kind == SIGNATURE_UNCHECKED)
+
+    @property
+    def result(self) -> list[str]:
+        """The verdict words, worst first: INVALID, MISSING, UNREFERENCED, NOT PROVEN; or OK; or
+        ERROR when the tree could not be verified (or the results not stored)."""
+        if self.fatal:
+            return ["ERROR"]
+        flags = 0
+        for f in self.findings:
+            flags |= f.flag
+        words = [word for flag, word in RESULT_WORDS if flags & flag]
+        if self.run_errors:
+            words.insert(0, "ERROR")
+        return words or ["OK"]
+
+    def not_proven_text(self) -> str | None:
+        """'39 digest signatures not checked (no public keys)', None when every signature was checked."""
+        found = [f for f in self.findings if f.kind == SIGNATURE_UNCHECKED]
+        if not found:
+            return None
+        why: dict[str, int] = {}
+        for f in found:
+            reason = str(f.details.get("reason") or "no signature known")
+            why[reason] = why.get(reason, 0) + f.count
+        n = sum(why.values())
+        reasons = "; ".join(f"{k}: {v:,}" if len(why) > 1 else k for k, v in why.items())
+        return f"{n:,} digest signature{'' if n == 1 else 's'} not checked ({reasons})"
 
     @property
     def ok(self) -> bool:
@@ -354,7 +386,9 @@ class VerifyReport:
             "exit_meaning": exit_meaning(self.exit_code),
             "fatal": self.fatal,
             "run_errors": self.run_errors,
-            "require_signatures": self.require_signatures,
+            "result": self.result,
+            "not_proven": self.not_proven_text(),
+            "allow_unsigned": self.allow_unsigned,
             "summary": asdict(self.summary),
             "chains": [c.to_json() for c in self.chains],
             "findings": [f.to_json() for f in self.findings],
@@ -369,8 +403,16 @@ EXIT_MEANINGS = {
     EXIT_INVALID: "invalid (altered, forged or moved files, or a bad key)",
     EXIT_MISSING: "missing (deleted log or digest files)",
     EXIT_UNREFERENCED: "unreferenced log files inside digest coverage",
-    EXIT_UNCHECKED: "signatures left unchecked (--require-signatures)",
+    EXIT_UNCHECKED: "not proven (digest signatures not checked; --allow-unsigned accepts it)",
 }
+
+# the result words, by the exit bit of the findings behind them (worst first)
+RESULT_WORDS = (
+    (EXIT_INVALID, "INVALID"),
+    (EXIT_MISSING, "MISSING"),
+    (EXIT_UNREFERENCED, "UNREFERENCED"),
+    (EXIT_UNCHECKED, "NOT PROVEN"),
+)
 
 
 def exit_meaning(code: int) -> str:

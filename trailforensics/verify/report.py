@@ -75,9 +75,27 @@ def text_lines(report: m.VerifyReport, *, max_findings: int | None = None) -> It
         yield f"... {len(report.findings) - len(shown):,} more (use --format json)"
     for note in report.notes:
         yield terminal_safe(f"note: {note}")
-    code = report.exit_code
     yield ""
-    yield f"Result: {'OK' if code == 0 else 'FAILED'} (exit {code}: {m.exit_meaning(code)})"
+    yield result_line(report)
+
+
+def result_line(report: m.VerifyReport) -> str:
+    """`Result: MISSING, NOT PROVEN: 39 digest signatures not checked (no public keys) (exit 40: ...)`.
+
+    NOT PROVEN stays in the line with --allow-unsigned (which only clears its exit bit): a report
+    that checked no signature never reads OK."""
+    code = report.exit_code
+    words = report.result
+    text = ", ".join(words)
+    unproven = report.not_proven_text()
+    if unproven:
+        text += f": {unproven}"
+        if report.allow_unsigned:
+            text += ", accepted with --allow-unsigned"
+    meaning = m.exit_meaning(code)
+    if code == 0 and unproven:
+        meaning = "nothing checked is invalid or missing, but signatures were not checked"
+    return f"Result: {text} (exit {code}: {meaning})"
 
 
 def to_text(report: m.VerifyReport, *, max_findings: int | None = None) -> str:

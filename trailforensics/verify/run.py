@@ -9,15 +9,15 @@ from typing import Any
 from trailforensics.verify import model as m
 
 HOUR = 3600
-GRACE = 15 * 60  # digest delivery delay tolerated before newer evidence proves a digest was due
 SLACK = 120  # clock noise between the times CloudTrail writes in different regions' digests
 
 
 class Run:
-    def __init__(self, tree: Path, require_signatures: bool) -> None:
-        self.report = empty_report(tree, require_signatures)
+    def __init__(self, tree: Path, allow_unsigned: bool) -> None:
+        self.report = empty_report(tree, allow_unsigned)
         self.per_chain_logs: dict[str, Counter[str]] = {}
         self.unlisted: Counter[str] = Counter()  # "unproven" / "not_covered" log files no digest lists
+        self.region_digests_missing = 0  # digests of regions with no chain at all (a deleted region folder)
 
     def find(self, kind: str, message: str, **kw: Any) -> m.Finding:
         f = m.Finding(kind, message, **kw)
@@ -25,7 +25,7 @@ class Run:
         return f
 
 
-def empty_report(tree: Path, require_signatures: bool, fatal: str | None = None) -> m.VerifyReport:
+def empty_report(tree: Path, allow_unsigned: bool, fatal: str | None = None) -> m.VerifyReport:
     return m.VerifyReport(
         tree=str(tree.absolute()),
         summary=m.Summary(),
@@ -33,7 +33,7 @@ def empty_report(tree: Path, require_signatures: bool, fatal: str | None = None)
         findings=[],
         files=[],
         coverage=[],
-        require_signatures=require_signatures,
+        allow_unsigned=allow_unsigned,
         fatal=fatal,
     )
 
