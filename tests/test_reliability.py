@@ -164,21 +164,25 @@ def test_the_cap_follows_the_memory_setting() -> None:
 
 _RSS_SCRIPT = textwrap.dedent(
     """
-    import json, resource, sys
+    import json, sys
     from pathlib import Path
     from trailforensics.ingest import IngestOptions, ingest
     summary = ingest([sys.argv[1]], sys.argv[2], IngestOptions(workers=1))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # VmHWM: this process's own peak (ru_maxrss would keep the forking parent's across exec)
+    status = Path("/proc/self/status").read_text()
+    peak = int(next(l for l in status.splitlines() if l.startswith("VmHWM:")).split()[1]) * 1024
     print(json.dumps({"peak": peak, "rows": summary.rows_written, "failures": summary.failures}))
     """
 )
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak RSS from /proc")
 def test_peak_memory_of_bombs_beside_good_files(tmp_path: Path) -> None:
     """Peak RSS of ingesting three 1 GiB bombs beside good files, in a fresh process.
 
     Before: 2.1 GB for one bomb (inflated in full, then copied into a string).  The target is
-    the memory setting (here 512 MiB), whatever the number of bombs.
+    the memory setting (here 512 MiB), whatever the number of bombs.  Measured on the
+    reference machine: 203 MB with no bomb, 224 MB with one, 225 MB with three.
     """
     src = tmp_path / "ev"
     write_log(src, GOOD)

@@ -39,16 +39,12 @@ def _describe(exc: Exception) -> str:
     return text if len(text) < 300 else text[:300] + "..."
 
 
-class InvalidUtf8(FileFormatError):
-    """Bytes that are not UTF-8 where the whole file must be text."""
-
-
 def check_text(data: bytes) -> bytes:
     """Strip a UTF-8 BOM; refuse empty files and invalid UTF-8 (msgspec skips raw values unchecked)."""
     data = _text_body(data)
     spans = invalid_utf8_spans(data, limit=1)
     if spans:
-        raise InvalidUtf8(f"invalid UTF-8 at byte {spans[0][0]}")
+        raise FileFormatError(f"{INVALID_UTF8_TEXT} at byte {spans[0][0]}")
     return data
 
 
@@ -61,6 +57,7 @@ def _text_body(data: bytes) -> bytes:
 
 
 _UTF8_CHUNK = 1 << 20
+INVALID_UTF8_TEXT = "invalid UTF-8"  # how check_text's refusal starts
 
 
 def invalid_utf8_spans(data: bytes, limit: int | None = None) -> list[tuple[int, int]]:
@@ -178,7 +175,7 @@ def _decode_split(data: bytes, problems: Counter[str] | None, utf8_damage: bool 
     if arrays is None:
         if utf8_damage:
             spans = invalid_utf8_spans(data, limit=1)
-            raise InvalidUtf8(f"invalid UTF-8 at byte {spans[0][0]} (and no Records list around it)")
+            raise FileFormatError(f"invalid UTF-8 at byte {spans[0][0]} (and no Records list around it)")
         raise FileFormatError("invalid JSON: no Records list could be found (or the document is cut short)")
     raws = [raw for array in arrays for raw in array]
     damaged: dict[int, bytes] = {}

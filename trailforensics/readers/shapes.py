@@ -26,9 +26,9 @@ from msgspec import Raw
 
 from trailforensics.normalize.columns import Decoded
 from trailforensics.readers.cloudtrail import (
+    INVALID_UTF8_TEXT,
     TOO_DEEP,
     FileFormatError,
-    InvalidUtf8,
     check_text,
     decode_raw_records,
     decode_records_document,
@@ -242,8 +242,10 @@ def read_any(text: bytes, forced: str | None = None) -> Read:
         raise LookAlike(_binary_reason(text))
     try:
         text = check_text(text)
-    except InvalidUtf8:
-        if forced not in (None, SHAPE_CLOUDTRAIL) or not _has_records(text):
+    except FileFormatError as exc:
+        if not str(exc).startswith(INVALID_UTF8_TEXT) or forced not in (None, SHAPE_CLOUDTRAIL):
+            raise
+        if not _has_records(text):
             raise
         problems: Counter[str] = Counter()  # a Records document: the damage costs only its records' values
         decoded, rejected = decode_records_document(text, problems)
