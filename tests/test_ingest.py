@@ -94,7 +94,8 @@ def _bad_corpus(src: Path) -> dict[str, str]:
         gzip.compress(body) + gzip.compress(json.dumps({"Records": [record("StopLogging")]}).encode()),
     )
     put("norecords", gzip.compress(b'{"foo": []}'))
-    put("badutf8", gzip.compress(b'{"Records": [{"eventID": "\xff\xfe"}]}'))
+    put("badutf8", gzip.compress(b'{"Rec\xffords": [{"eventID": "x"}]}'))  # in a value it would cost the value only
+    put("bomb", gzip.compress(b"\0" * (80 << 20), 9))  # 80 MB of zeros: about 80 KB compressed
     put("empty", b"")
     digest = {
         "awsAccountId": "111122223333",
@@ -114,6 +115,7 @@ def _bad_corpus(src: Path) -> dict[str, str]:
         "badutf8": "invalid UTF-8",
         "empty": "empty file",
         "digest": "digest",
+        "bomb": "decompression bomb (ratio",
     }
 
 

@@ -350,12 +350,12 @@ def test_hostile_archives(tmp_path: Path) -> None:
         tf.addfile(info, io.BytesIO(data))
     (src / "hostile.tar").write_bytes(tbuf.getvalue())
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    old_floor = archives._RATIO_FLOOR
-    archives._RATIO_FLOOR = 1 << 20  # make the bomb exceed the bound with a small test file
+    old_floor = archives.RATIO_FLOOR
+    archives.RATIO_FLOOR = 1 << 20  # make the bomb exceed the bound with a small test file
     try:
         summary = ingest([src], tmp_path / "ds", ONE)
     finally:
-        archives._RATIO_FLOOR = old_floor
+        archives.RATIO_FLOOR = old_floor
     assert summary.rows_written == 3
     after = sorted(p.name for p in tmp_path.rglob("*") if "ds" not in p.parts)
     assert [n for n in after if n in ("evil.json", "path.json", "outside.json", "passwd")] == []

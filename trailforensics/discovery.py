@@ -9,7 +9,9 @@ time without a global sort.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -44,6 +46,7 @@ class InputFile:
     ctime_ns: int | None = None  # status change time: an edit that restores the mtime still moves it
     identity: str | None = None  # the manifest key when not ``path`` (stdin, FIFOs, undecodable names)
     error: str | None = None  # could not be listed or read: reported as failed
+    resolved_path: str | None = None  # where a symbolic link leads (``path`` is the link as found)
 
     @property
     def key(self) -> str:
@@ -94,35 +97,134 @@ def classify(rel: str) -> tuple[str, str | None, dict[str, str | None]]:
     return CANDIDATE, None, meta
 
 
-def walk_files(root: Path | str, errors: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """(path, entry) of every regular file below root, never following directory links.
+NOT_A_FILE = "not-a-file"  # a folder, link, pipe, socket or device: listed with why it is not read
 
-    Directories are opened without updating their access time where the OS allows it.
-    Directories that cannot be listed go to ``errors`` as (path, reason) when given.
+
+@dataclass(frozen=True)
+class Found:
+    """One path met while walking a tree, and what the walk made of it.
+
+    Exactly one of: a file to read (``entry`` set, ``skip`` and ``error`` None), something that
+    is not a regular file (``skip`` says what), or a path that could not be looked at (``error``).
+    ``target`` is where a symbolic link points (resolved), when the path is one.
     """
+
+    path: str
+    entry: os.DirEntry[str] | None = None
+    skip: str | None = None
+    error: str | None = None
+    target: str | None = None
+
+
+def walk(root: Path | str) -> Iterator[Found]:
+    """Every path below root, never following folder links; one bad entry never hides its siblings.
+
+    Folders are opened without updating their access time where the OS allows it.  A folder
+    that cannot be listed, a link that loops or dangles, a pipe, an empty folder: each is
+    yielded once with its reason, and the walk goes on.
+    """
+    top = os.path.realpath(root)
     stack = [str(root)]
     while stack:
         current = stack.pop()
         try:
             fd = _open_dir(current)
         except OSError as exc:
-            if errors is not None:
-                errors.append((current, f"cannot list directory: {exc.strerror or exc}"))
+            yield Found(current, error=f"cannot list directory: {_why(exc)}")
             continue
+        listed = 0
         try:
             with os.scandir(fd) as it:
                 for entry in it:
+                    listed += 1
                     path = os.path.join(current, entry.name)
-                    # Never follow directory symlinks: evidence trees can contain loops.
-                    if entry.is_dir(follow_symlinks=False):
+                    try:
+                        found = _look_at(path, entry, top)
+                    except OSError as exc:  # this entry only: its siblings are still read
+                        found = Found(path, error=f"cannot read: {_why(exc)}")
+                    if found is None:
                         stack.append(path)
-                    elif entry.is_file():
-                        yield path, entry
+                    else:
+                        yield found
         except OSError as exc:
-            if errors is not None:
-                errors.append((current, f"cannot list directory: {exc.strerror or exc}"))
+            yield Found(current, error=f"cannot list directory (after {listed} entries): {_why(exc)}")
+        else:
+            if not listed:
+                yield Found(current, skip="empty folder")
         finally:
             os.close(fd)
+
+
+def _look_at(path: str, entry: os.DirEntry[str], top: str) -> Found | None:
+    """What one folder entry is (None: a folder to descend into)."""
+    if entry.is_symlink():
+        return _link(path, entry, top)
+    if entry.is_dir(follow_symlinks=False):
+        return None
+    if entry.is_file(follow_symlinks=False):
+        return Found(path, entry)
+    return Found(path, skip=f"{_special(entry.stat(follow_symlinks=False).st_mode)}: not read")
+
+
+def _link(path: str, entry: os.DirEntry[str], top: str) -> Found:
+    """A symbolic link: read through when it leads to a regular file, otherwise listed with why not."""
+    try:
+        shown = utf8_text(os.readlink(path))
+    except OSError:
+        shown = "?"
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return Found(path, skip=f"symbolic link loop (it points to {shown}, which leads back to itself)")
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return Found(path, skip=f"dangling symbolic link (its target {shown} does not exist)")
+        return Found(path, error=f"cannot read: {_why(exc)} (symbolic link to {shown})")
+    target = os.path.realpath(path)
+    if stat.S_ISREG(st.st_mode):
+        return Found(path, entry, target=target)
+    if stat.S_ISDIR(st.st_mode):
+        parent = os.path.realpath(os.path.dirname(path))
+        if parent == target or parent.startswith(target.rstrip(os.sep) + os.sep):
+            why = f"folder loop: link to {utf8_text(target)}, a folder that contains it (not followed)"
+        elif target == top or target.startswith(top.rstrip(os.sep) + os.sep):
+            why = f"link to the folder {utf8_text(target)}, inside the tree (not followed: its files are read there)"
+        else:
+            why = (
+                f"link to the folder {utf8_text(target)}, outside the tree (not followed: give it as a source "
+                "to read it)"
+            )
+        return Found(path, skip=why, target=target)
+    return Found(path, skip=f"link to a {_special(st.st_mode)} ({utf8_text(target)}): not read", target=target)
+
+
+def _special(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def walk_files(root: Path | str, errors: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """(path, entry) of every regular file below root (links to files included), never following folder links.
+
+    Paths that could not be looked at go to ``errors`` as (path, reason) when given.
+    """
+    for found in walk(root):
+        if found.error is not None:
+            if errors is not None:
+                errors.append((found.path, found.error))
+        elif found.entry is not None and found.skip is None:
+            yield found.path, found.entry
 
 
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
@@ -139,32 +241,36 @@ def _open_dir(path: str) -> int:
 
 
 def discover(sources: Iterable[str | Path]) -> list[InputFile]:
-    """Every file under the given sources (files or directories), ordered for ingest."""
+    """Every path under the given sources (files or directories), ordered for ingest.
+
+    Every path seen is listed: files to read, and (kind ``not-a-file``, with the reason) the
+    folders, links, pipes and devices that are not read, and (``error``) what could not be looked at.
+    """
     found: dict[str, InputFile] = {}
     roots: dict[str, Path] = {}
-    errors: list[tuple[str, str]] = []
     for src in sources:
         # The real path: the same tree given through a link is the same evidence.
         src_path = Path(src).resolve()
         root = source_root(src_path)
-        entries: Iterable[tuple[str, os.DirEntry[str] | Path]]
-        entries = walk_files(src_path, errors) if src_path.is_dir() else [(str(src_path), src_path)]
-        for path, entry in entries:
-            if path in found:
+        seen = walk(src_path) if src_path.is_dir() else [Found(str(src_path), None)]
+        for item in seen:
+            if item.path in found:
                 continue
-            try:
-                st = entry.stat()
-            except OSError as exc:
-                errors.append((path, f"cannot read: {exc.strerror or exc}"))
-                continue
-            found[path] = _input_file(path, root, st)
-            roots[path] = root
-        for path, reason in errors:
-            if path not in found:
-                found[path] = _input_file(path, root, None, reason)
-                roots[path] = root
-        errors.clear()
+            found[item.path] = _from_found(item, root)
+            roots[item.path] = root
     return sorted(_distinct_source_files(found, roots), key=InputFile.sort_key)
+
+
+def _from_found(item: Found, root: Path) -> InputFile:
+    if item.error is not None:
+        return _input_file(item.path, root, None, error=item.error)
+    try:
+        st = item.entry.stat() if item.entry is not None else os.stat(item.path, follow_symlinks=item.skip is None)
+    except OSError as exc:
+        return _input_file(item.path, root, None, error=f"cannot read: {_why(exc)}")
+    if item.skip is not None:
+        return replace(_input_file(item.path, root, st, resolved=item.target), kind=NOT_A_FILE, reason=item.skip)
+    return _input_file(item.path, root, st, resolved=item.target)
 
 
 def _distinct_source_files(found: dict[str, InputFile], roots: dict[str, Path]) -> list[InputFile]:
@@ -187,7 +293,9 @@ def _root_label(root: Path) -> str:
     return root.name or str(root).strip("/") or "root"
 
 
-def _input_file(path: str, root: Path, st: os.stat_result | None, error: str | None = None) -> InputFile:
+def _input_file(
+    path: str, root: Path, st: os.stat_result | None, error: str | None = None, resolved: str | None = None
+) -> InputFile:
     rel = utf8_text(os.path.relpath(path, root).replace(os.sep, "/"))
     kind, reason, meta = classify(rel)
     text = utf8_text(path)
@@ -202,5 +310,6 @@ def _input_file(path: str, root: Path, st: os.stat_result | None, error: str | N
         file_time=awslogs.file_time(rel.rsplit("/", 1)[-1]),
         identity=text if text != path else None,
         error=error,
+        resolved_path=utf8_text(resolved) if resolved and resolved != path else None,
         **meta,
     )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from dataclasses import dataclass, replace
 
-from trailforensics.discovery import INSIGHT, KIND_LOG_FILE, classify
+from trailforensics.discovery import INSIGHT, KIND_LOG_FILE, NOT_A_FILE, classify
 from trailforensics.ingest.tasks import (
     CHANGED,
     FAILED,
@@ -21,6 +22,7 @@ from trailforensics.ingest.tasks import (
     FileTask,
     MemberResult,
 )
+from trailforensics.names import utf8_text
 from trailforensics.normalize.columns import Built, FileContext, build
 from trailforensics.readers.archives import archive_kind, members
 from trailforensics.readers.cloudtrail import TOO_DEEP, FileFormatError, decode_records_document
@@ -42,9 +44,17 @@ def read_bytes(path: str) -> bytes:
         return fh.read()
 
 
+def resolved_path(path: str) -> str | None:
+    """Where the file really is, when ``path`` reaches it through a symbolic link (else None)."""
+    real = os.path.realpath(path)
+    return utf8_text(real) if real != path else None
+
+
 def process_file(task: FileTask, run_id: str, forced: str | None = None) -> tuple[FileResult, list[Built]]:
     if task.error:
         return FileResult(task, FAILED, task.error, size=task.size), []
+    if task.kind == NOT_A_FILE:  # a folder, link or pipe listed by discovery: never opened
+        return FileResult(task, SKIPPED, task.skip_reason, size=0), []
     if task.size > MAX_FILE_BYTES:
         return FileResult(task, FAILED, f"file too large ({task.size:,} bytes)", size=task.size), []
     try:
@@ -52,7 +62,7 @@ def process_file(task: FileTask, run_id: str, forced: str | None = None) -> tupl
     except OSError as exc:
         return FileResult(task, FAILED, f"cannot read: {exc.strerror or exc}", size=task.size), []
     sha = hashlib.sha256(data).hexdigest()
-    result = FileResult(task, INGESTED, sha256=sha, size=len(data))
+    result = FileResult(task, INGESTED, sha256=sha, size=len(data), resolved_path=resolved_path(task.path))
     if task.previous_sha256 is not None:
         if sha == task.previous_sha256:
             result.status = UNCHANGED
@@ -131,8 +141,9 @@ def _read(task: FileTask, text: bytes, forced: str | None) -> Read:
         # The S3 tree's own log files: the fast path, sniffing only when something is off.
         # Something else in the log folder (a digest, a Config snapshot, a notification) is
         # not skipped quietly as it would be elsewhere: it has no business there.
+        problems: Counter[str] = Counter()
         try:
-            decoded, rejected = decode_records_document(text)
+            decoded, rejected = decode_records_document(text, problems)
         except FileFormatError:
             what = describe_document(text)
             if what:
@@ -144,7 +155,7 @@ def _read(task: FileTask, text: bytes, forced: str | None) -> Read:
             if what:
                 raise FileFormatError(f"{_MISPLACED} (looks like: {what})")
         fmt = FORMAT_INSIGHT if task.kind == INSIGHT else SHAPE_CLOUDTRAIL
-        return Read(decoded, rejected, fmt)
+        return Read(decoded, rejected, fmt, problems)
     return read_any(text, forced)
 
 

@@ -67,3 +67,4 @@ class FileResult:
     duplicates: int = 0
     members: list[MemberResult] = field(default_factory=list)  # archives only
     damaged: bool = False  # read only in part (see MemberResult.damaged)
+    resolved_path: str | None = None  # the real path when the file was reached through a symbolic link

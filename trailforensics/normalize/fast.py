@@ -153,3 +153,20 @@ RAW_DICT_DECODER = msgspec.json.Decoder(dict[str, Raw])
 
 ValidationError = msgspec.ValidationError
 DecodeError = msgspec.DecodeError
+
+
+# Every record the file decoder builds is counted: more records built than the `Records` list
+# holds means a second `Records` key, whose array msgspec silently dropped (last key wins).
+COUNTED = [0]
+
+
+class _CountedRecord(FastRecord, forbid_unknown_fields=True, gc=False):
+    def __post_init__(self) -> None:
+        COUNTED[0] += 1
+
+
+class _CountedFile(Struct, gc=False):
+    Records: list[_CountedRecord]
+
+
+COUNTED_FILE_DECODER = msgspec.json.Decoder(_CountedFile)

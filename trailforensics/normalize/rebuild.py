@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -57,8 +58,20 @@ def rebuild_record(row: Mapping[str, Any]) -> dict[str, Any]:
     if row.get("extra"):
         rec.update(_loads(row["extra"]))
     if row.get("original_values"):
-        rec.update(_loads(row["original_values"]))
+        # Keys starting with "$" are notes about the record (never CloudTrail keys): see original_bytes.
+        rec.update((k, v) for k, v in _loads(row["original_values"]).items() if not k.startswith("$"))
     return rec
+
+
+INVALID_UTF8_KEY = "$invalid_utf8_base64"
+
+
+def original_bytes(row: Mapping[str, Any]) -> bytes | None:
+    """The record's exact original bytes when they were not valid UTF-8 (the row holds them escaped)."""
+    if not row.get("original_values"):
+        return None
+    encoded = _loads(row["original_values"]).get(INVALID_UTF8_KEY)
+    return base64.b64decode(encoded) if isinstance(encoded, str) else None
 
 
 def dumps(record: Mapping[str, Any]) -> bytes:

@@ -60,7 +60,7 @@ def text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return orjson.dumps(value).decode()
+        return _dumps(value).decode()
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -72,7 +72,21 @@ def _rows(table: pa.Table) -> Iterable[dict[str, Any]]:
 
 
 def _dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS, default=str)
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS, default=str)
+    except orjson.JSONEncodeError:  # an integer wider than 64 bits (DuckDB's HUGEINT): written exactly
+        return orjson.dumps(_wide_ints(obj), option=orjson.OPT_NON_STR_KEYS, default=str)
+
+
+def _wide_ints(value: Any) -> Any:
+    """Integers orjson cannot hold (beyond 64 bits) as exact JSON number text."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(1 << 63) <= value < 1 << 64:
+        return orjson.Fragment(str(value))
+    if isinstance(value, dict):
+        return {k: _wide_ints(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_wide_ints(v) for v in value]
+    return value
 
 
 def write_table(

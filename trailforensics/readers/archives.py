@@ -17,11 +17,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from trailforensics.names import utf8_text
-from trailforensics.readers.decompress import DecompressError, is_gzip, maybe_gunzip
+from trailforensics.readers.decompress import (
+    MAX_RATIO,
+    RATIO_FLOOR,
+    DecompressError,
+    decompressed_cap,
+    is_gzip,
+    maybe_gunzip,
+)
 
-MAX_MEMBER_BYTES = 1 << 30  # absolute bound on one member, after decompression
-MAX_RATIO = 200  # ...and on its size relative to the compressed archive, beyond 64 MiB
-_RATIO_FLOOR = 64 << 20
 MAX_DEPTH = 2  # an archive inside an archive is read; one inside that is not
 
 
@@ -51,7 +55,8 @@ def archive_kind(data: bytes) -> str | None:
 
 
 def _limit(compressed: int) -> int:
-    return min(MAX_MEMBER_BYTES, max(_RATIO_FLOOR, compressed * MAX_RATIO))
+    """A member's bound: the same ratio and cap as a gzip file (readers.decompress)."""
+    return min(decompressed_cap(), max(RATIO_FLOOR, compressed * MAX_RATIO))
 
 
 def members(data: bytes, label: str, depth: int = 1) -> Iterator[Member]:

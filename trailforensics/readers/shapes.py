@@ -26,6 +26,7 @@ from msgspec import Raw
 
 from trailforensics.normalize.columns import Decoded
 from trailforensics.readers.cloudtrail import (
+    INVALID_UTF8_TEXT,
     TOO_DEEP,
     FileFormatError,
     check_text,
@@ -239,7 +240,16 @@ def read_any(text: bytes, forced: str | None = None) -> Read:
             raise FileFormatError(f"invalid {encoding.upper()} text: {exc}") from exc
     if forced is None and text.lstrip()[:1] not in (b"{", b"[") and not _is_text(text[:4096]):
         raise LookAlike(_binary_reason(text))
-    text = check_text(text)
+    try:
+        text = check_text(text)
+    except FileFormatError as exc:
+        if not str(exc).startswith(INVALID_UTF8_TEXT) or forced not in (None, SHAPE_CLOUDTRAIL):
+            raise
+        if not _has_records(text):
+            raise
+        problems: Counter[str] = Counter()  # a Records document: the damage costs only its records' values
+        decoded, rejected = decode_records_document(text, problems)
+        return Read(decoded, rejected, SHAPE_CLOUDTRAIL, problems)
     text, replaced = replace_lone_surrogates(text)
     try:
         read = _read_shape(text, forced)
@@ -252,6 +262,13 @@ def read_any(text: bytes, forced: str | None = None) -> Read:
     if replaced:
         read.decoded.warnings.append(surrogate_warning(replaced))
     return read
+
+
+def _has_records(text: bytes) -> bool:
+    try:
+        return bool(len(_TOP.decode(text).Records))
+    except (msgspec.DecodeError, RecursionError):
+        return False
 
 
 def _binary_reason(data: bytes) -> str:
@@ -302,7 +319,7 @@ def _read_shape(text: bytes, forced: str | None) -> Read:
         look_alike = describe_document(text)
         if look_alike:
             raise LookAlike(look_alike)
-        decoded, rejected = decode_records_document(text)
+        decoded, rejected = decode_records_document(text, problems)
         return Read(decoded, rejected, SHAPE_CLOUDTRAIL, problems)
     if len(top.Events):
         return _from_items(_expand_pages(text, top), LOOKUP_EVENTS, problems)

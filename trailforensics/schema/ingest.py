@@ -9,9 +9,16 @@ MANIFEST_COLUMNS: tuple[Column, ...] = (
     col(
         "path",
         S,
-        "Absolute real path of the input file when it was ingested (the file's identity for incremental runs; links "
-        "resolved; undecodable bytes of a file name as `\\xNN`). Standard input and pipes: `<stdin>:sha256:<hash>`, "
-        "`<pipe>:sha256:<hash>`. Archive members: the archive's path + `!/member`.",
+        "Absolute path of the input file as found (the file's identity for incremental runs; the source folder given "
+        "is resolved, a symbolic link inside it is kept as found: see `resolved_path`; undecodable bytes of a file "
+        "name as `\\xNN`). Standard input and pipes: `<stdin>:sha256:<hash>`, `<pipe>:sha256:<hash>`. Archive "
+        "members: the archive's path + `!/member`.",
+    ),
+    col(
+        "resolved_path",
+        S,
+        "Where the file really is when `path` reaches it through a symbolic link (possibly outside the evidence "
+        "tree); NULL otherwise.",
     ),
     col("source_file", S, "The same path as `events.source_file`."),
     col("size", I64, "Size in bytes."),
@@ -28,7 +35,13 @@ MANIFEST_COLUMNS: tuple[Column, ...] = (
         "such a file is hashed again (`ingest --rehash` hashes every file).",
     ),
     col("sha256", S, "SHA-256 of the file's bytes as read (compressed)."),
-    col("kind", S, "`cloudtrail`, `cloudtrail-insight`, `cloudtrail-digest` or `other`."),
+    col(
+        "kind",
+        S,
+        "`cloudtrail`, `cloudtrail-insight`, `cloudtrail-digest`, `candidate` (read by its content), `other`, "
+        "`archive-member` or `not-a-file` (a folder, link, pipe or device seen in the tree and not read; `reason` "
+        "says which).",
+    ),
     col(
         "status",
         S,
