@@ -48,6 +48,7 @@ COMMAND_MODULES = (
     "verify_cmd",
     "posture_cmd",
     "generate_cmd",
+    "report_cmd",
 )
 
 
