@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trailforensics.errors import TrailforensicsError
+from trailforensics.output.sink import OutputError
 from trailforensics.report.charts import all_charts
 from trailforensics.report.gather import ReportData, ReportOptions, gather
 from trailforensics.report.html import render_html
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset
 
 REPORT_FORMATS = ("html", "md")
-
-
-class ReportError(TrailforensicsError, ValueError):
-    pass
 
 
 @dataclass
@@ -44,7 +40,7 @@ class ReportResult:
 def write_report(ds: Dataset, out: Path, options: ReportOptions | None = None, *, fmt: str = "html") -> ReportResult:
     """Gather, render and write the report to ``out`` (Markdown: charts as SVG files in ``<stem>-charts/``)."""
     if fmt not in REPORT_FORMATS:
-        raise ReportError(f"unknown report format {fmt!r}: choose one of {', '.join(REPORT_FORMATS)}")
+        raise OutputError(f"unknown report format {fmt!r}: choose one of {', '.join(REPORT_FORMATS)}")
     started = time.perf_counter()
     data = gather(ds, options)
     charts = all_charts(data)
@@ -65,7 +61,7 @@ def write_report(ds: Dataset, out: Path, options: ReportOptions | None = None, *
             text = render_markdown(data, links)
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise ReportError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
     written.insert(0, out)
     return ReportResult(
         path=out,
@@ -77,4 +73,4 @@ def write_report(ds: Dataset, out: Path, options: ReportOptions | None = None, *
     )
 
 
-__all__ = ["REPORT_FORMATS", "ReportData", "ReportError", "ReportOptions", "ReportResult", "gather", "write_report"]
+__all__ = ["REPORT_FORMATS", "ReportData", "ReportOptions", "ReportResult", "gather", "write_report"]
