@@ -25,6 +25,8 @@ demo: $(STAMP)
 	$(TF) hunt -d $(DEMO_DATASET) --min-severity high
 	-$(TF) verify sample_logs --public-keys sample_logs/_verification/public-keys.json -d $(DEMO_DATASET)
 	$(TF) trails -d $(DEMO_DATASET) --view findings
+	$(TF) report -d $(DEMO_DATASET) -o $(DEMO_DATASET)/case-report.html --title "Metrolio incident (sample)"
+	@echo "incident report: $(abspath $(DEMO_DATASET)/case-report.html)"
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2

@@ -89,6 +89,7 @@ COMMAND_MODULES = (
     "verify_cmd",
     "posture_cmd",
     "generate_cmd",
+    "report_cmd",
 )
 
 
