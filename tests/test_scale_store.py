@@ -50,3 +50,68 @@ def test_merge_sorted_is_the_sorted_union() -> None:
     older, newer = keys[::3], np.setdiff1d(keys, keys[::3])
     assert merge_sorted(older, newer).tolist() == keys.tolist()
     assert merge_sorted(older[:0], newer).tolist() == newer.tolist()
+
+
+def _ingest_days(tmp_path, days: int = 3, runs: int = 3):
+    from datetime import datetime, timedelta, timezone
+
+    from ct import record, write_log
+
+    from trailforensics.ingest import IngestOptions, ingest
+
+    src, ds = tmp_path / "dump", tmp_path / "ds"
+    t0 = datetime(2026, 3, 10, 23, 0, tzinfo=timezone.utc)
+    for run in range(runs):
+        for day in range(days):
+            # Times deliberately out of order inside each file, and overlapping across runs.
+            base = t0 + timedelta(days=day, minutes=run)
+            recs = [record("GetObject", base + timedelta(seconds=(37 * j) % 300)) for j in range(40)]
+            write_log(src, recs, delivered=base + timedelta(minutes=10 + run))
+        ingest([src], ds, IngestOptions(workers=1))
+    return ds
+
+
+def _rows(ds) -> list[tuple]:
+    from trailforensics.engine import Dataset
+
+    with Dataset(ds) as d:
+        table = d.sql("SELECT * EXCLUDE (event_date) FROM events")
+    return sorted(tuple(map(repr, row.values())) for row in table.to_pylist())
+
+
+def test_compact_keeps_the_row_multiset_and_sorts_each_slice(tmp_path, monkeypatch) -> None:
+    import pyarrow.parquet as pq
+
+    import trailforensics.store.compact as compact_module
+
+    monkeypatch.setattr(compact_module, "SLICE_ROWS", 50)  # many slices, row groups straddling bounds
+    ds = _ingest_days(tmp_path)
+    before = _rows(ds)
+    report = compact_module.compact(ds)
+    assert sum(line.startswith("event_date=") and line.endswith("3 files -> 1") for line in report) == 3
+    assert compact_module.time_slices(sorted((ds / "events").rglob("*.parquet")))  # more than one slice
+    assert _rows(ds) == before
+    for f in (ds / "events").rglob("*.parquet"):
+        times = pq.read_table(f, columns=["event_time"]).column(0).to_pylist()
+        assert times == sorted(times)
+
+
+def test_compact_since_until_touches_only_those_partitions(tmp_path) -> None:
+    from datetime import date, datetime, timezone
+
+    from trailforensics.store.compact import compact
+
+    ds = _ingest_days(tmp_path)
+    before = _rows(ds)
+    parts = lambda: {p.name: len(list(p.glob("*.parquet"))) for p in (ds / "events").iterdir()}  # noqa: E731
+    assert set(parts().values()) == {3}
+    # [2026-03-11 12:00, 2026-03-12): only the day of 2026-03-11 overlaps.
+    report = compact(ds, since=datetime(2026, 3, 11, 12, tzinfo=timezone.utc), until=date(2026, 3, 12))
+    assert report == ["event_date=2026-03-11: 3 files -> 1"]
+    assert parts() == {"event_date=2026-03-10": 3, "event_date=2026-03-11": 1, "event_date=2026-03-12": 3}
+    assert len(list((ds / "manifest").glob("*.parquet"))) == 3  # small tables wait for a full compaction
+    assert _rows(ds) == before
+    assert compact(ds, since=date(2026, 4, 1)) == ["nothing to compact"]
+    compact(ds)
+    assert set(parts().values()) == {1} and _rows(ds) == before
+    assert len(list((ds / "keys").glob("*.npy"))) == 1

@@ -28,7 +28,7 @@ from trailforensics.ingest.tasks import CHANGED, FAILED, UNCHANGED, FileResult, 
 from trailforensics.ingest.worker import ChunkProcessor, worker_main
 from trailforensics.names import utf8_text
 from trailforensics.schema import MANIFEST_SCHEMA
-from trailforensics.store.keyindex import KEY_DTYPE, LOAD_SLICE, KeyIndex
+from trailforensics.store.keyindex import KEY_DTYPE, KeyIndex, save_keys
 from trailforensics.store.layout import NotADataset
 from trailforensics.store.lock import DatasetLocked
 from trailforensics.store.manifest import Known, load_known, manifest_row, manifest_table
@@ -392,15 +392,6 @@ def _manifest_rows(r: FileResult, run_id: str, now: datetime) -> list[dict[str, 
     return rows
 
 
-def _save_keys(raw: Path, dest: Path, count: int) -> None:
-    """The raw new keys as a ``.npy`` array, copied in blocks (never all in memory)."""
-    block = LOAD_SLICE * KEY_DTYPE.itemsize
-    with open(dest, "wb") as out, open(raw, "rb") as src:
-        np.lib.format.write_array_header_1_0(out, {"descr": KEY_DTYPE.str, "fortran_order": False, "shape": (count,)})
-        while chunk := src.read(block):
-            out.write(chunk)
-
-
 def _commit(txn: Transaction, run: _Run, written: list[WrittenFile]) -> None:
     """The run's manifest, dedup keys and summary, staged beside the workers' files, then commit."""
     manifest, raw_keys = run.close_files()
@@ -408,7 +399,7 @@ def _commit(txn: Transaction, run: _Run, written: list[WrittenFile]) -> None:
         txn.add("manifest", [manifest.relpath])
     if raw_keys is not None:
         keys_rel = txn.new_file("keys", suffix=".npy")
-        _save_keys(raw_keys, txn.path_for(keys_rel), run.new_key_count)
+        save_keys(txn.path_for(keys_rel), [np.memmap(raw_keys, dtype=KEY_DTYPE, mode="r")])
         txn.add("keys", [keys_rel])
     for f in written:
         txn.add(f.relpath.split("/", 1)[0], [f.relpath])

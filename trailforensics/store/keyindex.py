@@ -13,6 +13,9 @@ choices keep the peak at that size whatever the number of keys:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 
 KEY_DTYPE = np.dtype("S16")
@@ -106,3 +109,14 @@ class KeyIndex:
                 newer = levels.pop()
                 levels.append(merge_sorted(levels.pop(), newer))
         self._size += len(fresh)
+
+
+def save_keys(dest: Path, parts: Sequence[np.ndarray]) -> int:
+    """Write the keys of ``parts`` (e.g. memory-mapped files) as one ``.npy`` array, a slice at a time."""
+    count = sum(len(p) for p in parts)
+    with open(dest, "wb") as out:
+        np.lib.format.write_array_header_1_0(out, {"descr": KEY_DTYPE.str, "fortran_order": False, "shape": (count,)})
+        for part in parts:
+            for start in range(0, len(part), LOAD_SLICE):
+                out.write(np.ascontiguousarray(part[start : start + LOAD_SLICE], dtype=KEY_DTYPE).tobytes())
+    return count
