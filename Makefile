@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DATASET := demo-dataset
 
-.PHONY: demo test bench lint docs sample clean
+.PHONY: demo test bench bench-scale lint docs sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m trailforensics.bench
+
+# 10 M events (generated once into .bench): time and peak RSS per command, DuckDB-native baseline.
+bench-scale: $(STAMP)
+	$(PY) -m trailforensics.bench --scale
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,7 @@
 """`make bench`: measured figures next to a baseline computed in the same run.
 
     python -m trailforensics.bench [--events 2000000] [--small 200000] [--out .bench]
+    python -m trailforensics.bench --scale [--events 10000000] [--tree DIR]   (`make bench-scale`)
 
 * ingest: records/s, MB/s and peak RSS (the whole process tree, sampled from /proc) for
   trailforensics and for a DuckDB-native ingest of the same tree (explicit schema, JSON
@@ -9,6 +10,10 @@
   filter, next to the same answers computed by DuckDB over the raw .json.gz tree;
 * verify: throughput next to the plain gunzip+SHA-256 floor of the same files;
 * hunt: all built-in detections over the large dataset.
+
+``--scale`` runs the one-machine scale tier instead: on a 10 M-event tree (or ``--tree``), the
+time and peak RSS of each command (ingest, compact), with the DuckDB-native ingest of the same
+tree as the baseline in the same run.
 
 Trees are generated once and cached under ``--out``.  This is a benchmark, not a test: it
 prints figures and never fails on them.
@@ -325,9 +330,42 @@ def bench_hunt(ds_path: Path) -> dict[str, Any] | None:
     return {"seconds": round(seconds, 2), "hits": hits, "peak_rss_mb": round(peak / 2**20)}
 
 
+def bench_compact(ds_path: Path, ingest_seconds: float) -> dict[str, Any]:
+    from trailforensics.store.compact import compact
+
+    seconds, peak, report = timed(lambda: compact(ds_path))
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(peak / 2**20),
+        "of_ingest_time": round(seconds / ingest_seconds, 2),
+        "partitions": sum(1 for line in report if line.startswith("event_date=")),
+    }
+
+
+def scale(out: Path, events: int, tree: Path | None) -> dict[str, Any]:
+    """The 10 M tier: per command, time and peak RSS of the whole process tree."""
+    tree = tree.absolute() if tree else ensure_tree(out, events, digests=False)
+    results: dict[str, Any] = {"cpu_count": os.cpu_count(), "tree": str(tree)}
+    print(json.dumps(results), flush=True)
+    ours = bench_ingest(tree, out, "scale")
+    duck = duckdb_native_ingest(tree, out, "scale")
+    results["ingest"] = {
+        "trailforensics": ours,
+        "duckdb_native": duck,
+        "ratio": round(ours["records_per_s"] / duck["records_per_s"], 2),
+    }
+    print("ingest: " + json.dumps(results["ingest"]), flush=True)
+    results["compact"] = bench_compact(out / "ds-scale", ours["seconds"])
+    print("compact: " + json.dumps(results["compact"]), flush=True)
+    (out / "duck-scale.parquet").unlink(missing_ok=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=2_000_000)
+    parser.add_argument("--scale", action="store_true", help="the scale tier (10 M events; ingest, compact)")
+    parser.add_argument("--tree", type=Path, help="with --scale: an existing tree instead of a generated one")
+    parser.add_argument("--events", type=int, help="events of the large tree (default 2 M; 10 M with --scale)")
     parser.add_argument("--small", type=int, default=200_000)
     parser.add_argument("--out", type=Path, default=Path(".bench"))
     parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,queries,verify,hunt")
@@ -335,6 +373,12 @@ def main(argv: list[str] | None = None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     out = args.out.absolute()
     out.mkdir(parents=True, exist_ok=True)
+    if args.scale:
+        scaled = scale(out, args.events or 10_000_000, args.tree)
+        (out / "results-scale.json").write_text(json.dumps(scaled, indent=1))
+        print(json.dumps(scaled, indent=1))
+        return 0
+    args.events = args.events or 2_000_000
     results: dict[str, Any] = {"cpu_count": os.cpu_count()}
     big = ensure_tree(out, args.events)
     small = ensure_tree(out, args.small)

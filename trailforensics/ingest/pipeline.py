@@ -28,7 +28,8 @@ from trailforensics.ingest.summary import IngestSummary
 from trailforensics.ingest.tasks import CHANGED, FAILED, UNCHANGED, FileResult, FileTask
 from trailforensics.ingest.worker import ChunkProcessor, worker_main
 from trailforensics.names import utf8_text
-from trailforensics.store.keyindex import KeyIndex
+from trailforensics.schema import MANIFEST_SCHEMA
+from trailforensics.store.keyindex import KEY_DTYPE, KeyIndex, save_keys
 from trailforensics.store.layout import NotADataset
 from trailforensics.store.lock import DatasetLocked
 from trailforensics.store.manifest import Known, load_known, manifest_row, manifest_table
@@ -39,6 +40,7 @@ from trailforensics.store.writer import TableWriter, WrittenFile
 STDIN = "-"
 CHUNK_BYTES = 2 << 20
 CHUNK_FILES = 256
+MANIFEST_BATCH = 8192  # manifest rows held before they go to the staged file
 
 ARCHIVE_MEMBER = "archive-member"
 ProgressFn = Callable[[str, int, int, int], None]  # (event, files, bytes, records)
@@ -133,31 +135,56 @@ def _chunks(tasks: list[FileTask]) -> Iterator[list[FileTask]]:
 
 
 class _Run:
-    """State of one run while its chunks are processed."""
+    """State of one run while its chunks are processed.
 
-    def __init__(self, summary: IngestSummary, index: KeyIndex, options: IngestOptions):
+    Nothing in it grows with the number of events: the manifest rows go to the staged manifest
+    file every :data:`MANIFEST_BATCH` rows and the new dedup keys to a scratch file, so the
+    coordinator holds only the key index (16 bytes per event) and one batch of rows.
+    """
+
+    def __init__(self, txn: Transaction, summary: IngestSummary, index: KeyIndex, options: IngestOptions):
+        self.txn = txn
         self.summary = summary
         self.index = index
         self.options = options
-        self.results: list[FileResult] = []
-        self.new_keys: list[np.ndarray] = []
+        self.manifest_rel = txn.new_file("manifest")
+        self.manifest = TableWriter(txn.path_for(self.manifest_rel), self.manifest_rel, MANIFEST_SCHEMA)
+        self._rows: list[dict[str, object]] = []
+        self._keys_path = txn.scratch / "new-keys.bin"
+        self._keys = open(self._keys_path, "wb")  # noqa: SIM115 (closed by close_files)
+        self.new_key_count = 0
 
     def dedup(self, keys: bytes) -> bytes:
         mask = self.index.add(keys)
         if mask.any():
-            self.new_keys.append(np.frombuffer(keys, dtype="S16")[mask])
+            fresh = np.frombuffer(keys, dtype=KEY_DTYPE)[mask]
+            self._keys.write(fresh.tobytes())
+            self.new_key_count += len(fresh)
         return mask.tobytes()
 
     def done(self, results: list[FileResult]) -> None:
         for res in results:
-            self.results.append(res)
+            self._rows.extend(_manifest_rows(res, self.txn.run_id, self.txn.started_at))
             self.summary.add(res)
             if self.options.strict and (res.status in (FAILED, CHANGED) or res.damaged):
                 raise IngestError(f"--strict: {res.task.source_file}: {res.reason}")
+        if len(self._rows) >= MANIFEST_BATCH:
+            self._flush_manifest()
         if self.options.progress:
             self.options.progress(
                 "advance", len(results), sum(r.size for r in results), sum(r.records for r in results)
             )
+
+    def _flush_manifest(self) -> None:
+        if self._rows:
+            self.manifest.add(manifest_table(self._rows))
+            self._rows = []
+
+    def close_files(self) -> tuple[WrittenFile | None, Path | None]:
+        """Finish the staged manifest and the new keys; returns the manifest and the raw keys file."""
+        self._flush_manifest()
+        self._keys.close()
+        return self.manifest.close(), (self._keys_path if self.new_key_count else None)
 
 
 def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOptions | None = None) -> IngestSummary:
@@ -235,8 +262,8 @@ def _run(sources: list[Path], txn: Transaction, summary: IngestSummary, options:
         return
     index = KeyIndex()
     for rel in txn.snapshot.files("keys"):
-        index.load(np.load(txn.root / rel))
-    run = _Run(summary, index, options)
+        index.load(np.load(txn.root / rel, mmap_mode="r"))  # in slices: no second copy of a big file
+    run = _Run(txn, summary, index, options)
     chunks = list(_chunks(tasks))
     workers = max(1, min(options.workers or os.cpu_count() or 1, len(chunks)))
     written = (
@@ -314,73 +341,73 @@ def _send_next(conn: Connection, pending: Iterator[list[FileTask]]) -> None:
     conn.send(("stop",) if chunk is None else ("chunk", 0, chunk))
 
 
-def _commit(txn: Transaction, run: _Run, written: list[WrittenFile]) -> None:
-    """The run's manifest, dedup keys and summary, staged beside the workers' files, then commit."""
-    run_id, now = txn.run_id, txn.started_at
-    rows = []
-    for r in run.results:
+def _manifest_rows(r: FileResult, run_id: str, now: datetime) -> list[dict[str, object]]:
+    """The manifest rows of one input file: the file, then each archive member."""
+    rows = [
+        manifest_row(
+            path=r.task.key,
+            source_file=r.task.source_file,
+            size=r.size or r.task.size,
+            mtime_ns=r.task.mtime_ns,
+            ctime_ns=r.task.ctime_ns,
+            sha256=r.sha256,
+            kind=r.task.kind,
+            status=r.status,
+            reason=r.reason,
+            records=r.records,
+            rows_written=r.rows_written,
+            duplicates=r.duplicates,
+            rejected=r.rejected,
+            org_id=r.task.org_id,
+            account_id=r.task.account_id,
+            region=r.task.region,
+            file_time=r.task.file_time,
+            ingest_run=run_id,
+            ingested_at=now,
+        )
+    ]
+    for m in r.members:
+        inner = m.name[len(r.task.source_file) :]
         rows.append(
             manifest_row(
-                path=r.task.key,
-                source_file=r.task.source_file,
-                size=r.size or r.task.size,
-                mtime_ns=r.task.mtime_ns,
-                ctime_ns=r.task.ctime_ns,
-                sha256=r.sha256,
-                kind=r.task.kind,
-                status=r.status,
-                reason=r.reason,
-                records=r.records,
-                rows_written=r.rows_written,
-                duplicates=r.duplicates,
-                rejected=r.rejected,
-                org_id=r.task.org_id,
-                account_id=r.task.account_id,
-                region=r.task.region,
-                file_time=r.task.file_time,
+                path=r.task.key + inner,
+                source_file=m.name,
+                size=0,
+                mtime_ns=0,
+                ctime_ns=None,
+                sha256=None,
+                kind=ARCHIVE_MEMBER,
+                status=m.status,
+                reason=m.reason,
+                records=m.records,
+                rows_written=m.rows_written,
+                duplicates=m.duplicates,
+                rejected=m.rejected,
+                org_id=None,
+                account_id=None,
+                region=None,
+                file_time=None,
                 ingest_run=run_id,
                 ingested_at=now,
             )
         )
-        for m in r.members:
-            inner = m.name[len(r.task.source_file) :]
-            rows.append(
-                manifest_row(
-                    path=r.task.key + inner,
-                    source_file=m.name,
-                    size=0,
-                    mtime_ns=0,
-                    ctime_ns=None,
-                    sha256=None,
-                    kind=ARCHIVE_MEMBER,
-                    status=m.status,
-                    reason=m.reason,
-                    records=m.records,
-                    rows_written=m.rows_written,
-                    duplicates=m.duplicates,
-                    rejected=m.rejected,
-                    org_id=None,
-                    account_id=None,
-                    region=None,
-                    file_time=None,
-                    ingest_run=run_id,
-                    ingested_at=now,
-                )
-            )
-    manifest_rel = txn.new_file("manifest")
-    mw = TableWriter(txn.path_for(manifest_rel), manifest_rel, manifest_table([]).schema)
-    mw.add(manifest_table(rows))
-    mw.close()
-    txn.add("manifest", [manifest_rel])
-    if run.new_keys:
+    return rows
+
+
+def _commit(txn: Transaction, run: _Run, written: list[WrittenFile]) -> None:
+    """The run's manifest, dedup keys and summary, staged beside the workers' files, then commit."""
+    manifest, raw_keys = run.close_files()
+    if manifest is not None:
+        txn.add("manifest", [manifest.relpath])
+    if raw_keys is not None:
         keys_rel = txn.new_file("keys", suffix=".npy")
-        np.save(txn.path_for(keys_rel), np.concatenate(run.new_keys))
+        save_keys(txn.path_for(keys_rel), [np.memmap(raw_keys, dtype=KEY_DTYPE, mode="r")])
         txn.add("keys", [keys_rel])
     for f in written:
         txn.add(f.relpath.split("/", 1)[0], [f.relpath])
     add_rollups(txn, [f.relpath for f in written if f.relpath.startswith("events/")])
     summary_json = run.summary.to_json()
-    summary_json.update(committed=True, started_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    summary_json.update(committed=True, started_at=txn.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
     txn.write_run_summary(summary_json)
     txn.commit()
 

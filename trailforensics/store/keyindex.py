@@ -1,35 +1,66 @@
 """The dedup key index: 16-byte keys in sorted numpy arrays (16 bytes per event).
 
-A log-structured merge of sorted levels keeps inserts cheap and memory at the size of the
-keys themselves, so a dataset of tens of millions of events dedups in a few hundred MB
-(a Python set of the same keys would take ~6x more).
+Keys are digests, so their first byte spreads them evenly over :data:`BUCKETS` buckets.  Each
+bucket is a log-structured merge of sorted levels, which keeps inserts cheap and memory at
+the size of the keys themselves (a Python set of the same keys would take ~6x more).  Two
+choices keep the peak at that size whatever the number of keys:
+
+* levels merge linearly (two sorted, disjoint arrays into one) and only within a bucket, so
+  the largest temporary copy is a bucket's size, 1/``BUCKETS`` of the index, where one big
+  ``sort(concatenate(...))`` copied the whole index two or three times;
+* keys of earlier runs load in slices (:data:`LOAD_SLICE` keys at a time).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 
 KEY_DTYPE = np.dtype("S16")
+BUCKETS = 64
+LOAD_SLICE = 1 << 20
+# The smallest key of each bucket (bucket b holds the keys whose first byte is in
+# [b * 256 // BUCKETS, (b + 1) * 256 // BUCKETS)); bucket 0's bound is the empty key.
+_BOUNDS = np.array([bytes([b * 256 // BUCKETS]) for b in range(BUCKETS)], dtype=KEY_DTYPE)
+_EMPTY = np.zeros(0, dtype=KEY_DTYPE)
+
+
+def merge_sorted(older: np.ndarray, newer: np.ndarray) -> np.ndarray:
+    """One sorted array from two sorted arrays with no key in common (linear, one output copy)."""
+    if not len(older):
+        return newer
+    if not len(newer):
+        return older
+    at = np.searchsorted(older, newer) + np.arange(len(newer))
+    out = np.empty(len(older) + len(newer), dtype=KEY_DTYPE)
+    from_older = np.ones(len(out), dtype=bool)
+    from_older[at] = False
+    out[at] = newer
+    out[from_older] = older
+    return out
 
 
 class KeyIndex:
     def __init__(self) -> None:
-        self._levels: list[np.ndarray] = []
+        self._buckets: list[list[np.ndarray]] = [[] for _ in range(BUCKETS)]
+        self._size = 0
 
     def __len__(self) -> int:
-        return sum(len(level) for level in self._levels)
+        return self._size
 
     def load(self, keys: np.ndarray) -> None:
-        """Add keys known to be unique (from earlier runs)."""
-        if len(keys):
-            self._push(np.unique(keys.astype(KEY_DTYPE, copy=False)))
+        """Add keys known to be unique (from earlier runs); a memory-mapped array loads in slices."""
+        for start in range(0, len(keys), LOAD_SLICE):
+            piece = np.unique(np.asarray(keys[start : start + LOAD_SLICE]).astype(KEY_DTYPE, copy=False))
+            self._insert(piece[~self._contains_sorted(piece)])
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
-        present = np.zeros(len(keys), dtype=bool)
-        for level in self._levels:
-            idx = np.searchsorted(level, keys)
-            idx[idx == len(level)] = 0
-            present |= level[idx] == keys
+        keys = np.asarray(keys, dtype=KEY_DTYPE)
+        order = np.argsort(keys, kind="stable")
+        present = np.empty(len(keys), dtype=bool)
+        present[order] = self._contains_sorted(keys[order])
         return present
 
     def add(self, keys: bytes) -> np.ndarray:
@@ -38,24 +69,54 @@ class KeyIndex:
         if not len(q):
             return np.zeros(0, dtype=bool)
         uniq, first_idx, inverse = np.unique(q, return_index=True, return_inverse=True)
-        seen = self.contains(uniq)
+        seen = self._contains_sorted(uniq)
         new = np.zeros(len(q), dtype=bool)
         new[first_idx] = True
         new &= ~seen[inverse.reshape(-1)]
-        fresh = uniq[~seen]
-        if len(fresh):
-            self._push(fresh)
+        self._insert(uniq[~seen])
         return new
 
-    def _push(self, level: np.ndarray) -> None:
-        self._levels.append(level)
-        # Merge while the newer level is at least half the older: O(log n) levels.
-        while len(self._levels) > 1 and len(self._levels[-1]) * 2 >= len(self._levels[-2]):
-            top = self._levels.pop()
-            below = self._levels.pop()
-            self._levels.append(np.sort(np.concatenate([below, top]), kind="stable"))
-
     def all_keys(self) -> np.ndarray:
-        if not self._levels:
-            return np.zeros(0, dtype=KEY_DTYPE)
-        return np.sort(np.concatenate(self._levels))
+        """Every key, sorted (a copy: for tests and small indexes)."""
+        parts = [level for bucket in self._buckets for level in bucket]
+        return np.sort(np.concatenate(parts)) if parts else _EMPTY.copy()
+
+    # -- internals ---------------------------------------------------------------------------
+    @staticmethod
+    def _slices(sorted_keys: np.ndarray) -> list[tuple[int, int, int]]:
+        """(bucket, start, end) of each non-empty bucket's run in ``sorted_keys``."""
+        edges = np.append(np.searchsorted(sorted_keys, _BOUNDS), len(sorted_keys)).tolist()
+        return [(b, edges[b], edges[b + 1]) for b in range(BUCKETS) if edges[b + 1] > edges[b]]
+
+    def _contains_sorted(self, keys: np.ndarray) -> np.ndarray:
+        present = np.zeros(len(keys), dtype=bool)
+        for b, lo, hi in self._slices(keys):
+            part = keys[lo:hi]
+            hit = present[lo:hi]
+            for level in self._buckets[b]:
+                idx = np.searchsorted(level, part)
+                idx[idx == len(level)] = 0
+                hit |= level[idx] == part
+        return present
+
+    def _insert(self, fresh: np.ndarray) -> None:
+        """Add sorted keys none of which is in the index."""
+        for b, lo, hi in self._slices(fresh):
+            levels = self._buckets[b]
+            levels.append(fresh[lo:hi].copy())  # a copy: a view would keep the whole batch alive
+            # Merge while the newer level is at least half the older: O(log n) levels.
+            while len(levels) > 1 and len(levels[-1]) * 2 >= len(levels[-2]):
+                newer = levels.pop()
+                levels.append(merge_sorted(levels.pop(), newer))
+        self._size += len(fresh)
+
+
+def save_keys(dest: Path, parts: Sequence[np.ndarray]) -> int:
+    """Write the keys of ``parts`` (e.g. memory-mapped files) as one ``.npy`` array, a slice at a time."""
+    count = sum(len(p) for p in parts)
+    with open(dest, "wb") as out:
+        np.lib.format.write_array_header_1_0(out, {"descr": KEY_DTYPE.str, "fortran_order": False, "shape": (count,)})
+        for part in parts:
+            for start in range(0, len(part), LOAD_SLICE):
+                out.write(np.ascontiguousarray(part[start : start + LOAD_SLICE], dtype=KEY_DTYPE).tobytes())
+    return count
