@@ -280,3 +280,65 @@ def test_hugeint_to_parquet(tmp_path: Path) -> None:
     table = duckdb.sql(f"SELECT {HUGE}::HUGEINT AS high").to_arrow_table()
     write_table(table, "parquet", tmp_path / "h.parquet")
     assert str(pq.read_table(tmp_path / "h.parquet").column(0)[0].as_py()) == HUGE
+
+
+def test_the_manifest_records_both_paths_of_a_link(tmp_path: Path) -> None:
+    src = _odd_tree(tmp_path)
+    assert ingest([src], tmp_path / "ds-links", ONE).committed
+    from trailforensics import Dataset
+
+    with Dataset(tmp_path / "ds-links") as ds:
+        rows = {r["source_file"]: r for r in ds.sql("SELECT source_file, path, resolved_path FROM files").to_pylist()}
+    assert rows["a/linked.json"]["path"] == str(src / "a" / "linked.json")
+    assert rows["a/linked.json"]["resolved_path"] == str(tmp_path / "elsewhere" / "x.json")
+    assert rows["a/aa.json"]["resolved_path"] is None
+
+
+# -- 8: a full disk is one clear line ----------------------------------------------------------------
+
+_DISK_FULL = """
+import errno, sys
+from trailforensics.store import writer
+
+def full(self, *args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device", str(self.root / "events" / "part.parquet"))
+
+writer.EventWriter._flush = full
+from trailforensics.cli import main
+sys.argv = ["trailforensics", "ingest", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_full_disk_is_one_line_and_nothing_is_committed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    sample = Path(__file__).resolve().parent.parent / "sample_logs"
+    ds = tmp_path / "ds"
+    proc = subprocess.run(
+        [sys.executable, "-c", _DISK_FULL, str(sample), "-d", str(ds), "-j", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr
+    output = proc.stdout + proc.stderr
+    assert "Traceback" not in output and "Exception ignored" not in output, output
+    aborted = [ln for ln in proc.stderr.splitlines() if ln.startswith("ABORTED")]
+    assert len(aborted) == 1 and "no space left on device while writing" in aborted[0], proc.stderr
+    assert aborted[0].endswith("nothing committed")
+    snapshot = json.loads((ds / "_snapshot.json").read_text())
+    assert not snapshot["tables"].get("events")
+    assert not list((ds / ".staging").glob("*")) if (ds / ".staging").exists() else True
+
+
+def test_os_error_line() -> None:
+    import errno
+
+    from trailforensics.ingest.worker import os_error_line
+
+    assert os_error_line(OSError(errno.ENOSPC, "No space left on device", "/d/x.parquet")) == (
+        "no space left on device while writing /d/x.parquet; nothing committed"
+    )
+    assert os_error_line(OSError(errno.EIO, "Input/output error")) == "Input/output error; nothing committed"

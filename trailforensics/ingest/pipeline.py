@@ -26,7 +26,7 @@ from trailforensics.discovery import CANDIDATE, InputFile, discover
 from trailforensics.errors import TrailforensicsError
 from trailforensics.ingest.summary import IngestSummary
 from trailforensics.ingest.tasks import CHANGED, FAILED, UNCHANGED, FileResult, FileTask
-from trailforensics.ingest.worker import ChunkProcessor, worker_main
+from trailforensics.ingest.worker import ChunkProcessor, os_error_line, worker_main
 from trailforensics.names import utf8_text
 from trailforensics.schema import MANIFEST_SCHEMA
 from trailforensics.store.keyindex import KEY_DTYPE, KeyIndex, save_keys
@@ -207,7 +207,9 @@ def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOp
         with Transaction(dataset_path, "ingest", create=True, run_id=summary.run_id, now=now) as txn:
             summary.notes.extend(txn.notes)
             _run(src_paths, txn, summary, options)
-    except (IngestError, DatasetLocked, NotADataset, OSError) as exc:
+    except OSError as exc:
+        summary.aborted = os_error_line(exc)
+    except (IngestError, DatasetLocked, NotADataset) as exc:
         summary.aborted = str(exc)
     summary.seconds = time.perf_counter() - started
     return summary
@@ -277,11 +279,15 @@ def _run(sources: list[Path], txn: Transaction, summary: IngestSummary, options:
 
 def _process_serial(chunks: list[list[FileTask]], stage: Path, run: _Run) -> list[WrittenFile]:
     proc = ChunkProcessor(stage, run.summary.run_id, 0, run.options.input_format)
-    for chunk in chunks:
-        results, built, keys = proc.parse(chunk)
-        proc.write(results, built, run.dedup(keys))
-        run.done(results)
-    return proc.close()
+    try:
+        for chunk in chunks:
+            results, built, keys = proc.parse(chunk)
+            proc.write(results, built, run.dedup(keys))
+            run.done(results)
+        return proc.close()
+    except BaseException:
+        proc.abort()
+        raise
 
 
 def _process_parallel(chunks: list[list[FileTask]], stage: Path, run: _Run, n_workers: int) -> list[WrittenFile]:
@@ -332,7 +338,8 @@ def _process_parallel(chunks: list[list[FileTask]], stage: Path, run: _Run, n_wo
             if p.is_alive():
                 p.kill()
     if error:
-        raise IngestError(f"ingest worker failed; nothing committed:\n{error}")
+        # An I/O failure arrives as one line already; anything else is a bug: keep its traceback.
+        raise IngestError(error if "\n" not in error.strip() else f"ingest worker failed; nothing committed:\n{error}")
     return written
 
 
@@ -364,6 +371,7 @@ def _manifest_rows(r: FileResult, run_id: str, now: datetime) -> list[dict[str, 
             file_time=r.task.file_time,
             ingest_run=run_id,
             ingested_at=now,
+            resolved_path=r.resolved_path,
         )
     ]
     for m in r.members:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -77,6 +78,19 @@ class ChunkProcessor:
         dup = self.duplicates.close()
         return files + ([dup] if dup else [])
 
+    def abort(self) -> None:
+        """Close every file quietly after a failure (the run will not commit)."""
+        self.events.abort()
+        self.duplicates.abort()
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for an I/O failure while writing the run (a full disk above all), never a traceback."""
+    where = f" while writing {exc.filename}" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on device{where}; nothing committed"
+    return f"{exc.strerror or exc}{where}; nothing committed"
+
 
 def _malloc_trim() -> Callable[[], object]:
     """glibc's ``malloc_trim(0)``, or a no-op where the C library has none."""
@@ -111,6 +125,11 @@ def worker_main(conn: Connection, staging: str, run_id: str, worker_id: int, for
             del results, built
             release()
     except (EOFError, KeyboardInterrupt):
+        proc.abort()
         return
+    except OSError as exc:
+        proc.abort()
+        conn.send(("closed", [], os_error_line(exc)))
     except Exception:
+        proc.abort()
         conn.send(("closed", [], traceback.format_exc()))

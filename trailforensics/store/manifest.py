@@ -72,9 +72,11 @@ def manifest_row(
     file_time: datetime | None,
     ingest_run: str,
     ingested_at: datetime,
+    resolved_path: str | None = None,
 ) -> dict[str, object]:
     return dict(
         path=path,
+        resolved_path=resolved_path,
         source_file=source_file,
         size=size,
         mtime_ns=mtime_ns,

@@ -12,6 +12,7 @@ in rows, so memory stays flat however large the input.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -173,6 +174,16 @@ class EventWriter:
         self._open.clear()
         return [f for f in self._done if f.rows]
 
+    def abort(self) -> None:
+        """Drop buffered rows and close open files quietly (the run is failing: nothing of it is
+        committed).  An unclosed writer would print "Exception ignored" when collected."""
+        self._buffers.clear()
+        self._buffered_rows.clear()
+        self._buffered_bytes.clear()
+        for writer, _info in self._open.values():
+            _close_quietly(writer)
+        self._open.clear()
+
 
 class TableWriter:
     """A small table (duplicates, manifest) written to one file, lazily opened."""
@@ -199,3 +210,15 @@ class TableWriter:
             return None
         self._writer.close()
         return WrittenFile(self.relpath, self.rows, "")
+
+    def abort(self) -> None:
+        """Close the file quietly; the run is failing (see :meth:`EventWriter.abort`)."""
+        if self._writer is not None:
+            _close_quietly(self._writer)
+            self._writer = None
+
+
+def _close_quietly(writer: pq.ParquetWriter) -> None:
+    # The disk is full or the file is gone: the whole run is discarded anyway.
+    with contextlib.suppress(Exception):
+        writer.close()
