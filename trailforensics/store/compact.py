@@ -25,12 +25,14 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from trailforensics.engine import resources
 from trailforensics.schema import EVENT_SCHEMA
 from trailforensics.store.keyindex import save_keys
+from trailforensics.store.rollups import add_rollups, merge_rollups, missing_rollups
 from trailforensics.store.transaction import Transaction
 from trailforensics.store.writer import DICTIONARY_COLUMNS, NULL_PARTITION, ROW_GROUP_ROWS, parquet_writer
 
-MEMORY_LIMIT = "512MB"  # DuckDB only reads here; the slices are sorted by Arrow
+MEMORY_LIMIT = 512 << 20  # at most (less if --memory-limit says so): DuckDB only reads; Arrow sorts the slices
 SLICE_ROWS = 64 * 1024  # rows sorted in memory at a time (about 2 KB each); also the largest row group
 THREADS = 1  # a second scan thread doubled the peak for little gain: encoding the output dominates
 
@@ -133,10 +135,8 @@ def compact(
         report.extend(txn.notes)
         root, snap = txn.root, txn.snapshot
         con = duckdb.connect()
-        con.execute(f"SET memory_limit='{MEMORY_LIMIT}'")
-        con.execute(f"SET temp_directory='{txn.scratch}'")
-        con.execute("SET preserve_insertion_order=false")
-        con.execute(f"SET threads={THREADS}")
+        limit = min(resources.memory_limit(), MEMORY_LIMIT)
+        resources.configure(con, limit=limit, spill=txn.scratch, threads=THREADS, preserve_order=False)
         by_partition: dict[str, list[str]] = defaultdict(list)
         for rel in snap.files("events"):
             by_partition[rel.split("/")[1]].append(rel)
@@ -153,7 +153,13 @@ def compact(
         if lo is None and hi is None:
             _compact_small_tables(con, txn, min_files, report)
         con.close()
-        if not txn.to_remove:
+        built = bool(missing_rollups(txn))
+        if built:  # a dataset from before rollups: build them from its events
+            add_rollups(txn, [])
+            report.append("rollups: built for every event")
+        elif lo is None and hi is None:
+            report.extend(merge_rollups(txn, min_files))
+        if not txn.to_remove and not built:
             return [*report, "nothing to compact"]  # leaving without a commit discards the stage
         txn.commit()
     return report
