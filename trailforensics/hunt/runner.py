@@ -270,7 +270,7 @@ def run_hunt(
             timings[det.id] = time.perf_counter() - started
     finally:
         if narrowed is not None:
-            scope.drop_scope(ds)
+            scope.drop_scope(narrowed)
     if report is not None:
         started = time.perf_counter()
         try:
