@@ -29,7 +29,7 @@
 -- param: min_history_hours int 12 | History a principal needs before an address or client is judged new for it
 -- param: min_failed int 3 | Failed calls within the window (and at least a fifth of them) that make a burst unusual
 -- param: report_routine int 0 | 1 also reports the usual bursts of known principals (as low)
-WITH reads AS (
+WITH reads AS NOT MATERIALIZED (   -- read twice (totals, windows) rather than held in memory
     SELECT event_time, actor, user_identity_access_key_id, source_ip_address, user_agent, aws_region,
            recipient_account_id, event_name, event_id, event_source,
            coalesce(user_identity_access_key_id, '') AS k, user_identity_type, user_identity_arn, session_issuer_arn,
