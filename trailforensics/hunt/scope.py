@@ -11,7 +11,9 @@ runs each such detection with ``events`` replaced by a CTE over its own pairs::
 
 The copy is on disk, not in memory: held as a table it took ~0.6 GB per million events of the
 dataset, so the hunt's memory grew with the data (10 GB at 10 M events).  As a file it costs only
-the row groups a detection is reading, and it is deleted when the hunt ends.
+the row groups a detection is reading, and it is deleted when the hunt ends.  It holds only the
+columns some scoped detection names (a word of its SQL): a detection naming a column left out
+fails loudly (the column does not exist), it cannot silently read an empty one.
 
 Detections listing ``*`` or ``*:Name`` pairs run unchanged on the full view (they should read
 only the light columns).  Whole-dataset baselines (first-seen, "was this region used before")
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 SCOPE_FILE = "hunt_scope.parquet"
 _WITH_RE = re.compile(r"^\s*WITH\s+(?!RECURSIVE\b)", re.IGNORECASE)
 _SELECT_RE = re.compile(r"^\s*(SELECT|FROM)\b", re.IGNORECASE)
+_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -86,20 +89,33 @@ def prepare_scope(ds: Dataset, detections: Iterable[Detection]) -> Scope:
         "WHERE event_source IS NOT NULL AND event_name IS NOT NULL"
     ).to_pylist()
     present = frozenset((r["event_source"], r["event_name"]) for r in rows)
+    scoped = [d for d in detections if is_scoped(d)]
     wanted: set[tuple[str, str]] = set()
-    for det in detections:
-        if is_scoped(det):
-            wanted.update(matching_pairs(det, present))
+    for det in scoped:
+        wanted.update(matching_pairs(det, present))
     names = sorted({n for _, n in wanted})
     where = (
         f"event_name IN ({', '.join(map(_lit, names))}) AND ({_pairs_condition(sorted(wanted))})" if names else "false"
     )
+    columns = ", ".join(_quote_ident(c) for c in _named_columns(ds, scoped))
     path = ds.scratch / SCOPE_FILE
     # Small row groups: a detection reading a rare pair decodes the JSON columns of few rows.
     ds.con.execute(
-        f"COPY (SELECT * FROM main.events WHERE {where}) TO {_lit(str(path))} (FORMAT parquet, ROW_GROUP_SIZE 16384)"
+        f"COPY (SELECT {columns} FROM main.events WHERE {where}) TO {_lit(str(path))} "
+        "(FORMAT parquet, ROW_GROUP_SIZE 16384)"
     )
     return Scope(present, path)
+
+
+def _named_columns(ds: Dataset, detections: list[Detection]) -> list[str]:
+    """The columns of ``events`` (in order) that the detections' SQL names, and the pair columns."""
+    words = {w.lower() for d in detections for w in _WORD_RE.findall(d.sql)} | {"event_source", "event_name"}
+    described = ds.sql("SELECT column_name FROM (DESCRIBE main.events)").column("column_name").to_pylist()
+    return [c for c in described if c.lower() in words]
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def drop_scope(scope: Scope) -> None:
