@@ -26,9 +26,12 @@ CASES_GOLDEN = DATA / "hunt_cases_golden.jsonl"
 KEYS = ("detection_id", "event_id", "severity", "details")
 
 
-def hit_rows(ds_path: Path, **kwargs: Any) -> list[dict[str, Any]]:
+def hit_rows(ds_path: Path, *, sandboxed: bool = False, **kwargs: Any) -> list[dict[str, Any]]:
     with Dataset(ds_path) as ds:
+        if sandboxed:  # user SQL locks the connection: the hunt can no longer write its scratch copy
+            ds.user_sql("SELECT 1")
         result = run_hunt(ds, **kwargs)
+        assert not list(ds.scratch.glob("*.parquet")), "the hunt left its scratch copy behind"
     assert result.ok, result.errors
     rows = result.hits.select(list(KEYS)).to_pylist()
     return sorted(rows, key=lambda r: tuple(str(r[k]) for k in KEYS))
@@ -43,13 +46,31 @@ def check_golden(rows: list[dict[str, Any]], golden: Path) -> None:
     assert rows == expected
 
 
-def test_sample_hits_match_golden(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def sample_ds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sample = ROOT / "sample_logs"
     if not sample.is_dir():
         pytest.skip("sample_logs/ is not present")
-    summary = ingest([sample], tmp_path / "ds", IngestOptions(workers=1))
+    out = tmp_path_factory.mktemp("sample") / "ds"
+    summary = ingest([sample], out, IngestOptions(workers=1))
     assert summary.rows_written > 0
-    check_golden(hit_rows(tmp_path / "ds"), SAMPLE_GOLDEN)
+    return out
+
+
+def test_sample_hits_match_golden(sample_ds: Path) -> None:
+    check_golden(hit_rows(sample_ds), SAMPLE_GOLDEN)
+
+
+def test_sample_hits_on_a_sandboxed_connection(sample_ds: Path) -> None:
+    check_golden(hit_rows(sample_ds, sandboxed=True), SAMPLE_GOLDEN)
+
+
+def test_sample_hits_at_the_smallest_memory_limit(sample_ds: Path) -> None:
+    with Dataset(sample_ds, memory_limit="64MiB") as ds:
+        result = run_hunt(ds)
+    assert result.ok, result.errors
+    rows = sorted(result.hits.select(list(KEYS)).to_pylist(), key=lambda r: tuple(str(r[k]) for k in KEYS))
+    check_golden(rows, SAMPLE_GOLDEN)
 
 
 def test_case_hits_match_golden(tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
+
 from trailforensics.hunt.model import Detection
 
 if TYPE_CHECKING:
@@ -82,8 +84,12 @@ def _pairs_condition(pairs: list[tuple[str, str]]) -> str:
     )
 
 
-def prepare_scope(ds: Dataset, detections: Iterable[Detection]) -> Scope:
-    """Find the dataset's pairs and copy the events of the scoped detections' pairs to a scratch file."""
+def prepare_scope(ds: Dataset, detections: Iterable[Detection]) -> Scope | None:
+    """Find the dataset's pairs and copy the events of the scoped detections' pairs to a scratch file.
+
+    None when the connection may not write files (sandboxed by ``Dataset.user_sql``): the
+    detections then read the whole view (the same hits, more slowly).
+    """
     rows = ds.sql(
         "SELECT DISTINCT event_source, event_name FROM main.events "
         "WHERE event_source IS NOT NULL AND event_name IS NOT NULL"
@@ -100,10 +106,14 @@ def prepare_scope(ds: Dataset, detections: Iterable[Detection]) -> Scope:
     columns = ", ".join(_quote_ident(c) for c in _named_columns(ds, scoped))
     path = ds.scratch / SCOPE_FILE
     # Small row groups: a detection reading a rare pair decodes the JSON columns of few rows.
-    ds.con.execute(
-        f"COPY (SELECT {columns} FROM main.events WHERE {where}) TO {_lit(str(path))} "
-        "(FORMAT parquet, ROW_GROUP_SIZE 16384)"
-    )
+    try:
+        ds.con.execute(
+            f"COPY (SELECT {columns} FROM main.events WHERE {where}) TO {_lit(str(path))} "
+            "(FORMAT parquet, ROW_GROUP_SIZE 16384)"
+        )
+    except duckdb.PermissionException:
+        path.unlink(missing_ok=True)
+        return None
     return Scope(present, path)
 
 
