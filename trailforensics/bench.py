@@ -324,10 +324,16 @@ def bench_hunt(ds_path: Path) -> dict[str, Any] | None:
         return None
     from trailforensics.engine import Dataset
 
-    ds = Dataset(ds_path)
-    seconds, peak, result = timed(lambda: run_hunt(ds))
-    hits = result.hits.num_rows if hasattr(result, "hits") else None
-    return {"seconds": round(seconds, 2), "hits": hits, "peak_rss_mb": round(peak / 2**20)}
+    with Dataset(ds_path) as ds:
+        seconds, peak, result = timed(lambda: run_hunt(ds))
+    slowest = sorted(result.timings.items(), key=lambda kv: -kv[1])[:5]
+    return {
+        "seconds": round(seconds, 2),
+        "hits": result.hits.num_rows,
+        "peak_rss_mb": round(peak / 2**20),
+        "prepare_seconds": round(result.prepare_seconds, 2),
+        "slowest": {k: round(v, 2) for k, v in slowest},
+    }
 
 
 def bench_compact(ds_path: Path, ingest_seconds: float) -> dict[str, Any]:

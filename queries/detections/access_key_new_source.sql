@@ -11,7 +11,7 @@
 -- false_positives: runners. Compare the address with the key's usual ones (`trailforensics identities`).
 -- references: https://attack.mitre.org/techniques/T1078/004/, https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html
 -- param: min_history_hours int 12 | Hours between the key's first use and the new use
-WITH calls AS (
+WITH calls AS NOT MATERIALIZED (   -- read again rather than held: first-seen tables are small, the calls are not
     SELECT event_time, actor, user_identity_access_key_id AS k, source_ip_address AS ip, user_agent, aws_region,
            recipient_account_id, event_name, event_id,
            coalesce(nullif(regexp_extract(user_agent, '^(\S+(\s+\S+)?)', 1), ''), '?') AS client
@@ -21,12 +21,15 @@ WITH calls AS (
       AND source_ip_address IS NOT NULL
       AND NOT coalesce(session_credential_from_console, false)
 ),
-firsts AS (
-    SELECT *,
-           min(event_time) OVER (PARTITION BY k) AS key_first,
-           min(event_time) OVER (PARTITION BY k, ip) AS ip_first,
-           min(event_time) OVER (PARTITION BY k, client) AS client_first
-    FROM calls
+key_firsts AS (SELECT k, min(event_time) AS key_first FROM calls GROUP BY k),
+ip_firsts AS (SELECT k, ip, min(event_time) AS ip_first FROM calls GROUP BY k, ip),
+client_firsts AS (SELECT k, client, min(event_time) AS client_first FROM calls GROUP BY k, client),
+firsts AS (   -- each call with the first use of its key, of its key from its address and with its client
+    SELECT c.*, f.key_first, i.ip_first, l.client_first
+    FROM calls c
+    JOIN key_firsts f USING (k)
+    JOIN ip_firsts i ON i.k = c.k AND i.ip = c.ip AND i.ip_first = c.event_time
+    JOIN client_firsts l ON l.k = c.k AND l.client = c.client AND l.client_first = c.event_time
 )
 SELECT event_time, actor, k AS access_key, ip AS source_ip, user_agent, aws_region AS region,
        recipient_account_id AS account, event_name, event_id,

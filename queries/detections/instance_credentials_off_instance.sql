@@ -13,7 +13,7 @@
 -- references: https://attack.mitre.org/techniques/T1552/005/,
 -- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.credential-access.ec2-steal-instance-credentials/,
 -- references: https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html
-WITH candidates AS (
+WITH candidates AS NOT MATERIALIZED (   -- read twice (first address, calls) rather than held in memory
     SELECT event_time, actor, user_identity_access_key_id, source_ip_address, user_agent, aws_region,
            recipient_account_id, event_name, event_id, user_identity_arn,
            coalesce(CAST(session_creation_date AS VARCHAR), '') AS session_key,
@@ -23,7 +23,7 @@ WITH candidates AS (
       AND user_identity_invoked_by IS NULL
       AND contains(user_identity_arn, '/i-')
 ),
-sessions AS (
+sessions AS NOT MATERIALIZED (
     SELECT *, regexp_extract(user_identity_arn, '/(i-[0-9a-f]{8,17})$', 1) AS instance_id
     FROM candidates
     WHERE regexp_matches(user_identity_arn, '/i-[0-9a-f]{8,17}$')

@@ -29,11 +29,11 @@
 -- param: min_history_hours int 12 | History a principal needs before an address or client is judged new for it
 -- param: min_failed int 3 | Failed calls within the window (and at least a fifth of them) that make a burst unusual
 -- param: report_routine int 0 | 1 also reports the usual bursts of known principals (as low)
-WITH reads AS (
+WITH reads AS NOT MATERIALIZED (   -- read twice (totals, windows) rather than held in memory
     SELECT event_time, actor, user_identity_access_key_id, source_ip_address, user_agent, aws_region,
            recipient_account_id, event_name, event_id, event_source,
            coalesce(user_identity_access_key_id, '') AS k, user_identity_type, user_identity_arn, session_issuer_arn,
-           error_code
+           error_code, record_hash
     FROM events
     WHERE (starts_with(event_name, 'List') OR starts_with(event_name, 'Describe')
            OR event_name IN ('GetCallerIdentity', 'GetAccountAuthorizationDetails', 'GetAccountSummary',
@@ -59,23 +59,35 @@ busy AS (   -- only principals that reach a threshold over the whole dataset go 
     HAVING (count(DISTINCT event_name) >= $min_distinct_calls AND count(DISTINCT event_source) >= $min_services)
         OR count(DISTINCT aws_region) >= $min_regions
 ),
-counted AS (
-    SELECT *, count(DISTINCT event_name) OVER w AS names, count(DISTINCT aws_region) OVER w AS regions,
+counted AS (   -- the windows hold only what they count (the other columns are joined back for the bursts)
+    SELECT actor, k, event_time, event_id, recipient_account_id, record_hash,
+           count(DISTINCT event_name) OVER w AS names, count(DISTINCT aws_region) OVER w AS regions,
            count(DISTINCT event_source) OVER w AS services, count(*) OVER w AS calls,
            max(CASE WHEN event_name = 'GetCallerIdentity' THEN 1 ELSE 0 END) OVER w AS whoami,
            count(error_code) OVER w AS errors
-    FROM reads SEMI JOIN busy USING (actor, k)
+    FROM (SELECT actor, k, event_time, event_id, recipient_account_id, record_hash, event_name, aws_region,
+                 event_source, error_code
+          FROM reads SEMI JOIN busy USING (actor, k))
     WINDOW w AS (PARTITION BY actor, k ORDER BY event_time
                  RANGE BETWEEN to_minutes($window_minutes) PRECEDING AND CURRENT ROW)
 ),
-bursts AS (   -- one row per burst: the call that reaches a threshold
-    SELECT *, tfh_principal(user_identity_type, user_identity_arn, session_issuer_arn, actor) AS principal,
-           coalesce(nullif(regexp_extract(user_agent, '^(\S+(\s+\S+)?)', 1), ''), '?') AS client,
-           event_time - to_minutes($window_minutes) AS window_start
+crossing AS (   -- one row per burst: the call that reaches a threshold
+    SELECT *
     FROM counted
     WHERE (names >= $min_distinct_calls AND services >= $min_services) OR regions >= $min_regions
     QUALIFY coalesce(event_time - lag(event_time) OVER (PARTITION BY actor, k ORDER BY event_time, event_id)
                      > to_minutes($window_minutes), true)
+),
+bursts AS (   -- the burst's call with all its columns, found by its dedup key: (event id, account) or record hash
+    SELECT r.*, c.names, c.regions, c.services, c.calls, c.whoami, c.errors,
+           tfh_principal(r.user_identity_type, r.user_identity_arn, r.session_issuer_arn, r.actor) AS principal,
+           coalesce(nullif(regexp_extract(r.user_agent, '^(\S+(\s+\S+)?)', 1), ''), '?') AS client,
+           r.event_time - to_minutes($window_minutes) AS window_start
+    FROM crossing c
+    JOIN reads r ON r.actor = c.actor AND r.k = c.k AND r.event_time = c.event_time
+                AND r.event_id IS NOT DISTINCT FROM c.event_id
+                AND r.recipient_account_id IS NOT DISTINCT FROM c.recipient_account_id
+                AND r.record_hash IS NOT DISTINCT FROM c.record_hash
 ),
 history AS (   -- whole-dataset baseline of the bursting principals: when each address and client was first used
     SELECT principal, source_ip_address AS ip, client, min(event_time) AS first_time

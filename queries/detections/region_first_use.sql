@@ -16,7 +16,7 @@
 -- references: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-concepts.html#cloudtrail-concepts-regional-and-global-services
 -- param: min_history_hours int 24 | Activity of the account in the dataset before a region counts as new
 -- param: window_minutes int 60 | Time after the first call summarised in the details
-WITH acts AS (
+WITH acts AS NOT MATERIALIZED (   -- read twice (baselines, first window) rather than held: it is every event
     SELECT event_time, actor, user_identity_access_key_id, source_ip_address, user_agent, aws_region,
            recipient_account_id, event_name, event_id, error_code, read_only,
            coalesce(user_identity_type = 'AWSService', false) OR user_identity_invoked_by IS NOT NULL
@@ -25,11 +25,11 @@ WITH acts AS (
     WHERE event_time IS NOT NULL AND aws_region IS NOT NULL AND recipient_account_id IS NOT NULL
       AND coalesce(event_category, '') <> 'Insight'
 ),
-accounts AS (
-    SELECT recipient_account_id, min(event_time) AS account_first FROM acts GROUP BY ALL
-),
 regions AS (
     SELECT recipient_account_id, aws_region, min(event_time) AS region_first FROM acts GROUP BY ALL
+),
+accounts AS (
+    SELECT recipient_account_id, min(region_first) AS account_first FROM regions GROUP BY ALL
 ),
 new_regions AS (
     SELECT r.*, a.account_first,

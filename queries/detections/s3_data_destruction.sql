@@ -16,7 +16,7 @@
 -- param: window_minutes int 10 | Length of the sliding window for deletions
 -- param: min_deletes int 50 | DeleteObject(s) requests within the window
 -- param: note_words text howtodecrypt,howtorestore,howtorecover,ransom,decryptinstructions,decryptfiles,decryptmyfiles,recoverfiles,recoveryourfiles,restoreyourfiles,readmetodecrypt,readmefordecrypt | Words looked for in object file names (letters and digits only, lower case)
-WITH data AS (
+WITH data AS NOT MATERIALIZED (   -- each part reads its own rows and columns: holding all of them costs GBs
     SELECT *, request_parameters AS rp
     FROM events
     WHERE event_source = 's3.amazonaws.com'

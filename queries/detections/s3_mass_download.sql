@@ -40,12 +40,17 @@ counted AS (
 numbered AS (
     SELECT *, sum(starts) OVER (PARTITION BY actor, k ORDER BY event_time, event_id) AS burst FROM counted
 ),
-bursts AS (   -- the whole burst, not only the window that crossed the threshold
-    SELECT *, count(*) OVER b AS burst_objects, sum(bytes_out) OVER b AS burst_bytes,
-           min(event_time) OVER b AS burst_first, max(event_time) OVER b AS burst_last,
-           list_sort(list_distinct(list(bucket) OVER b)) AS burst_buckets
+bursts AS (   -- the whole burst, not only the window that crossed the threshold: one small row per burst
+    SELECT actor, k, burst, count(*) AS burst_objects, sum(bytes_out) AS burst_bytes,
+           min(event_time) AS burst_first, max(event_time) AS burst_last,
+           list_sort(list_distinct(list(bucket))) AS burst_buckets
     FROM numbered
-    WINDOW b AS (PARTITION BY actor, k, burst)
+    GROUP BY actor, k, burst
+),
+crossing AS (   -- the call of each burst that reaches the threshold
+    SELECT * FROM numbered
+    WHERE objects >= $min_objects OR bytes >= $min_bytes
+    QUALIFY row_number() OVER (PARTITION BY actor, k, burst ORDER BY event_time, event_id) = 1
 )
 SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
        aws_region AS region, recipient_account_id AS account, event_name, event_id,
@@ -59,7 +64,5 @@ SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_a
        || $min_objects || ' objects or ' || CAST(round($min_bytes / 1e6, 1) AS VARCHAR) || ' MB in '
        || $window_minutes || ' min) was reached at this call with ' || objects || ' objects, '
        || CAST(round(bytes / 1e6, 1) AS VARCHAR) || ' MB' AS details
-FROM bursts
-WHERE objects >= $min_objects OR bytes >= $min_bytes
-QUALIFY row_number() OVER (PARTITION BY actor, k, burst ORDER BY event_time, event_id) = 1
+FROM crossing JOIN bursts USING (actor, k, burst)
 ORDER BY event_time

@@ -84,6 +84,11 @@ class Dataset:
             self.con.execute(views.VERIFICATION_BY_FILE)
         self.con.execute(views.events_view(self.path, files("events"), verified))
 
+    @property
+    def scratch(self) -> Path:
+        """This connection's private scratch folder (spill files; removed on close): for work files."""
+        return self._scratch.path
+
     def has_table(self, name: str) -> bool:
         return bool(self.snapshot.files(name))
 

@@ -55,6 +55,7 @@ class HuntResult:
     hits: pa.Table  # most severe first, then by time
     errors: list[tuple[str, str]] = field(default_factory=list)  # (detection id or "sigma", message)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per detection (and "sigma": all rules)
+    prepare_seconds: float = 0.0  # reading the events the scoped detections share (see .scope), before they run
     detections: list[Detection] = field(default_factory=list)  # the detections that ran
     sigma: SigmaReport | None = None  # the Sigma rules loaded, skipped and failed (None: no Sigma asked)
 
@@ -255,8 +256,10 @@ def run_hunt(
     if unknown_params:
         raise DetectionError(f"parameters given for unknown detection(s): {', '.join(unknown_params)}")
     report = sigma_bridge.load(sigma) if sigma is not None else None
+    started = time.perf_counter()
     sqlenv.prepare(ds, known_accounts)
     narrowed = scope.prepare_scope(ds, chosen) if scoped else None
+    prepare_seconds = time.perf_counter() - started
     parts: list[pa.Table] = []
     errors: list[tuple[str, str]] = []
     timings: dict[str, float] = {}
@@ -270,7 +273,7 @@ def run_hunt(
             timings[det.id] = time.perf_counter() - started
     finally:
         if narrowed is not None:
-            scope.drop_scope(ds)
+            scope.drop_scope(narrowed)
     if report is not None:
         started = time.perf_counter()
         try:
@@ -284,7 +287,15 @@ def run_hunt(
     summary = summarize(hits, ran)
     if report is None:  # the built-ins alone: every author would be trailforensics
         hits, summary = hits.drop_columns(["author"]), summary.drop_columns(["author"])
-    return HuntResult(summary=summary, hits=hits, errors=errors, timings=timings, detections=ran, sigma=report)
+    return HuntResult(
+        summary=summary,
+        hits=hits,
+        errors=errors,
+        timings=timings,
+        prepare_seconds=prepare_seconds,
+        detections=ran,
+        sigma=report,
+    )
 
 
 def one_line(exc: Exception) -> str:

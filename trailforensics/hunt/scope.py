@@ -3,11 +3,17 @@
 A detection's ``events`` header lists the ``eventSource:eventName`` pairs it reads (a name may
 end with ``*``).  Reading ``request_parameters`` and the other JSON columns is what costs: DuckDB
 decodes them for every row group holding a match, so each detection filtering the 2 M-event view
-would pay ~0.5 s.  Instead the runner copies, in one pass, the events of every pair some
-detection declares (and the dataset holds) into a temporary table ``hunt_scope``, and runs each
-such detection with ``events`` replaced by a CTE over its own pairs::
+would pay ~0.5 s.  Instead the runner copies, in one streaming pass, the events of every pair some
+detection declares (and the dataset holds) to a Parquet file in the dataset's scratch folder, and
+runs each such detection with ``events`` replaced by a CTE over its own pairs::
 
-    WITH events AS (SELECT * FROM hunt_scope WHERE <its pairs>), <its own CTEs> SELECT ...
+    WITH events AS (SELECT * FROM read_parquet('<scope file>') WHERE <its pairs>), <its CTEs> SELECT ...
+
+The copy is on disk, not in memory: held as a table it took ~0.6 GB per million events of the
+dataset, so the hunt's memory grew with the data (10 GB at 10 M events).  As a file it costs only
+the row groups a detection is reading, and it is deleted when the hunt ends.  It holds only the
+columns some scoped detection names (a word of its SQL): a detection naming a column left out
+fails loudly (the column does not exist), it cannot silently read an empty one.
 
 Detections listing ``*`` or ``*:Name`` pairs run unchanged on the full view (they should read
 only the light columns).  Whole-dataset baselines (first-seen, "was this region used before")
@@ -21,22 +27,31 @@ import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import duckdb
 
 from trailforensics.hunt.model import Detection
 
 if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset
 
-SCOPE_TABLE = "hunt_scope"
+SCOPE_FILE = "hunt_scope.parquet"
 _WITH_RE = re.compile(r"^\s*WITH\s+(?!RECURSIVE\b)", re.IGNORECASE)
 _SELECT_RE = re.compile(r"^\s*(SELECT|FROM)\b", re.IGNORECASE)
+_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
 class Scope:
     present: frozenset[tuple[str, str]]  # the (event_source, event_name) pairs of the dataset
-    table: str = SCOPE_TABLE
+    path: Path  # the Parquet copy of the scoped detections' events
+
+    @property
+    def source(self) -> str:
+        """The copy as a FROM-able expression."""
+        return f"read_parquet({_lit(str(self.path))})"
 
 
 def is_scoped(det: Detection) -> bool:
@@ -69,28 +84,53 @@ def _pairs_condition(pairs: list[tuple[str, str]]) -> str:
     )
 
 
-def prepare_scope(ds: Dataset, detections: Iterable[Detection]) -> Scope:
-    """Find the dataset's pairs and copy the events of the scoped detections' pairs to ``hunt_scope``."""
+def prepare_scope(ds: Dataset, detections: Iterable[Detection]) -> Scope | None:
+    """Find the dataset's pairs and copy the events of the scoped detections' pairs to a scratch file.
+
+    None when the connection may not write files (sandboxed by ``Dataset.user_sql``): the
+    detections then read the whole view (the same hits, more slowly).
+    """
     rows = ds.sql(
         "SELECT DISTINCT event_source, event_name FROM main.events "
         "WHERE event_source IS NOT NULL AND event_name IS NOT NULL"
     ).to_pylist()
     present = frozenset((r["event_source"], r["event_name"]) for r in rows)
+    scoped = [d for d in detections if is_scoped(d)]
     wanted: set[tuple[str, str]] = set()
-    for det in detections:
-        if is_scoped(det):
-            wanted.update(matching_pairs(det, present))
+    for det in scoped:
+        wanted.update(matching_pairs(det, present))
     names = sorted({n for _, n in wanted})
     where = (
         f"event_name IN ({', '.join(map(_lit, names))}) AND ({_pairs_condition(sorted(wanted))})" if names else "false"
     )
-    ds.con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE_TABLE} AS SELECT * FROM main.events WHERE {where}")
-    return Scope(present)
+    columns = ", ".join(_quote_ident(c) for c in _named_columns(ds, scoped))
+    path = ds.scratch / SCOPE_FILE
+    # Small row groups: a detection reading a rare pair decodes the JSON columns of few rows.
+    try:
+        ds.con.execute(
+            f"COPY (SELECT {columns} FROM main.events WHERE {where}) TO {_lit(str(path))} "
+            "(FORMAT parquet, ROW_GROUP_SIZE 16384)"
+        )
+    except duckdb.PermissionException:
+        path.unlink(missing_ok=True)
+        return None
+    return Scope(present, path)
 
 
-def drop_scope(ds: Dataset) -> None:
-    """Free the copy (it can be large) once the detections have run."""
-    ds.con.execute(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
+def _named_columns(ds: Dataset, detections: list[Detection]) -> list[str]:
+    """The columns of ``events`` (in order) that the detections' SQL names, and the pair columns."""
+    words = {w.lower() for d in detections for w in _WORD_RE.findall(d.sql)} | {"event_source", "event_name"}
+    described = ds.sql("SELECT column_name FROM (DESCRIBE main.events)").column("column_name").to_pylist()
+    return [c for c in described if c.lower() in words]
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def drop_scope(scope: Scope) -> None:
+    """Delete the copy (it can be large) once the detections have run."""
+    scope.path.unlink(missing_ok=True)
 
 
 def scoped_sql(det: Detection, scope: Scope) -> str:
@@ -98,7 +138,7 @@ def scoped_sql(det: Detection, scope: Scope) -> str:
     if not is_scoped(det):
         return det.sql
     condition = _pairs_condition(matching_pairs(det, scope.present))
-    cte = f"events AS (SELECT * FROM {scope.table} WHERE {condition})"
+    cte = f"events AS (SELECT * FROM {scope.source} WHERE {condition})"
     sql = det.sql
     m = _WITH_RE.match(sql)
     if m:
