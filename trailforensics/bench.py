@@ -348,6 +348,42 @@ def bench_compact(ds_path: Path, ingest_seconds: float) -> dict[str, Any]:
     }
 
 
+def bench_command(args: list[str], memory_limit: str | None = None) -> dict[str, Any]:
+    """One CLI command as a user runs it (a fresh process, output discarded): time and peak RSS."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-c", "from trailforensics.cli import main; main()"]
+    if memory_limit:
+        cmd += ["--memory-limit", memory_limit]
+    seconds, peak, proc = timed(
+        lambda: subprocess.run(cmd + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    )
+    row: dict[str, Any] = {"seconds": round(seconds, 2), "peak_rss_mb": round(peak / 2**20), "exit": proc.returncode}
+    if proc.returncode not in (0,):
+        row["stderr"] = proc.stderr.strip().splitlines()[-1:] if proc.stderr.strip() else []
+    return row
+
+
+SCALE_COMMANDS: dict[str, list[str]] = {
+    "help": ["--help"],
+    "summary": ["summary", "-f", "json"],
+    "coverage": ["coverage", "-f", "json"],
+    "identities": ["identities", "-f", "jsonl"],
+    "timeline_one_principal": ["timeline", "--actor", "*admin*", "--limit", "1000", "-f", "jsonl"],
+    "hunt": ["hunt", "-f", "jsonl"],
+}
+
+
+def bench_commands(ds_path: Path, label: str, memory_limit: str | None = None) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name, args in SCALE_COMMANDS.items():
+        full = args if name == "help" else [*args[:1], "-d", str(ds_path), *args[1:]]
+        results[name] = bench_command(full, memory_limit)
+        print(f"{label} {name}: " + json.dumps(results[name]), flush=True)
+    return results
+
+
 def scale(out: Path, events: int, tree: Path | None) -> dict[str, Any]:
     """The 10 M tier: per command, time and peak RSS of the whole process tree."""
     tree = tree.absolute() if tree else ensure_tree(out, events, digests=False)
@@ -361,8 +397,12 @@ def scale(out: Path, events: int, tree: Path | None) -> dict[str, Any]:
         "ratio": round(ours["records_per_s"] / duck["records_per_s"], 2),
     }
     print("ingest: " + json.dumps(results["ingest"]), flush=True)
+    results["commands"] = bench_commands(out / "ds-scale", "default memory limit:")
+    results["commands_1gb"] = bench_commands(out / "ds-scale", "--memory-limit 1GB:", memory_limit="1GB")
     results["compact"] = bench_compact(out / "ds-scale", ours["seconds"])
     print("compact: " + json.dumps(results["compact"]), flush=True)
+    results["hunt_after_compact"] = bench_command(["hunt", "-d", str(out / "ds-scale"), "-f", "jsonl"])
+    print("hunt after compact: " + json.dumps(results["hunt_after_compact"]), flush=True)
     (out / "duck-scale.parquet").unlink(missing_ok=True)
     return results
 
