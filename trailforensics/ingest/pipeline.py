@@ -29,13 +29,13 @@ from trailforensics.ingest.tasks import CHANGED, FAILED, UNCHANGED, FileResult, 
 from trailforensics.ingest.worker import ChunkProcessor, os_error_line, worker_main
 from trailforensics.names import utf8_text
 from trailforensics.schema import MANIFEST_SCHEMA
-from trailforensics.store.keyindex import KEY_DTYPE, KeyIndex, save_keys
+from trailforensics.store.keyindex import KEY_DTYPE, KEY_PARTITION, DayKeyIndex, save_keys
 from trailforensics.store.layout import NotADataset
 from trailforensics.store.lock import DatasetLocked
 from trailforensics.store.manifest import Known, load_known, manifest_row, manifest_table
 from trailforensics.store.rollups import add_rollups
 from trailforensics.store.transaction import Transaction, new_run_id
-from trailforensics.store.writer import TableWriter, WrittenFile
+from trailforensics.store.writer import TableWriter, WrittenFile, partition_name
 
 STDIN = "-"
 CHUNK_BYTES = 2 << 20
@@ -142,7 +142,7 @@ class _Run:
     coordinator holds only the key index (16 bytes per event) and one batch of rows.
     """
 
-    def __init__(self, txn: Transaction, summary: IngestSummary, index: KeyIndex, options: IngestOptions):
+    def __init__(self, txn: Transaction, summary: IngestSummary, index: DayKeyIndex, options: IngestOptions):
         self.txn = txn
         self.summary = summary
         self.index = index
@@ -150,17 +150,9 @@ class _Run:
         self.manifest_rel = txn.new_file("manifest")
         self.manifest = TableWriter(txn.path_for(self.manifest_rel), self.manifest_rel, MANIFEST_SCHEMA)
         self._rows: list[dict[str, object]] = []
-        self._keys_path = txn.scratch / "new-keys.bin"
-        self._keys = open(self._keys_path, "wb")  # noqa: SIM115 (closed by close_files)
-        self.new_key_count = 0
 
-    def dedup(self, keys: bytes) -> bytes:
-        mask = self.index.add(keys)
-        if mask.any():
-            fresh = np.frombuffer(keys, dtype=KEY_DTYPE)[mask]
-            self._keys.write(fresh.tobytes())
-            self.new_key_count += len(fresh)
-        return mask.tobytes()
+    def dedup(self, keys: bytes, days: bytes) -> bytes:
+        return self.index.add(keys, np.frombuffer(days, dtype=np.int64)).tobytes()
 
     def done(self, results: list[FileResult]) -> None:
         for res in results:
@@ -180,11 +172,24 @@ class _Run:
             self.manifest.add(manifest_table(self._rows))
             self._rows = []
 
-    def close_files(self) -> tuple[WrittenFile | None, Path | None]:
-        """Finish the staged manifest and the new keys; returns the manifest and the raw keys file."""
+    def close_files(self) -> tuple[WrittenFile | None, list[tuple[int, Path]]]:
+        """Finish the staged manifest and the new keys; the manifest and each day's raw keys file."""
         self._flush_manifest()
-        self._keys.close()
-        return self.manifest.close(), (self._keys_path if self.new_key_count else None)
+        return self.manifest.close(), self.index.new_keys()
+
+
+KEY_BUDGET_CAP = 64 << 20  # bytes of dedup keys the coordinator keeps loaded, at most
+
+
+def key_budget() -> int:
+    """Keys (16 bytes each) the coordinator may keep loaded: 1/16 of the memory setting, at most 64 MiB.
+
+    Beyond it, the least recently used event days are dropped and reloaded when needed; input
+    in time order (as discovery orders it) rarely needs a day again.
+    """
+    from trailforensics.engine.resources import memory_limit
+
+    return min(memory_limit() // 16, KEY_BUDGET_CAP) // KEY_DTYPE.itemsize
 
 
 def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOptions | None = None) -> IngestSummary:
@@ -262,9 +267,7 @@ def _run(sources: list[Path], txn: Transaction, summary: IngestSummary, options:
         options.progress("start", len(tasks), sum(t.size for t in tasks), 0)
     if not tasks:
         return
-    index = KeyIndex()
-    for rel in txn.snapshot.files("keys"):
-        index.load(np.load(txn.root / rel, mmap_mode="r"))  # in slices: no second copy of a big file
+    index = DayKeyIndex(txn.root, txn.snapshot.files("keys"), txn.scratch, key_budget())
     run = _Run(txn, summary, index, options)
     chunks = list(_chunks(tasks))
     workers = max(1, min(options.workers or os.cpu_count() or 1, len(chunks)))
@@ -282,7 +285,7 @@ def _process_serial(chunks: list[list[FileTask]], stage: Path, run: _Run) -> lis
     try:
         for chunk in chunks:
             results, built, keys = proc.parse(chunk)
-            proc.write(results, built, run.dedup(keys))
+            proc.write(results, built, run.dedup(keys, proc.days(built)))
             run.done(results)
         return proc.close()
     except BaseException:
@@ -322,7 +325,7 @@ def _process_parallel(chunks: list[list[FileTask]], stage: Path, run: _Run, n_wo
                     error = error or "an ingest worker died (out of memory?)"
                     continue
                 if msg[0] == "keys":
-                    conn.send(("mask", run.dedup(msg[2])))
+                    conn.send(("mask", run.dedup(msg[2], msg[3])))
                 elif msg[0] == "done":
                     run.done(msg[2])
                     _send_next(conn, pending)
@@ -404,12 +407,12 @@ def _manifest_rows(r: FileResult, run_id: str, now: datetime) -> list[dict[str, 
 
 def _commit(txn: Transaction, run: _Run, written: list[WrittenFile]) -> None:
     """The run's manifest, dedup keys and summary, staged beside the workers' files, then commit."""
-    manifest, raw_keys = run.close_files()
+    manifest, new_keys = run.close_files()
     if manifest is not None:
         txn.add("manifest", [manifest.relpath])
-    if raw_keys is not None:
-        keys_rel = txn.new_file("keys", suffix=".npy")
-        save_keys(txn.path_for(keys_rel), [np.memmap(raw_keys, dtype=KEY_DTYPE, mode="r")])
+    for day, raw in new_keys:
+        keys_rel = txn.new_file("keys", partition=f"{KEY_PARTITION}={partition_name(day)}", suffix=".npy")
+        save_keys(txn.path_for(keys_rel), [np.memmap(raw, dtype=KEY_DTYPE, mode="r")])
         txn.add("keys", [keys_rel])
     for f in written:
         txn.add(f.relpath.split("/", 1)[0], [f.relpath])

@@ -3,8 +3,9 @@
 Protocol over one duplex pipe (coordinator -> worker / worker -> coordinator):
 
 * ``("chunk", id, [FileTask])`` -> the worker parses the files, sends
-  ``("keys", id, bytes)`` and waits for ``("mask", bytes)`` (True = keep the row), writes
-  the kept rows and the dropped duplicates, then sends ``("done", id, [FileResult])``.
+  ``("keys", id, keys, days)`` (16 bytes and one int64 event day per row), waits for
+  ``("mask", bytes)`` (True = keep the row), writes the kept rows and the dropped duplicates,
+  then sends ``("done", id, [FileResult])``.
 * ``("stop",)`` -> the worker closes its files and sends ``("closed", [WrittenFile], error)``.
 """
 
@@ -25,7 +26,7 @@ from trailforensics.ingest.fileread import process_file
 from trailforensics.ingest.tasks import FileResult, FileTask
 from trailforensics.normalize.columns import Built
 from trailforensics.schema import DUPLICATES_SCHEMA
-from trailforensics.store.writer import EventWriter, TableWriter, WrittenFile
+from trailforensics.store.writer import EventWriter, TableWriter, WrittenFile, partition_values
 
 _DUP_COLUMNS = [f.name for f in DUPLICATES_SCHEMA]
 
@@ -50,6 +51,12 @@ class ChunkProcessor:
             built.append(b)
         keys = b"".join(b.keys for bs in built for b in bs)
         return results, built, keys
+
+    @staticmethod
+    def days(built: list[list[Built]]) -> bytes:
+        """The event day of every row, in the order of the keys (the dedup index is kept by day)."""
+        parts = [partition_values(b.batch) for bs in built for b in bs]
+        return (np.concatenate(parts) if parts else np.zeros(0, np.int64)).astype(np.int64).tobytes()
 
     def write(self, results: list[FileResult], built: list[list[Built]], mask_bytes: bytes) -> None:
         mask = np.frombuffer(mask_bytes, dtype=bool)
@@ -118,7 +125,7 @@ def worker_main(conn: Connection, staging: str, run_id: str, worker_id: int, for
                 return
             _, chunk_id, tasks = msg
             results, built, keys = proc.parse(tasks)
-            conn.send(("keys", chunk_id, keys))
+            conn.send(("keys", chunk_id, keys, proc.days(built)))
             reply = conn.recv()
             proc.write(results, built, reply[1])
             conn.send(("done", chunk_id, results))

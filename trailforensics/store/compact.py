@@ -27,10 +27,16 @@ import pyarrow.parquet as pq
 
 from trailforensics.engine import resources
 from trailforensics.schema import EVENT_SCHEMA
-from trailforensics.store.keyindex import save_keys
+from trailforensics.store.keyindex import KEY_PARTITION, keys_file_day, save_keys
 from trailforensics.store.rollups import add_rollups, merge_rollups, missing_rollups
 from trailforensics.store.transaction import Transaction
-from trailforensics.store.writer import DICTIONARY_COLUMNS, NULL_PARTITION, ROW_GROUP_ROWS, parquet_writer
+from trailforensics.store.writer import (
+    DICTIONARY_COLUMNS,
+    NULL_PARTITION,
+    ROW_GROUP_ROWS,
+    parquet_writer,
+    partition_name,
+)
 
 MEMORY_LIMIT = 512 << 20  # at most (less if --memory-limit says so): DuckDB only reads; Arrow sorts the slices
 SLICE_ROWS = 64 * 1024  # rows sorted in memory at a time (about 2 KB each); also the largest row group
@@ -178,11 +184,23 @@ def _compact_small_tables(con: duckdb.DuckDBPyConnection, txn: Transaction, min_
         )
         txn.replace(table, [rel])
         report.append(f"{table}: {len(files)} files -> 1")
-    keys = snap.files("keys")
-    if len(keys) >= min_files:
-        rel = txn.new_file("keys", suffix=".npy")
-        save_keys(txn.path_for(rel), [np.load(root / f, mmap_mode="r") for f in keys])
-        txn.replace("keys", [rel])
+    # Keys stay by event day (one file per day), so that ingest loads only the days it touches.
+    by_day: dict[int | None, list[str]] = defaultdict(list)
+    for rel in snap.files("keys"):
+        by_day[keys_file_day(rel)].append(rel)
+    merged: list[str] = []
+    changed = False
+    for day, files in sorted(by_day.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0)):
+        if len(files) < min_files:
+            merged.extend(files)
+            continue
+        partition = None if day is None else f"{KEY_PARTITION}={partition_name(day)}"
+        rel = txn.new_file("keys", partition=partition, suffix=".npy")
+        save_keys(txn.path_for(rel), [np.load(root / f, mmap_mode="r") for f in files])
+        merged.append(rel)
+        changed = True
+    if changed:
+        txn.replace("keys", merged)
 
 
 __all__ = ["compact", "time_slices"]

@@ -120,3 +120,120 @@ def save_keys(dest: Path, parts: Sequence[np.ndarray]) -> int:
             for start in range(0, len(part), LOAD_SLICE):
                 out.write(np.ascontiguousarray(part[start : start + LOAD_SLICE], dtype=KEY_DTYPE).tobytes())
     return count
+
+
+# -- keys by event day -------------------------------------------------------------------------
+# Two copies of an event have the same content, event time included (it is part of the key
+# material), so a key can only repeat within one event day.  Keys are therefore stored per day
+# (``keys/event_date=YYYY-MM-DD/part-<run>.npy``) and only the days a run touches are loaded,
+# least recently used first out when the budget is reached: the coordinator's memory depends
+# on the events per day, not on the size of the dataset.  Key files without a day (written
+# before this layout) are loaded whole, as before.
+KEY_PARTITION = "event_date"
+
+
+def keys_file_day(rel: str) -> int | None:
+    """The day number of a per-day key file (``keys/event_date=.../...``); None for a file without a day."""
+    from trailforensics.store.writer import day_of_partition
+
+    parts = rel.split("/")
+    if len(parts) >= 3 and parts[1].startswith(KEY_PARTITION + "="):
+        return day_of_partition(parts[1].split("=", 1)[1])
+    return None
+
+
+class DayKeyIndex:
+    """The dedup index of one ingest run: committed keys by day, loaded on demand within ``budget_keys``.
+
+    ``add(keys, days)`` returns the keep mask (True where the key is new; the first occurrence in
+    the order of calls wins, as with :class:`KeyIndex`).  The run's new keys go to one scratch
+    file per day, which also serves to reload a day after it was evicted.
+    """
+
+    def __init__(self, root: Path, committed: Sequence[str], scratch: Path, budget_keys: int):
+        self.root = root
+        self.scratch = scratch
+        self.budget = max(int(budget_keys), 1)
+        self.legacy = KeyIndex()
+        self._files: dict[int, list[str]] = {}
+        for rel in committed:
+            day = keys_file_day(rel)
+            if day is None:
+                self.legacy.load(np.load(root / rel, mmap_mode="r"))
+            else:
+                self._files.setdefault(day, []).append(rel)
+        self._loaded: dict[int, KeyIndex] = {}  # insertion order = least recently used first
+        self._new: dict[int, object] = {}
+        self._new_counts: dict[int, int] = {}
+        self.loaded_keys = 0
+        self.peak_loaded_keys = 0
+        self.loads = 0
+
+    @property
+    def new_key_count(self) -> int:
+        return sum(self._new_counts.values())
+
+    def add(self, keys: bytes, days: np.ndarray) -> np.ndarray:
+        q = np.frombuffer(keys, dtype=KEY_DTYPE)
+        keep = np.zeros(len(q), dtype=bool)
+        if not len(q):
+            return keep
+        days = np.asarray(days, dtype=np.int64)
+        legacy = self.legacy.contains(q) if len(self.legacy) else None
+        touched = np.unique(days).tolist()
+        for day in touched:
+            rows = np.flatnonzero(days == day)  # in batch order: the first occurrence still wins
+            index = self._day(day)
+            before = len(index)
+            mask = index.add(q[rows].tobytes())
+            self.loaded_keys += len(index) - before
+            if legacy is not None:
+                mask &= ~legacy[rows]
+            keep[rows] = mask
+            fresh = q[rows][mask]
+            if len(fresh):
+                self._append_new(day, fresh)
+        self.peak_loaded_keys = max(self.peak_loaded_keys, self.loaded_keys)
+        self._evict(keep_days=set(touched))
+        return keep
+
+    def _day(self, day: int) -> KeyIndex:
+        index = self._loaded.pop(day, None)
+        if index is None:
+            index = KeyIndex()
+            for rel in self._files.get(day, ()):
+                index.load(np.load(self.root / rel, mmap_mode="r"))
+            if day in self._new:
+                self._new[day].flush()  # type: ignore[attr-defined]
+                index.load(np.memmap(self._new_path(day), dtype=KEY_DTYPE, mode="r"))
+            self.loaded_keys += len(index)
+            self.loads += 1
+        self._loaded[day] = index  # most recently used last
+        return index
+
+    def _evict(self, keep_days: set[int]) -> None:
+        for day in list(self._loaded):
+            if self.loaded_keys <= self.budget:
+                break
+            if day in keep_days:
+                continue
+            self.loaded_keys -= len(self._loaded.pop(day))
+
+    def _new_path(self, day: int) -> Path:
+        return self.scratch / f"new-keys-{day}.bin"
+
+    def _append_new(self, day: int, fresh: np.ndarray) -> None:
+        fh = self._new.get(day)
+        if fh is None:
+            fh = self._new[day] = open(self._new_path(day), "ab")  # noqa: SIM115 (closed in new_keys)
+        fh.write(fresh.tobytes())  # type: ignore[attr-defined]
+        self._new_counts[day] = self._new_counts.get(day, 0) + len(fresh)
+
+    def new_keys(self) -> list[tuple[int, Path]]:
+        """Close the scratch files; (day, raw keys file) for every day that got new keys."""
+        out = []
+        for day, fh in sorted(self._new.items()):
+            fh.close()  # type: ignore[attr-defined]
+            out.append((day, self._new_path(day)))
+        self._new.clear()
+        return out

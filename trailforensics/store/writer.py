@@ -83,6 +83,20 @@ def partition_values(batch: pa.RecordBatch | pa.Table) -> np.ndarray:
     return days
 
 
+NULL_DAY = _NO_TIME // 86_400_000_000  # the day number partition_values gives rows without a time
+
+
+def day_of_partition(name: str) -> int | None:
+    """The day number of a partition name (the inverse of :func:`partition_name`); None if not one."""
+    if name == NULL_PARTITION:
+        return NULL_DAY
+    try:
+        d = datetime.strptime(name, "%Y-%m-%d")
+    except ValueError:
+        return None
+    return (d - datetime(1970, 1, 1)).days
+
+
 def partition_name(day: int) -> str:
     if day < _NO_TIME // 86_400_000_000 + 1:
         return NULL_PARTITION
