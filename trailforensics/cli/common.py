@@ -59,8 +59,8 @@ def output_format(fmt: str | None, out: Path | None, default: str = "table", for
 
     try:
         return format_for(fmt, None if out is None else str(out), default, formats)
-    except OutputError as exc:
-        fail(str(exc), code=2)
+    except OutputError as exc:  # an unknown format (1), or one the file name contradicts (2)
+        fail(str(exc), code=exc.exit_code)
 
 
 def _memory_limit_help() -> str:

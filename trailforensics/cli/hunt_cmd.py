@@ -113,12 +113,10 @@ def timing_lines(timings: dict[str, float], wall: float) -> list[str]:
 
 
 def _write_json(result: HuntResult, out: Path | None, json_as_text: bool = False) -> None:
-    from trailforensics import __version__
     from trailforensics.output.formats import nest_json, plain
 
     nest = (lambda row: row) if json_as_text else nest_json
     doc = {
-        "trailforensics_version": __version__,
         "summary": [plain(r) for r in result.summary.to_pylist()],
         "hits": [nest(plain(r)) for r in result.hits.to_pylist()],
         "errors": [{"detection": d, "error": e} for d, e in result.errors],

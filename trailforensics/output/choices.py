@@ -40,8 +40,10 @@ def format_for(fmt: str | None, out: str | None, default: str = "table", formats
         return named[0] if named else default
     check_format(fmt, formats)
     if named and fmt not in named:
-        raise OutputError(
+        contradiction = OutputError(
             f"-f {fmt} contradicts the output file name {out} ({suffix} is {' or '.join(named)}): "
             "drop -f, or name the file for the format"
         )
+        contradiction.exit_code = 2  # a usage error
+        raise contradiction
     return fmt
