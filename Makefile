@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DATASET := demo-dataset
 
-.PHONY: demo test bench bench-scale lint docs sample clean
+.PHONY: demo test bench bench-scale lint docs sample clean smoke smoke-min
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,4 +52,15 @@ sample: $(STAMP)
 	$(PY) -m tools.sample sample_logs
 
 clean:
-	rm -rf $(VENV) $(DEMO_DATASET) .bench .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-min $(DEMO_DATASET) .bench .pytest_cache .mypy_cache .ruff_cache
+
+# The smoke test of .ci/run on this checkout's venv, and with the declared minimum of every dependency.
+smoke: $(STAMP)
+	.ci/smoke $(TF)
+
+smoke-min:
+	rm -rf .venv-min && $(PYTHON) -m venv .venv-min
+	.venv-min/bin/python -m pip install --quiet --upgrade pip
+	.venv-min/bin/python -m pip install --quiet --only-binary :all: $$($(PYTHON) .ci/min_versions.py pyproject.toml)
+	.venv-min/bin/python -m pip install --quiet --no-deps .
+	.ci/smoke .venv-min/bin/trailforensics

@@ -42,8 +42,25 @@ def dataset_option(help: str = DATASET_HELP, *, show_envvar: bool = True) -> Any
 
 
 def format_option(default: str = "table", formats: tuple[str, ...] = FORMATS) -> Any:
-    """``-f/--format``, one of `formats`."""
-    return typer.Option(default, "-f", "--format", help=f"Output format: {', '.join(formats)}.")
+    """``-f/--format``, one of `formats`; None when not given (see :func:`output_format`)."""
+    return typer.Option(
+        None,
+        "-f",
+        "--format",
+        help=f"Output format: {', '.join(formats)} (default: from the -o file's extension, else {default}).",
+    )
+
+
+def output_format(fmt: str | None, out: Path | None, default: str = "table", formats: tuple[str, ...] = FORMATS) -> str:
+    """The format a command writes: -f, else the -o file's extension (t.csv, t.jsonl, t.parquet), else
+    `default`; a contradiction (-f table -o t.csv) is a usage error."""
+    from trailforensics.output.choices import format_for
+    from trailforensics.output.sink import OutputError
+
+    try:
+        return format_for(fmt, None if out is None else str(out), default, formats)
+    except OutputError as exc:  # an unknown format (1), or one the file name contradicts (2)
+        fail(str(exc), code=exc.exit_code)
 
 
 def _memory_limit_help() -> str:
@@ -65,7 +82,14 @@ MemoryLimitOption = typer.Option(
 
 DatasetOption = dataset_option()
 FormatOption = format_option()
-OutOption = typer.Option(None, "-o", "--output", help="Write to this file instead of the terminal.")
+OutOption = typer.Option(
+    None, "-o", "--output", help="Write to this file instead of the terminal (its extension names the format)."
+)
+JsonAsTextOption = typer.Option(
+    False,
+    "--json-as-text",
+    help="json/jsonl: JSON columns (request_parameters, user_identity, ...) as strings, not nested JSON.",
+)
 
 
 def resolve_dataset(value: Path | None, *, must_exist: bool = True) -> Path:
@@ -105,12 +129,21 @@ def close_datasets() -> None:
             _opened.pop().close()
 
 
-def emit(table: pa.Table, fmt: str, out: Path | None, title: str | None = None) -> None:
-    """Rows in any of the row formats, to the -o file or standard output (OutputError on failure)."""
+def emit(
+    table: pa.Table,
+    fmt: str,
+    out: Path | None,
+    title: str | None = None,
+    *,
+    json_as_text: bool = False,
+    max_rows: int | None = None,
+) -> None:
+    """Rows in any of the row formats, to the -o file or standard output (OutputError on failure).
+    `max_rows`: a table on a terminal shows this many rows (default: see formats.TERMINAL_ROWS)."""
     from trailforensics.output.formats import check_format, write_table
 
     check_format(fmt)
-    write_table(table, fmt, out, title=title)
+    write_table(table, fmt, out, title=title, json_as_text=json_as_text, max_rows=max_rows)
 
 
 @contextmanager

@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from trailforensics.cli import app
+from trailforensics.cli import app, interrupted
 from trailforensics.cli.common import (
     DatasetOption,
     FormatOption,
+    JsonAsTextOption,
     OutOption,
     emit,
     fail,
     open_dataset,
     out_sink,
+    output_format,
     say,
     time_option,
 )
@@ -110,12 +112,13 @@ def timing_lines(timings: dict[str, float], wall: float) -> list[str]:
     return lines
 
 
-def _write_json(result: HuntResult, out: Path | None) -> None:
-    from trailforensics.output.formats import plain
+def _write_json(result: HuntResult, out: Path | None, json_as_text: bool = False) -> None:
+    from trailforensics.output.formats import nest_json, plain
 
+    nest = (lambda row: row) if json_as_text else nest_json
     doc = {
         "summary": [plain(r) for r in result.summary.to_pylist()],
-        "hits": [plain(r) for r in result.hits.to_pylist()],
+        "hits": [nest(plain(r)) for r in result.hits.to_pylist()],
         "errors": [{"detection": d, "error": e} for d, e in result.errors],
     }
     with out_sink(out) as sink:
@@ -150,6 +153,7 @@ def hunt_command(
     ),
     fmt: str = FormatOption,
     out: Path = OutOption,
+    json_as_text: bool = JsonAsTextOption,
 ) -> None:
     """Run the built-in detections (and Sigma rules): a summary per detection, then the hits as evidence."""
     from trailforensics.hunt import runner
@@ -157,8 +161,7 @@ def hunt_command(
     from trailforensics.hunt.sigma_bridge import SigmaPathError
     from trailforensics.hunt.sqlenv import read_known_accounts
 
-    if fmt not in FORMATS:
-        fail(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    fmt = output_format(fmt, out, formats=FORMATS)
     try:
         min_severity = normalize_severity(min_severity)
     except DetectionError as exc:
@@ -185,14 +188,16 @@ def hunt_command(
     except SigmaPathError as exc:
         fail(f"--sigma: {exc}")
     wall = time.perf_counter() - started
+    if interrupted():  # DuckDB reported Ctrl-C as a failed detection: stop, say it once
+        raise KeyboardInterrupt
     for file, error in result.sigma.skipped if result.sigma else []:
         say(f"warning: Sigma rule {file} skipped: {error}", err=True)
     if fmt == "table":
         _write_table_output(result, out)
     elif fmt == "json":
-        _write_json(result, out)
+        _write_json(result, out, json_as_text)
     else:
-        emit(result.hits, fmt, out, title="hunt hits")
+        emit(result.hits, fmt, out, title="hunt hits", json_as_text=json_as_text)
     with_hits = sum(1 for n in result.summary.column("hits").to_pylist() if n)
     say(
         f"{result.hits.num_rows} hit(s) from {with_hits} of {result.summary.num_rows} detection(s)"
@@ -216,6 +221,7 @@ def detections_command(
     """List the detections `hunt` runs, with their severity, ATT&CK ids and parameters."""
     import pyarrow as pa
 
+    fmt = output_format(fmt, out)
     rows = [d.metadata() for d in _load(detections_dir)]
     if fmt == "table":
         keep = ("id", "severity", "attack", "attack_v19", "title", "params")

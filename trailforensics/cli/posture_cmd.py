@@ -23,6 +23,7 @@ from trailforensics.cli.common import (
     fail,
     open_dataset,
     out_sink,
+    output_format,
     say,
     time_option,
 )
@@ -48,6 +49,7 @@ def trails_command(
     out: Path = OutOption,
 ) -> None:
     """Each trail's logging configuration over time, its bucket and key, and what weakened it."""
+    fmt = output_format(fmt, out)
     from trailforensics.cli import posture_render as render
     from trailforensics.output.formats import write_table
     from trailforensics.posture.trails import trails
@@ -78,6 +80,7 @@ def trace_command(
     out: Path = OutOption,
 ) -> None:
     """Where credentials came from (the chain back to the origin) and every session derived from it."""
+    fmt = output_format(fmt, out)
     from trailforensics.cli import posture_render as render
     from trailforensics.posture.trace import trace
 
@@ -113,6 +116,7 @@ def policy_command(
     out: Path = OutOption,
 ) -> None:
     """A least-privilege IAM policy from the actions the principal performed successfully."""
+    fmt = output_format(fmt, out)
     from trailforensics.cli import posture_render as render
     from trailforensics.posture.least_privilege import policy
 
@@ -169,6 +173,7 @@ def coverage_command(
     out: Path = OutOption,
 ) -> None:
     """Events per account x region x day (or hour) as a heat map, unusual regions and logging gaps."""
+    fmt = output_format(fmt, out)
     from trailforensics.cli import posture_render as render
     from trailforensics.posture.activity_coverage import coverage
 

@@ -11,11 +11,13 @@ from trailforensics.cli import app
 from trailforensics.cli.common import (
     DatasetOption,
     FormatOption,
+    JsonAsTextOption,
     OutOption,
     emit,
     fail,
     open_dataset,
     out_sink,
+    output_format,
     say,
     time_option,
 )
@@ -36,8 +38,10 @@ def sql_command(
     dataset: Path = DatasetOption,
     fmt: str = FormatOption,
     out: Path = OutOption,
+    json_as_text: bool = JsonAsTextOption,
 ) -> None:
     """Run read-only SQL against the dataset (views: events, files, manifest, duplicates, ...)."""
+    fmt = output_format(fmt, out)
     if query is None:
         try:
             query = file.read_text(encoding="utf-8") if file else sys.stdin.read()
@@ -53,7 +57,7 @@ def sql_command(
     except duckdb.Error as exc:
         fail(sql_error(exc))
     if table is not None:
-        emit(table, fmt, out)
+        emit(table, fmt, out, json_as_text=json_as_text)
 
 
 @app.command("timeline")
@@ -75,10 +79,12 @@ def timeline_command(
     columns: str = typer.Option(None, help="Comma-separated columns instead of the defaults."),
     fmt: str = FormatOption,
     out: Path = OutOption,
+    json_as_text: bool = JsonAsTextOption,
 ) -> None:
     """Events in time order, with the filters responders pivot on."""
     from trailforensics.query.timeline import EventFilter, timeline
 
+    fmt = output_format(fmt, out)
     flt = EventFilter(
         since=time_option(since, "--since"),
         until=time_option(until, "--until"),
@@ -96,7 +102,7 @@ def timeline_command(
     ds = open_dataset(dataset)
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     table = timeline(ds, flt, columns=cols, limit=limit)
-    emit(table, fmt, out, title="timeline")
+    emit(table, fmt, out, title="timeline", json_as_text=json_as_text, max_rows=limit)
 
 
 @app.command("summary")
@@ -113,6 +119,7 @@ def summary_command(
     from trailforensics.query.summary import flatten, summary
     from trailforensics.query.timeline import EventFilter
 
+    fmt = output_format(fmt, out)
     ds = open_dataset(dataset)
     flt = EventFilter(since=time_option(since, "--since"), until=time_option(until, "--until"))
     sections = summary(ds, flt, top=top)
@@ -142,6 +149,7 @@ def identities_command(
     from trailforensics.query.identities import identities
     from trailforensics.query.timeline import EventFilter
 
+    fmt = output_format(fmt, out)
     ds = open_dataset(dataset)
     flt = EventFilter(since=time_option(since, "--since"), until=time_option(until, "--until"), actor=actor)
     emit(identities(ds, flt, keys=keys, by_key=not by_principal), fmt, out, title="identities")
@@ -156,12 +164,14 @@ def query_command(
     dataset: Path = DatasetOption,
     fmt: str = FormatOption,
     out: Path = OutOption,
+    json_as_text: bool = JsonAsTextOption,
 ) -> None:
     """Run a named query from queries/ (and --queries-dir); parameters are bound, never pasted."""
     import duckdb
 
     from trailforensics.query.named import load_queries, run_query
 
+    fmt = output_format(fmt, out)
     queries = load_queries(list(queries_dir))
     if list_ or not name:
         for q in sorted(queries.values(), key=lambda q: q.name):
@@ -183,4 +193,4 @@ def query_command(
         raise  # said once, with the memory limit, by the command group
     except duckdb.Error as exc:
         fail(f"{name}: {sql_error(exc)}")
-    emit(table, fmt, out, title=queries[name].title)
+    emit(table, fmt, out, title=queries[name].title, json_as_text=json_as_text)

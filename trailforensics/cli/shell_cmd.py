@@ -133,6 +133,7 @@ def _history() -> Path | None:
 @app.command("shell")
 def shell_command(dataset: Path = DatasetOption, fmt: str = FormatOption) -> None:
     """Interactive SQL prompt with history, .tables, .schema events and multi-line statements."""
+    fmt = fmt or "table"
     ds = open_dataset(dataset)
     interactive = sys.stdin.isatty()
     history = _history() if interactive else None

@@ -118,6 +118,7 @@ def verify_command(
     appended log, forged / moved / replaced digest, refused key, no key for a digest's fingerprint,
     key not valid then); 8 MISSING; 16 UNREFERENCED; 32 NOT PROVEN (unless --allow-unsigned).
     """
+    fmt = fmt or "text"
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}: choose text or json", code=2)
     if not tree.is_dir():

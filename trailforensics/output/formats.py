@@ -2,7 +2,8 @@
 
 * ``table``: Rich, wide cells truncated, control characters escaped, a row count;
 * ``csv``: UTF-8 with a header, formula-looking cells neutralised (see :mod:`.sanitize`);
-* ``json`` / ``jsonl``: values exact (strings unescaped, JSON columns kept as text);
+* ``json`` / ``jsonl``: values exact (strings unescaped), JSON columns nested as their exact JSON text
+  (``jq '.request_parameters.bucketName'`` works) unless ``json_as_text``;
 * ``parquet``: the Arrow table as is (needs ``-o``);
 * ``timesketch``: JSON Lines with ``message``, ``datetime`` and ``timestamp_desc``.
 
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -97,8 +100,14 @@ def write_table(
     title: str | None = None,
     message_columns: tuple[str, ...] = ("actor", "event_name"),
     stream: TextIO | Sink | None = None,
+    json_as_text: bool = False,
+    max_rows: int | None = None,
 ) -> None:
-    """Render `table` to the ``-o`` file `out`, else to `stream` (a sink or a text stream; default stdout)."""
+    """Render `table` to the ``-o`` file `out`, else to `stream` (a sink or a text stream; default stdout).
+
+    json/jsonl/timesketch: the JSON columns are nested JSON (their exact text), or strings with
+    `json_as_text`.  table: at most `max_rows` rows on a terminal (see :func:`render_rich`).
+    """
     check_format(fmt)
     if fmt == "parquet" and out is None:
         raise OutputError("--format parquet needs -o FILE")
@@ -110,24 +119,64 @@ def write_table(
         except OSError as exc:
             raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
         return
+    options = _TextOptions(title, message_columns, json_as_text, max_rows)
     if isinstance(stream, Sink) and out is None:
-        _write_text(table, fmt, stream, title, message_columns)
+        _write_text(table, fmt, stream, options)
         return
     # A file gets exact values; a terminal never gets raw control or bidi characters (see .sink).
     with Sink.open(out, stream=None if isinstance(stream, Sink) else stream) as sink:
-        _write_text(table, fmt, sink, title, message_columns)
+        _write_text(table, fmt, sink, options)
 
 
-def _write_text(
-    table: pa.Table,
-    fmt: str,
-    sink: Sink,
-    title: str | None,
-    message_columns: tuple[str, ...],
-) -> None:
+@dataclass(frozen=True)
+class _TextOptions:
+    title: str | None = None
+    message_columns: tuple[str, ...] = ("actor", "event_name")
+    json_as_text: bool = False
+    max_rows: int | None = None
+
+
+# The events' columns that hold JSON text (schema.events): nested in JSON output unless --json-as-text.
+JSON_TEXT_COLUMNS = frozenset(
+    {
+        "user_identity",
+        "request_parameters",
+        "response_elements",
+        "additional_event_data",
+        "resources",
+        "service_event_details",
+        "insight_details",
+        "extra",
+        "original_values",
+    }
+)
+
+
+def nest_json(row: dict[str, Any]) -> dict[str, Any]:
+    """`row` (already :func:`plain`) with its JSON-text columns as embedded JSON: their exact text
+    (big integers and decimals as written), only when it is valid JSON; otherwise the string."""
+    for name in JSON_TEXT_COLUMNS.intersection(row):
+        value = row[name]
+        if isinstance(value, str) and _is_json(value):
+            row[name] = orjson.Fragment(value.encode("utf-8"))
+    return row
+
+
+def _is_json(value: str) -> bool:
+    try:
+        orjson.loads(value)
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses but is JSON: integers beyond 64 bits
+            json.loads(value)
+        except ValueError:
+            return False
+    return True
+
+
+def _write_text(table: pa.Table, fmt: str, sink: Sink, options: _TextOptions) -> None:
     """Files get exact values; a terminal never gets raw control or bidi characters, whatever the format."""
     if fmt == "table":
-        render_rich(table, sink, title=title, escape=True)
+        render_rich(table, sink, title=options.title, escape=True, max_rows=options.max_rows)
     elif fmt == "csv":
         cell = _csv_cell_for_terminal if sink.terminal else _csv_cell
         writer = csv.writer(sink.stream if not sink.terminal else _Writes(sink), lineterminator="\n")
@@ -136,16 +185,17 @@ def _write_text(
             writer.writerow([cell(v) for v in row.values()])
     else:
         dump = _json_for_terminal if sink.terminal else _json_text
+        nest = (lambda row: row) if options.json_as_text else nest_json
         if fmt == "json":
             sink.write("[")
             for i, row in enumerate(_rows(table)):
-                sink.write(("," if i else "") + "\n" + dump(plain(row)))
+                sink.write(("," if i else "") + "\n" + dump(nest(plain(row))))
             sink.write("\n]\n")
         elif fmt == "jsonl":
             for row in _rows(table):
-                sink.write(dump(plain(row)) + "\n")
+                sink.write(dump(nest(plain(row))) + "\n")
         elif fmt == "timesketch":
-            _write_timesketch(table, sink, message_columns, dump)
+            _write_timesketch(table, sink, options.message_columns, lambda line: dump(nest(line)))
 
 
 class _Writes:
@@ -202,32 +252,7 @@ def timesketch_row(row: dict[str, Any], message_columns: tuple[str, ...]) -> dic
     return out
 
 
-_SHORT_COLUMN = 24  # values up to this wide (names, IPs, finding ids) stay whole while anything else can shrink
-_LONG_COLUMN_FLOOR = 12
-_TIGHT_FLOOR = 6
-
-
-def _column_widths(schema: pa.Schema, headers: list[str], rows: list[list[str]], width: int) -> list[int]:
-    """Each column's width when the table must fit `width` characters.
-
-    The widest column gives way first, long free-text columns before short ones (a severity,
-    a finding id, an IP), so no column is squeezed to nothing as Rich's even reduction does.
-    Timestamps are never cut: a responder reads times to the second.
-    """
-    widths = [max([len(h), *(len(r[c]) for r in rows)]) for c, h in enumerate(headers)]
-    stamps = [pa.types.is_timestamp(f.type) for f in schema]
-    budget = width - 3 * len(headers) - 1  # borders and padding
-    for floor_of in (
-        lambda w: w if w <= _SHORT_COLUMN else _LONG_COLUMN_FLOOR,  # first the long columns
-        lambda w: _TIGHT_FLOOR,  # then everything but timestamps
-    ):
-        floors = [w if stamp else min(w, floor_of(w)) for w, stamp in zip(widths, stamps, strict=True)]
-        while sum(widths) > budget:
-            c = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
-            if widths[c] <= floors[c]:
-                break
-            widths[c] -= 1
-    return widths  # still too wide at the tightest: the terminal crops the right edge
+TERMINAL_ROWS = 100  # a table on a terminal stops here (a note says how to see everything)
 
 
 def render_rich(
@@ -238,22 +263,26 @@ def render_rich(
     escape: bool = True,
     max_cell: int = MAX_CELL,
     width: int | None = None,
+    max_rows: int | None = None,
 ) -> None:
+    """A box-drawn table.  Fitted to the terminal's width (or `width`) by :func:`.layout.fit`, at most
+    `max_rows` rows (default on a terminal: :data:`TERMINAL_ROWS`); to a file or pipe, every row at its
+    natural width, lines not padded."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from trailforensics.output.layout import fit
+
     sink = fh if isinstance(fh, Sink) else Sink(fh)
-    console = Console(
-        file=sink.styled(),  # type: ignore[arg-type]  # a write/flush/isatty file, as Rich needs
-        width=width or (None if sink.terminal else 240),
-        highlight=False,
-        markup=False,
-        emoji=False,
-        soft_wrap=False,
-    )
+    if width is None and sink.terminal:
+        width = Console(file=sink.styled()).width  # type: ignore[arg-type]  # write/flush/isatty, as Rich needs
+    if max_rows is None and sink.terminal:
+        max_rows = TERMINAL_ROWS
+    total = table.num_rows
+    shown_rows = table.slice(0, max_rows) if max_rows is not None and max_rows < total else table
     rows: list[list[str]] = []
-    for row in _rows(table):
+    for row in _rows(shown_rows):
         cells = []
         for value in row.values():
             s = text(value)
@@ -263,15 +292,40 @@ def render_rich(
                 s = s[: max_cell - 1] + "…"
             cells.append(s)
         rows.append(cells)
-    rich_table = Table(title=terminal_safe(title) if title else None, show_lines=False, header_style="bold")
     headers = [terminal_safe(name) for name in table.column_names]
-    for header, w in zip(headers, _column_widths(table.schema, headers, rows, console.width), strict=True):
-        rich_table.add_column(Text(header), overflow="ellipsis", no_wrap=True, width=w)
+    exact = [pa.types.is_timestamp(f.type) for f in table.schema]
+    numeric = [pa.types.is_integer(f.type) or pa.types.is_floating(f.type) for f in table.schema]
+    layout = fit(headers, rows, exact, width, numeric)
+    rich_table = Table(title=terminal_safe(title) if title else None, show_lines=False, header_style="bold")
+    for c, w in zip(layout.columns, layout.widths, strict=True):
+        folded = c in layout.folded  # a protected column wraps, never loses characters
+        rich_table.add_column(Text(headers[c]), overflow="fold" if folded else "ellipsis", no_wrap=not folded, width=w)
     for cells in rows:
-        rich_table.add_row(*(Text(s) for s in cells))  # Text, never markup: log content cannot style the terminal
+        rich_table.add_row(*(Text(cells[c]) for c in layout.columns))  # Text, never markup: log content cannot style
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=max(width or 0, layout.total()),
+        force_terminal=sink.terminal,  # bold headers on a terminal only
+        color_system="standard" if sink.terminal else None,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )
     console.print(rich_table)
-    n = table.num_rows
-    console.print(Text(f"{n:,} row{'s' if n != 1 else ''}"))
+    notes = [f"{total:,} row{'s' if total != 1 else ''}"]
+    if shown_rows.num_rows < total:
+        notes = [f"showing {shown_rows.num_rows:,} of {total:,} rows; use --limit, -f csv/json or -o FILE for all"]
+    if layout.hidden:
+        hidden = ", ".join(layout.hidden)
+        notes.append(f"hidden to fit {width} columns: {hidden} (widen the terminal, or use -f csv/json)")
+    if layout.arns_shortened:
+        notes.append("ARNs shortened to their resource (user/..., assumed-role/...): -f csv/json has them whole")
+    out = "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+    styled = sink.styled()
+    styled.write(out + "".join(note + "\n" for note in notes))
+    styled.flush()
 
 
 def to_bytes(table: pa.Table, fmt: str) -> bytes:
@@ -281,7 +335,7 @@ def to_bytes(table: pa.Table, fmt: str) -> bytes:
         pq.write_table(table, sink)
         return sink.getvalue()
     buf = io.StringIO()
-    _write_text(table, fmt, Sink(buf, terminal=False), None, ("actor", "event_name"))
+    _write_text(table, fmt, Sink(buf, terminal=False), _TextOptions())
     return buf.getvalue().encode()
 
 

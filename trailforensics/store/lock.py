@@ -1,17 +1,59 @@
-"""One writer at a time per dataset (an advisory lock the OS releases if we die)."""
+"""One writer at a time per dataset (an advisory lock the OS releases if we die).
+
+Portable: ``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows, each imported when a writer takes
+the lock, so that importing this module (and starting the CLI) needs neither.
+"""
 
 from __future__ import annotations
 
-import fcntl
 import os
+import sys
 from pathlib import Path
 from types import TracebackType
 
 from trailforensics.errors import TrailforensicsError
 
+# Windows locks are mandatory byte ranges: lock one byte far past the holder text so that a second
+# writer can still read who holds the lock.
+_WINDOWS_LOCK_OFFSET = 1 << 20
+
 
 class DatasetLocked(TrailforensicsError, RuntimeError):
     pass
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive lock on `fd` without waiting; False when another process holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class WriteLock:
@@ -22,15 +64,13 @@ class WriteLock:
     def __enter__(self) -> WriteLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(fd):
             holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)
             raise DatasetLocked(
                 f"dataset {self.path.parent} is locked by {holder}: "
                 "another writer (ingest, verify -d, compact) is running"
-            ) from None
+            )
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()}".encode())
         self._fd = fd
@@ -40,6 +80,6 @@ class WriteLock:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            _unlock(self._fd)
             os.close(self._fd)
             self._fd = None
