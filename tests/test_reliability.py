@@ -342,3 +342,37 @@ def test_os_error_line() -> None:
         "no space left on device while writing /d/x.parquet; nothing committed"
     )
     assert os_error_line(OSError(errno.EIO, "Input/output error")) == "Input/output error; nothing committed"
+
+
+# -- 4: a key given twice inside a record ---------------------------------------------------------
+
+
+def test_a_key_given_twice_is_kept_and_flagged(tmp_path: Path) -> None:
+    good = [record(event_id=f"00000000-0000-4000-8000-00000000000{i}") for i in range(3)]
+    dup_top = json.dumps(record(event_id="00000000-0000-4000-8000-0000000000aa"), separators=(",", ":"))
+    dup_top = dup_top[:-1] + ',"userAgent":"innocent/1.0"}'  # the second userAgent wins in most parsers
+    dup_nested = json.dumps(
+        record(event_id="00000000-0000-4000-8000-0000000000bb", requestParameters={"bucketName": "a"}),
+        separators=(",", ":"),
+    ).replace('{"bucketName":"a"}', '{"bucketName":"a","bucketName":"b"}')
+    body = ",".join([json.dumps(r, separators=(",", ":")) for r in good] + [dup_top, dup_nested])
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "dups.json").write_text('{"Records":[' + body + "]}")
+    summary = ingest([src], tmp_path / "ds", ONE)
+    assert summary.committed and summary.rows_written == 5 and summary.records_rejected == 0
+    with Dataset(tmp_path / "ds") as ds:
+        rows = {r["event_id"]: r for r in ds.sql("SELECT * FROM events").to_pylist()}
+        notes = ds.sql("SELECT reason FROM files WHERE source_file = 'dups.json'").to_pylist()
+    top = rows["00000000-0000-4000-8000-0000000000aa"]
+    assert top["user_agent"] == "innocent/1.0"
+    flagged = json.loads(top["original_values"])
+    assert flagged["$duplicate_keys"] == ["userAgent"]
+    assert original_bytes(top) == dup_top.encode()
+    # inside a JSON part the stored text is the original's: both values are there, nothing to flag
+    nested = rows["00000000-0000-4000-8000-0000000000bb"]
+    assert nested["request_parameters"] == '{"bucketName":"a","bucketName":"b"}'
+    for eid in (r["eventID"] for r in good):
+        assert rows[eid]["original_values"] is None or "$duplicate" not in rows[eid]["original_values"]
+        assert rebuild_record(rows[eid]) == next(r for r in good if r["eventID"] == eid)
+    assert any("key given twice" in (n["reason"] or "") for n in notes), notes

@@ -43,13 +43,14 @@ EXTRA_KEYS: tuple[str, ...] = (
 )
 
 
-class Tls(Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+class Tls(Struct, forbid_unknown_fields=True, frozen=True, gc=False, omit_defaults=True):
     tlsVersion: str = ABSENT
     cipherSuite: str = ABSENT
     clientProvidedHostHeader: str = ABSENT
 
 
-class FastRecord(Struct, forbid_unknown_fields=True, gc=False):
+# omit_defaults: encoding a decoded record gives back its keys only (the duplicate-key check).
+class FastRecord(Struct, forbid_unknown_fields=True, gc=False, omit_defaults=True):
     eventVersion: str = ABSENT
     userIdentity: Raw = NO_RAW
     eventTime: str = ABSENT
@@ -149,6 +150,7 @@ FAST_FILE_DECODER = msgspec.json.Decoder(_FastFile)
 RAW_FILE_DECODER = msgspec.json.Decoder(_RawFile)
 RECORD_DECODER = msgspec.json.Decoder(FastRecord)
 ANY_DECODER = msgspec.json.Decoder()
+RECORD_ENCODER = msgspec.json.Encoder()
 RAW_DICT_DECODER = msgspec.json.Decoder(dict[str, Raw])
 
 ValidationError = msgspec.ValidationError

@@ -64,13 +64,18 @@ def rebuild_record(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 INVALID_UTF8_KEY = "$invalid_utf8_base64"
+# A record with a key twice: the names, and the record's exact bytes (the row holds the last value).
+DUPLICATE_KEYS_KEY = "$duplicate_keys"
+DUPLICATE_BYTES_KEY = "$duplicate_keys_base64"
 
 
 def original_bytes(row: Mapping[str, Any]) -> bytes | None:
-    """The record's exact original bytes when they were not valid UTF-8 (the row holds them escaped)."""
+    """The record's exact original bytes when no JSON object can hold them: bytes that were not
+    valid UTF-8 (the row holds them escaped) or a key given twice (the row holds the last value)."""
     if not row.get("original_values"):
         return None
-    encoded = _loads(row["original_values"]).get(INVALID_UTF8_KEY)
+    values = _loads(row["original_values"])
+    encoded = values.get(INVALID_UTF8_KEY, values.get(DUPLICATE_BYTES_KEY))
     return base64.b64decode(encoded) if isinstance(encoded, str) else None
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import codecs
+import json
 import re
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import msgspec
 from msgspec import Raw
@@ -18,11 +20,16 @@ from trailforensics.normalize.fast import (
     COUNTED_FILE_DECODER,
     RAW_FILE_DECODER,
     RECORD_DECODER,
+    RECORD_ENCODER,
     DecodeError,
     FastRecord,
     ValidationError,
 )
-from trailforensics.normalize.rebuild import INVALID_UTF8_KEY  # original_values: the record's exact bytes
+from trailforensics.normalize.rebuild import (  # original_values: the record's exact bytes
+    DUPLICATE_BYTES_KEY,
+    DUPLICATE_KEYS_KEY,
+    INVALID_UTF8_KEY,
+)
 from trailforensics.normalize.tolerant import RejectedRecord, decode_tolerant
 from trailforensics.readers.surrogates import replace_lone_surrogates
 
@@ -165,8 +172,68 @@ def _decode(data: bytes, problems: Counter[str] | None = None) -> tuple[Decoded,
         if decoded_records != len(records):  # a second "Records" key: msgspec kept only the last array
             return _decode_split(data, problems)
         decoded, rejected = Decoded(records, list(range(len(records))), raw_of=_lazy_raw(data)), 0
+        if not _lengths_agree(data, records):
+            _flag_duplicate_keys(decoded, RAW_FILE_DECODER.decode(data).Records)
     decoded.pretty = is_pretty(data)
     return decoded, rejected
+
+
+_COMPACT_HEAD = b'{"Records":['
+
+
+def _lengths_agree(data: bytes, records: list[FastRecord]) -> bool:
+    """Whether re-encoding the decoded records gives the file's own length.
+
+    msgspec keeps the last value of a key given twice, silently.  A compact CloudTrail file
+    re-encodes to its exact length unless a record held a key twice (or the file escapes or
+    spaces differently, or holds explicit nulls): one encode of the whole list, at C speed,
+    sends only such files to the record-by-record check.
+    """
+    body = data.strip()
+    if not (body.startswith(_COMPACT_HEAD) and body.endswith(b"]}")):
+        return False
+    return len(RECORD_ENCODER.encode(records)) == len(body) - len(b'{"Records":}')  # the array itself
+
+
+def duplicate_keys(raw: bytes) -> list[str]:
+    """The keys that appear twice in one JSON object of ``raw``, at any depth (dotted paths)."""
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and key not in found:
+                found.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return []
+    return found
+
+
+def _flag_duplicate_keys(decoded: Decoded, raws: list[Raw]) -> None:
+    """Records whose length does not re-encode: those with a key twice keep their exact bytes."""
+    flagged = 0
+    for k, i in enumerate(decoded.indexes):
+        raw = bytes(raws[i])
+        if len(RECORD_ENCODER.encode(decoded.records[k])) == len(raw):
+            continue
+        keys = duplicate_keys(raw)
+        if not keys:
+            continue  # escaping, spacing or explicit nulls: nothing lost
+        originals = decoded.originals.setdefault(k, {})
+        originals[DUPLICATE_KEYS_KEY] = Raw(_encode(keys))
+        originals[DUPLICATE_BYTES_KEY] = Raw(_encode(base64.b64encode(raw).decode()))
+        flagged += 1
+    if flagged:
+        decoded.warnings.append(
+            f"{flagged} record(s) with a key given twice (CloudTrail never writes this: tampering or a broken "
+            f"export?): the row holds the last value, original_values.{DUPLICATE_KEYS_KEY} names the keys and "
+            f"original_values.{DUPLICATE_BYTES_KEY} keeps the record's exact bytes"
+        )
 
 
 def _decode_split(data: bytes, problems: Counter[str] | None, utf8_damage: bool = False) -> tuple[Decoded, int]:
