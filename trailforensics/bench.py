@@ -67,9 +67,11 @@ DUCK_COLUMNS = {
 
 # -- measuring ------------------------------------------------------------------------------
 class RssSampler:
-    """Peak resident memory of this process and all its descendants (sampled every 20 ms)."""
+    """Peak resident memory of this process and all its descendants (sampled every 20 ms), or only
+    of the descendants (``children_only``: a command run as a subprocess, without the bench itself)."""
 
-    def __init__(self) -> None:
+    def __init__(self, children_only: bool = False) -> None:
+        self.children_only = children_only
         self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -96,13 +98,27 @@ class RssSampler:
             stack.extend(children.get(pid, []))
         return total
 
-    def _run(self) -> None:
+    def _sample(self) -> int:
         me = os.getpid()
+        total = self._tree_rss(me)
+        if self.children_only:
+            total -= self._tree_rss_self(me)
+        return total
+
+    @staticmethod
+    def _tree_rss_self(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                return int(fh.read().rsplit(")", 1)[1].split()[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def _run(self) -> None:
         while not self._stop.wait(0.02):
-            self.peak = max(self.peak, self._tree_rss(me))
+            self.peak = max(self.peak, self._sample())
 
     def __enter__(self) -> RssSampler:
-        self.peak = self._tree_rss(os.getpid())
+        self.peak = self._sample()
         self._thread.start()
         return self
 
@@ -111,8 +127,8 @@ class RssSampler:
         self._thread.join()
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, int, Any]:
-    with RssSampler() as rss:
+def timed(fn: Callable[[], Any], children_only: bool = False) -> tuple[float, int, Any]:
+    with RssSampler(children_only) as rss:
         t0 = time.perf_counter()
         result = fn()
         seconds = time.perf_counter() - t0
@@ -357,7 +373,8 @@ def bench_command(args: list[str], memory_limit: str | None = None) -> dict[str,
     if memory_limit:
         cmd += ["--memory-limit", memory_limit]
     seconds, peak, proc = timed(
-        lambda: subprocess.run(cmd + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        lambda: subprocess.run(cmd + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True),
+        children_only=True,
     )
     row: dict[str, Any] = {"seconds": round(seconds, 2), "peak_rss_mb": round(peak / 2**20), "exit": proc.returncode}
     if proc.returncode not in (0,):
@@ -410,6 +427,7 @@ def scale(out: Path, events: int, tree: Path | None) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", action="store_true", help="the scale tier (10 M events; ingest, compact)")
+    parser.add_argument("--commands", type=Path, help="only time the CLI commands on this dataset (scale tier)")
     parser.add_argument("--tree", type=Path, help="with --scale: an existing tree instead of a generated one")
     parser.add_argument("--events", type=int, help="events of the large tree (default 2 M; 10 M with --scale)")
     parser.add_argument("--small", type=int, default=200_000)
@@ -419,6 +437,13 @@ def main(argv: list[str] | None = None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     out = args.out.absolute()
     out.mkdir(parents=True, exist_ok=True)
+    if args.commands:
+        timings = {
+            "default": bench_commands(args.commands, "default memory limit:"),
+            "1GB": bench_commands(args.commands, "--memory-limit 1GB:", memory_limit="1GB"),
+        }
+        print(json.dumps(timings, indent=1))
+        return 0
     if args.scale:
         scaled = scale(out, args.events or 10_000_000, args.tree)
         (out / "results-scale.json").write_text(json.dumps(scaled, indent=1))
