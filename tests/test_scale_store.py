@@ -114,4 +114,9 @@ def test_compact_since_until_touches_only_those_partitions(tmp_path) -> None:
     assert compact(ds, since=date(2026, 4, 1)) == ["nothing to compact"]
     compact(ds)
     assert set(parts().values()) == {1} and _rows(ds) == before
-    assert len(list((ds / "keys").glob("*.npy"))) == 1
+    # keys stay by event day: one file per day after a full compaction
+    assert sorted(p.parent.name for p in (ds / "keys").rglob("*.npy")) == [
+        "event_date=2026-03-10",
+        "event_date=2026-03-11",
+        "event_date=2026-03-12",
+    ]
