@@ -27,6 +27,8 @@ import orjson
 from trailforensics.errors import TrailforensicsError
 from trailforensics.output.sanitize import json_terminal_safe, styled_terminal_guard, terminal_guard, terminal_safe
 
+ERASE_TO_END = "\x1b[K"
+
 
 class OutputError(TrailforensicsError, ValueError):
     pass
@@ -99,6 +101,18 @@ class Sink:
 
     def flush(self) -> None:
         self.stream.flush()
+
+    def status(self, text: str) -> None:
+        """Redraw the one status line (a progress bar) in place: a terminal only; the text escaped, the
+        only codes sent are a carriage return and "erase to the end of the line"."""
+        if self.terminal:
+            self.stream.write("\r" + terminal_safe(text) + ERASE_TO_END)
+            self.stream.flush()
+
+    def clear_status(self) -> None:
+        if self.terminal:
+            self.stream.write("\r" + ERASE_TO_END)
+            self.stream.flush()
 
     def styled(self) -> _StyledStream:
         """A file for the table renderer (Rich): its own styling passes the guard, nothing else does."""
