@@ -161,12 +161,15 @@ class Steps:
 
     def render(self, columns: int) -> str:
         """The status line, at most `columns - 1` wide (the last column would wrap on some terminals)."""
+        from trailforensics.output.sanitize import terminal_safe
+
         seconds = f"{time.monotonic() - self.started:,.0f} s"
+        current = terminal_safe(self.current)  # escaped before it is cut to the width
         if self.total is None:
             text = f"{self.label} ... {seconds}"
         else:
             count = f"{min(self.done, self.total):,}/{self.total:,}"
             width = max(10, min(30, columns // 4))
             filled = round(width * min(self.done, self.total) / max(self.total, 1))
-            text = f"{self.label} [{'#' * filled}{'-' * (width - filled)}] {count} {seconds} {self.current}"
+            text = f"{self.label} [{'#' * filled}{'-' * (width - filled)}] {count} {seconds} {current}"
         return text[: max(columns - 1, 1)]

@@ -27,8 +27,6 @@ import orjson
 from trailforensics.errors import TrailforensicsError
 from trailforensics.output.sanitize import json_terminal_safe, styled_terminal_guard, terminal_guard, terminal_safe
 
-ERASE_TO_END = "\x1b[K"
-
 
 class OutputError(TrailforensicsError, ValueError):
     pass
@@ -47,6 +45,7 @@ class Sink:
     def __init__(self, stream: TextIO, *, terminal: bool | None = None) -> None:
         self.stream = stream
         self.terminal = is_terminal(stream) if terminal is None else terminal
+        self._status_width = 0  # of the status line on screen (see status)
 
     @classmethod
     def stdout(cls) -> Sink:
@@ -103,15 +102,18 @@ class Sink:
         self.stream.flush()
 
     def status(self, text: str) -> None:
-        """Redraw the one status line (a progress bar) in place: a terminal only; the text escaped, the
-        only codes sent are a carriage return and "erase to the end of the line"."""
+        """Redraw the one status line (a progress bar) in place, on a terminal only: the text escaped,
+        and no escape sequence at all (a carriage return, then spaces over what was longer)."""
         if self.terminal:
-            self.stream.write("\r" + terminal_safe(text) + ERASE_TO_END)
+            shown = terminal_safe(text)
+            self.stream.write("\r" + shown + " " * max(self._status_width - len(shown), 0))
+            self._status_width = len(shown)
             self.stream.flush()
 
     def clear_status(self) -> None:
-        if self.terminal:
-            self.stream.write("\r" + ERASE_TO_END)
+        if self.terminal and self._status_width:
+            self.stream.write("\r" + " " * self._status_width + "\r")
+            self._status_width = 0
             self.stream.flush()
 
     def styled(self) -> _StyledStream:
