@@ -6,6 +6,7 @@ import base64
 import gzip
 import hashlib
 import importlib
+import ipaddress
 import json
 import re
 import zlib
@@ -365,6 +366,26 @@ def check_asia_minted(recs: list[dict[str, Any]]) -> int:
             assert r["userIdentity"]["type"] in ("IAMUser", "Root")
             console += 1
     return len(minted)
+
+
+_LOOKS_LIKE_AN_ADDRESS = re.compile(r"[0-9.]+|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*")
+
+
+def test_every_source_address_is_a_valid_ip(tree_records: list[dict[str, Any]]) -> None:
+    """Service names (``ec2.amazonaws.com``, ``AWS Internal``) are legitimate; anything that looks like an
+    address must be one (no ``86.14.99`` with three octets)."""
+    seen = Counter(r["sourceIPAddress"] for r in tree_records if isinstance(r.get("sourceIPAddress"), str))
+    addresses = [ip for ip in seen if _LOOKS_LIKE_AN_ADDRESS.fullmatch(ip)]
+    assert len(addresses) > 100  # the check reaches the users', runners' and AWS egress addresses
+    bad = []
+    for ip in addresses:
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            bad.append(ip)
+    assert bad == []
+    others = {ip for ip in seen if ip not in addresses}
+    assert others and all(ip == "AWS Internal" or ip.endswith(".amazonaws.com") for ip in others), sorted(others)[:5]
 
 
 def test_asia_keys_are_minted_by_logged_sts_calls(tree_records: list[dict[str, Any]]) -> None:

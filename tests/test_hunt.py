@@ -469,7 +469,7 @@ def test_cli_hunt_formats(fixture_ds: Path, cli: CliRunner, tmp_path: Path) -> N
     r = cli.invoke(app, ["hunt", "-d", str(fixture_ds), "--only", "mfa_tampering,leave_organization", "-f", "json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
-    assert set(doc) == {"summary", "hits", "errors"}
+    assert list(doc) == ["trailforensics_version", "summary", "hits", "errors"]  # the version first: chain of custody
     assert {h["detection_id"] for h in doc["hits"]} == {"mfa_tampering", "leave_organization"}
     assert list(doc["hits"][0])[:5] == ["detection_id", "title", "severity", "attack", "event_time"]
     assert doc["hits"][0]["event_time"].endswith("Z")

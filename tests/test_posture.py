@@ -522,7 +522,14 @@ def test_cli_table_output(runner: CliRunner, ds_path: Path) -> None:
 
 def test_cli_json_and_views(runner: CliRunner, ds_path: Path, tmp_path: Path) -> None:
     res = runner.invoke(app, ["trails", "-d", str(ds_path), "-f", "json"])
-    assert set(json.loads(res.output)) == {"state", "findings", "changes", "stops", "deliveries"}
+    assert set(json.loads(res.output)) == {
+        "trailforensics_version",
+        "state",
+        "findings",
+        "changes",
+        "stops",
+        "deliveries",
+    }
     res = runner.invoke(app, ["trails", "-d", str(ds_path), "-f", "jsonl", "--view", "findings"])
     assert all("finding" in json.loads(line) for line in res.output.splitlines())
     out = tmp_path / "policy.json"
@@ -548,7 +555,7 @@ def test_cli_json_and_views(runner: CliRunner, ds_path: Path, tmp_path: Path) ->
     res = runner.invoke(app, ["coverage", "-d", str(ds_path), "-f", "csv"])
     assert res.output.startswith("account,region,bucket_start,events")
     res = runner.invoke(app, ["coverage", "-d", str(ds_path), "-f", "json"])
-    assert set(json.loads(res.output)) == {"by", "counts", "flags"}
+    assert set(json.loads(res.output)) == {"trailforensics_version", "by", "counts", "flags"}
     for bad in (
         ["trace", "nobody-at-all"],
         ["policy", "--actor", "arn:aws:iam::1:user/x"],

@@ -18,6 +18,7 @@ from ct import record
 
 from trailforensics.engine import Dataset
 from trailforensics.ingest import IngestOptions, ingest
+from trailforensics.ingest.summary import EXIT_FAILED_FILES
 from trailforensics.readers import archives
 
 UTC = timezone.utc
@@ -311,7 +312,9 @@ def test_look_alikes_are_skipped(tmp_path: Path) -> None:
         json.dumps({"detail-type": "EC2 Instance State-change Notification", "detail": {"state": "running"}})
     )
     summary = ingest([src], tmp_path / "ds", ONE)
-    assert summary.exit_code == 0 and summary.rows_written == 0 and summary.files_skipped == 7, summary.lines()
+    # Nothing in the folder is CloudTrail: a warning and exit 2 (a wrong folder, most likely).
+    assert summary.nothing_ingestable and summary.exit_code == EXIT_FAILED_FILES, summary.lines()
+    assert summary.rows_written == 0 and summary.files_skipped == 7
     reasons = " | ".join(summary.skipped_by_reason)
     for fragment in (
         "S3/SQS/SNS event notification",

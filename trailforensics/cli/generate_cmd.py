@@ -9,6 +9,7 @@ import typer
 
 from trailforensics.cli import app
 from trailforensics.cli.common import say
+from trailforensics.cli.progress import Steps
 
 
 def _parse_start(value: str | None) -> datetime | None:
@@ -44,16 +45,18 @@ def generate(
         raise typer.BadParameter("accounts must be 12-digit ids", param_hint="--accounts")
     if org_id and not org_id.startswith("o-"):
         raise typer.BadParameter("organisation ids look like o-xxxxxxxxxx", param_hint="--org-id")
-    stats = generate_tree(
-        out,
-        events=events,
-        seed=seed,
-        accounts=acct_list,
-        org_id=org_id,
-        start=_parse_start(start),
-        digests=digests,
-        workers=workers,
-    )
+    with Steps("generate") as bar:
+        stats = generate_tree(
+            out,
+            events=events,
+            seed=seed,
+            accounts=acct_list,
+            org_id=org_id,
+            start=_parse_start(start),
+            digests=digests,
+            workers=workers,
+            progress=bar.update,
+        )
     say(
         f"wrote {stats.files} log files ({stats.events} events), {stats.insight_files} Insights files, "
         f"{stats.digest_files} digest files, {stats.bytes / 1e6:.1f} MB in {stats.seconds:.1f} s"

@@ -22,6 +22,8 @@ from trailforensics.cli.common import (
     say,
     time_option,
 )
+from trailforensics.cli.progress import Steps
+from trailforensics.errors import TrailforensicsError
 from trailforensics.output.choices import FORMATS
 from trailforensics.output.sink import Sink
 
@@ -55,6 +57,24 @@ def _load(dirs: list[Path]) -> list[Detection]:
         return load_detections(list(dirs))
     except DetectionError as exc:
         fail(str(exc))
+
+
+class _HuntBar(Steps):
+    def step(self, name: str = "") -> None:
+        if interrupted():  # Ctrl-C during the last detection, reported by DuckDB as its failure: stop here
+            raise KeyboardInterrupt
+        super().step(name)
+
+
+def _bar(detections: list[Detection], min_severity: str, only: list[str] | None) -> Steps:
+    """The progress bar over the detections to run (on a terminal); it also stops the hunt after Ctrl-C."""
+    from trailforensics.hunt.runner import select_detections
+
+    try:
+        total: int | None = len(select_detections(detections, min_severity=min_severity, only=only))
+    except TrailforensicsError:  # an unknown id: run_hunt says so
+        total = None
+    return _HuntBar("hunt", total)
 
 
 def _params(items: list[str]) -> dict[str, dict[str, str]]:
@@ -114,13 +134,16 @@ def timing_lines(timings: dict[str, float], wall: float) -> list[str]:
 
 def _write_json(result: HuntResult, out: Path | None, json_as_text: bool = False) -> None:
     from trailforensics.output.formats import nest_json, plain
+    from trailforensics.output.provenance import with_version
 
     nest = (lambda row: row) if json_as_text else nest_json
-    doc = {
-        "summary": [plain(r) for r in result.summary.to_pylist()],
-        "hits": [nest(plain(r)) for r in result.hits.to_pylist()],
-        "errors": [{"detection": d, "error": e} for d, e in result.errors],
-    }
+    doc = with_version(
+        {
+            "summary": [plain(r) for r in result.summary.to_pylist()],
+            "hits": [nest(plain(r)) for r in result.hits.to_pylist()],
+            "errors": [{"detection": d, "error": e} for d, e in result.errors],
+        }
+    )
     with out_sink(out) as sink:
         sink.json(doc)
 
@@ -172,19 +195,24 @@ def hunt_command(
     since_t, until_t = time_option(since, "--since"), time_option(until, "--until")
     accounts = read_known_accounts(known_accounts) if known_accounts else []
     ds = open_dataset(dataset)
+    if not ds.sql("SELECT 1 FROM events LIMIT 1").num_rows:  # not a summary of zeros for every detection
+        say(f"the dataset {ds.path} is empty: no events to hunt in (ingest CloudTrail logs into it first)", err=True)
+        return
     started = time.perf_counter()
     try:
-        result = runner.run_hunt(
-            ds,
-            min_severity=min_severity,
-            only=only_ids,
-            since=since_t,
-            until=until_t,
-            known_accounts=accounts,
-            detections=detections,
-            params=overrides,
-            sigma=sigma or None,
-        )
+        with _bar(detections, min_severity, only_ids) as bar:
+            result = runner.run_hunt(
+                ds,
+                min_severity=min_severity,
+                only=only_ids,
+                since=since_t,
+                until=until_t,
+                known_accounts=accounts,
+                detections=detections,
+                params=overrides,
+                sigma=sigma or None,
+                before_each=bar.step,
+            )
     except SigmaPathError as exc:
         fail(f"--sigma: {exc}")
     wall = time.perf_counter() - started

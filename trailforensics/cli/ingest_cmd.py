@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import typer
 
 from trailforensics.cli import app
 from trailforensics.cli.common import ENV_DATASET, dataset_option, fail, out_sink, say, time_option
+from trailforensics.cli.progress import Steps
 
 
 @app.command("ingest")
@@ -27,7 +29,9 @@ def ingest_command(
         help="Hash every already-ingested file again, even when its size and times are unchanged "
         "(catches edits made with the times put back by someone able to change the file system's clock).",
     ),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress and no report (the exit code tells)."),
+    quiet: bool = typer.Option(
+        False, "-q", "--quiet", help="No progress and no report; problems (failed files, an abort) still show."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
     input_format: str = typer.Option(
         None,
@@ -39,14 +43,20 @@ def ingest_command(
     """Ingest CloudTrail logs into a deduplicated, incremental Parquet dataset.
 
     Exit codes: 0 everything ingested or skipped; 1 nothing committed (error, lock held,
-    --strict); 2 some files failed (the rest was ingested); 4 files already ingested have
+    --strict); 2 some files failed (the rest was ingested), or nothing at all in the sources
+    was CloudTrail (an empty folder, another kind of file); 4 files already ingested have
     changed on disk (possible tampering); 6 both 2 and 4.
     """
     from trailforensics.cli.progress import make_progress
     from trailforensics.ingest import IngestOptions, ingest
+    from trailforensics.ingest.summary import PROBLEM_PREFIXES
 
     if dataset is None:
         fail(f"name the dataset with -d DIR (or set {ENV_DATASET})")
+    for src in sources:
+        remote = remote_source_message(src)
+        if remote:
+            fail(remote)
     progress = None if (quiet or as_json) else make_progress(sys.stderr)
     options = IngestOptions(
         workers=workers or None, strict=strict, progress=progress, input_format=input_format, rehash=rehash
@@ -55,10 +65,32 @@ def ingest_command(
     if as_json:
         with out_sink(None) as sink:
             sink.write(json.dumps(summary.to_json(), indent=1) + "\n")  # ASCII: json escapes the rest
-    elif not quiet:
+    elif quiet:
+        for line in summary.problem_lines():
+            say(line, err=True)
+    else:
         for line in summary.lines():
-            say(line, err=line.startswith(("FAILED", "CHANGED", "ABORTED", "PARTLY READ")))
+            say(line, err=line.startswith(PROBLEM_PREFIXES))
     raise typer.Exit(summary.exit_code)
+
+
+# A URL given as a source reaches the command as a path with its "//" folded ("s3:/bucket/key").
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/+(.*)$")
+
+
+def remote_source_message(src: Path) -> str | None:
+    """What to say about a source that is a URL (ingest reads local files); None for a local path."""
+    match = _URL.match(src.as_posix())
+    if match is None or src.exists():
+        return None
+    scheme, rest = match.group(1).lower(), match.group(2)
+    url = f"{scheme}://{rest}"
+    if scheme in ("s3", "s3a", "s3n"):
+        return (
+            f"{url}: S3 is not read directly: copy it first (`aws s3 sync s3://{rest} ./evidence`, then "
+            "`trailforensics ingest ./evidence`), or use the Spark engine (--engine spark), which reads s3a:// URLs"
+        )
+    return f"{url}: ingest reads local files and folders: download it first, then ingest the copy"
 
 
 @app.command("compact")
@@ -88,7 +120,8 @@ def compact_command(
         if value is not None
     }
     try:
-        report = compact(dataset, **window)
+        with Steps("compact", quiet=quiet):
+            report = compact(dataset, **window)
     except Exception as exc:
         fail(str(exc))
     if not quiet:

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from trailforensics.cli.common import fail, out_sink
 from trailforensics.output.formats import plain, render_rich, write_table
+from trailforensics.output.provenance import with_version
 from trailforensics.output.sink import Sink
 from trailforensics.posture.activity_coverage import CoverageReport, heatmap_lines
 from trailforensics.posture.common import head_text
@@ -29,7 +30,7 @@ def json_doc(doc: Any, out: Path | None) -> None:
 
 
 def sections_json(sections: dict[str, pa.Table], out: Path | None, extra: dict[str, Any] | None = None) -> None:
-    doc: dict[str, Any] = dict(extra or {})
+    doc: dict[str, Any] = with_version(dict(extra or {}))
     doc.update({name: t.to_pylist() for name, t in sections.items()})
     json_doc(doc, out)
 

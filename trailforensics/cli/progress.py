@@ -1,12 +1,16 @@
-"""Progress reporting: a Rich bar on a terminal, plain lines otherwise."""
+"""Progress reporting on standard error: ingest's Rich bar on a terminal (plain lines otherwise), and
+:class:`Steps`, the one-line bar of the other long commands (hunt, compact, generate, report)."""
 
 from __future__ import annotations
 
+import shutil
+import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from trailforensics.ingest.pipeline import ProgressFn
+    from trailforensics.output.sink import Sink
 
 
 def make_progress(stream: TextIO) -> ProgressFn:
@@ -87,3 +91,85 @@ def _rich_progress(stream: TextIO) -> ProgressFn:
         progress.update(task[0], advance=nbytes, files=state["files"], records=state["records"])
 
     return report
+
+
+class Steps:
+    """A one-line progress bar on standard error while a command works: on a terminal only (a pipe or
+    a log file gets nothing).  With a `total`, a bar over the steps; without, the time so far.
+
+    Use as a context manager (the line is cleared on the way out, Ctrl-C included); :meth:`step` says
+    which step starts.  A ticker redraws the line twice a second so a long step still shows time passing.
+    """
+
+    def __init__(self, label: str, total: int | None = None, *, quiet: bool = False, sink: Sink | None = None) -> None:
+        from trailforensics.output.sink import Sink
+
+        self.sink = sink or Sink.stderr()
+        self.shown = self.sink.terminal and not quiet
+        self.label, self.total = label, total
+        self.done, self.current = 0, ""
+        self._begun = 0  # steps started (the one running is not done)
+        self.started = time.monotonic()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def __enter__(self) -> Steps:
+        if self.shown:
+            self._draw()
+            self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
+            self._ticker.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            with self._lock:
+                self.sink.clear_status()
+
+    def step(self, name: str = "") -> None:
+        """Step `name` starts (the previous one, if any, is done)."""
+        with self._lock:
+            self.done, self._begun = self._begun, self._begun + 1
+            self.current = name
+        self._draw()
+
+    def advance(self, n: int = 1) -> None:
+        """`n` more steps are done (for work whose steps are not named)."""
+        with self._lock:
+            self.done += n
+        self._draw()
+
+    def update(self, done: int, total: int) -> None:
+        """`done` of `total` steps are done (for work that counts its own steps)."""
+        with self._lock:
+            self.done, self.total = done, total
+        self._draw()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5):
+            self._draw()
+
+    def _draw(self) -> None:
+        if not self.shown:
+            return
+        with self._lock:
+            if self._stop.is_set():
+                return
+            self.sink.status(self.render(shutil.get_terminal_size((80, 24)).columns))
+
+    def render(self, columns: int) -> str:
+        """The status line, at most `columns - 1` wide (the last column would wrap on some terminals)."""
+        from trailforensics.output.sanitize import terminal_safe
+
+        seconds = f"{time.monotonic() - self.started:,.0f} s"
+        current = terminal_safe(self.current)  # escaped before it is cut to the width
+        if self.total is None:
+            text = f"{self.label} ... {seconds}"
+        else:
+            count = f"{min(self.done, self.total):,}/{self.total:,}"
+            width = max(10, min(30, columns // 4))
+            filled = round(width * min(self.done, self.total) / max(self.total, 1))
+            text = f"{self.label} [{'#' * filled}{'-' * (width - filled)}] {count} {seconds} {current}"
+        return text[: max(columns - 1, 1)]

@@ -116,6 +116,7 @@ def summary_command(
 ) -> None:
     """Time range, accounts, regions, categories, top events/actors/IPs, errors, ingest health."""
     from trailforensics.output.formats import plain
+    from trailforensics.output.provenance import with_version
     from trailforensics.query.summary import flatten, summary
     from trailforensics.query.timeline import EventFilter
 
@@ -129,7 +130,7 @@ def summary_command(
         return
     if fmt == "json":
         with out_sink(out) as sink:
-            sink.json({name: [plain(r) for r in t.to_pylist()] for name, t in sections.items()})
+            sink.json(with_version({name: [plain(r) for r in t.to_pylist()] for name, t in sections.items()}))
         return
     emit(flatten(sections), fmt, out)
 

@@ -12,6 +12,7 @@ import typer
 
 from trailforensics.cli import app
 from trailforensics.cli.common import DatasetOption, fail, open_dataset, say, time_option
+from trailforensics.cli.progress import Steps
 
 
 @app.command("report")
@@ -46,7 +47,8 @@ def report_command(
     )
     ds = open_dataset(dataset)
     try:
-        result = write_report(ds, out, options, fmt=fmt)
+        with Steps("report"):
+            result = write_report(ds, out, options, fmt=fmt)
     except SigmaPathError as exc:
         fail(f"--sigma: {exc}")
     say(

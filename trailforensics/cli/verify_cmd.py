@@ -123,8 +123,9 @@ def verify_command(
         fail(f"unknown format {fmt!r}: choose text or json", code=2)
     if not tree.is_dir():
         fail(f"TREE {tree} is not a folder")
+    from trailforensics.output.provenance import with_version
     from trailforensics.verify import store_results, verify_tree
-    from trailforensics.verify.report import to_json_bytes, to_text
+    from trailforensics.verify.report import to_text
 
     if require_signatures:
         say("note: --require-signatures is deprecated: signatures are required by default now", err=True)
@@ -148,7 +149,7 @@ def verify_command(
             say(f"error: results not stored in {dataset}: {exc}", err=True)
     with out_sink(None) as sink:
         if fmt == "json":
-            sink.json_bytes(to_json_bytes(report))
+            sink.json(with_version(report.to_json()))
         else:
             sink.write(to_text(report, max_findings=max_findings))  # lines already escaped
             if stored is not None:

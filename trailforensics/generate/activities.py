@@ -261,7 +261,7 @@ def root_session(g: Gen, t: int) -> None:
         "accountId": acct,
         "accessKeyId": "",
     }
-    ip = f"{r.pick(('81.2.69', '92.40', '86.14'))}.{r.randrange(1, 254)}"
+    ip = f"{r.pick(('81.2.69', '92.40.14', '86.14.99'))}.{r.randrange(1, 254)}"  # three octets, then the host
     browser = BROWSERS[0]
     web = Actor(ident=login, account=acct, ip=ip, ua=browser, ua_kind="browser")
     g.call(

@@ -11,7 +11,7 @@ import math
 import os
 import time as _time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -177,8 +177,11 @@ def generate_tree(
     workers: int | None = None,
     trail_name: str | None = None,
     bucket: str = "trailforensics-demo-bucket",
+    progress: Callable[[int, int], None] | None = None,
 ) -> GenerateStats:
-    """Write a synced CloudTrail bucket (``OUT/AWSLogs/...``) with about `events` records."""
+    """Write a synced CloudTrail bucket (``OUT/AWSLogs/...``) with about `events` records.
+
+    ``progress(done, total)`` is called as the shards (an account's hours) are written."""
     t_begin = _time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -186,12 +189,20 @@ def generate_tree(
     specs, t_end, intensity = plan_shards(out, events, seed, accounts, org_id, t_start)
     workers = workers or os.cpu_count() or 1
     results: list[ShardResult] = []
+
+    def done(result: ShardResult) -> None:
+        results.append(result)
+        if progress is not None:
+            progress(len(results), len(specs))
+
     if workers <= 1 or len(specs) <= 1:
-        results = [run_shard(s) for s in specs]
+        for s in specs:
+            done(run_shard(s))
     else:
         order = sorted(specs, key=lambda s: -s.budget)
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            results = list(pool.map(run_shard, order, chunksize=1))
+            for result in pool.map(run_shard, order, chunksize=1):
+                done(result)
     results.sort(key=lambda r: r.index)
     files = [f for r in results for f in r.files]
     org = _org(seed, tuple(accounts) if accounts else None, org_id, intensity)

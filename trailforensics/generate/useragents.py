@@ -96,7 +96,8 @@ SSM_AGENT = "aws-sdk-go/1.55.5 (go1.22.9; linux; amd64) amazon-ssm-agent/3.3.114
 RUNNER_PREFIXES = ("20.57", "20.102", "40.74", "52.238", "172.190", "4.175")
 # AWS public ranges used by Lambda / NAT gateways
 AWS_EGRESS_PREFIXES = ("3.250", "34.240", "52.49", "54.76", "18.200", "63.33")
-HOME_PREFIXES = ("81.2.69", "86.14", "92.40", "176.24", "82.132", "109.150", "31.10", "89.64")
+# Home and mobile broadband, one /24 each (three octets: home_ip adds the fourth).
+HOME_PREFIXES = ("81.2.69", "86.14.99", "92.40.14", "176.24.233", "82.132.186", "109.150.41", "31.10.152", "89.64.27")
 
 
 def runner_ip(rng: Rng) -> str:

@@ -13,7 +13,7 @@ hits afterwards, never the baselines (first-seen, windows) the detections comput
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -237,6 +237,7 @@ def run_hunt(
     params: dict[str, dict[str, str]] | None = None,
     sigma: Sequence[Path | str] | None = None,
     scoped: bool = True,
+    before_each: Callable[[str], None] | None = None,  # called with each detection's id (a progress bar; raise to stop)
 ) -> HuntResult:
     """Hunt ``ds`` with the built-in detections (or ``detections``) and the Sigma rules of ``sigma``.
 
@@ -265,6 +266,8 @@ def run_hunt(
     timings: dict[str, float] = {}
     try:
         for det in chosen:
+            if before_each is not None:  # between detections: where Ctrl-C, which DuckDB swallows, stops the hunt
+                before_each(det.id)
             started = time.perf_counter()
             try:
                 parts.append(run_detection(ds, det, (params or {}).get(det.id), narrowed))

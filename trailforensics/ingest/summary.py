@@ -6,14 +6,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from trailforensics import __version__
+from trailforensics.discovery import DIGEST
 from trailforensics.ingest.tasks import CHANGED, FAILED, INGESTED, SKIPPED, UNCHANGED, FileResult
+from trailforensics.output.provenance import VERSION_KEY
 
 # Exit codes of `trailforensics ingest` (bit flags, so both conditions can show).
 EXIT_OK = 0
 EXIT_FATAL = 1  # nothing was committed: bad arguments, dataset locked, a worker crashed, --strict
-EXIT_FAILED_FILES = 2  # some files could not be read; everything else was ingested
+# Some files could not be read (everything else was ingested), or nothing at all in what was named
+# could be ingested (an empty folder, a file that is not CloudTrail).
+EXIT_FAILED_FILES = 2
 EXIT_CHANGED_FILES = 4  # some already-ingested files changed on disk: possible tampering
 MAX_NOTES = 20
+NOTHING_INGESTABLE = "WARNING: nothing ingestable in the sources named: no CloudTrail log or digest file"
+# The lines `ingest -q` still prints: quiet hides progress and counts, never a problem.
+PROBLEM_PREFIXES = ("FAILED", "CHANGED", "PARTLY READ", "WARNING", "ABORTED")
 
 
 @dataclass
@@ -25,6 +33,7 @@ class IngestSummary:
     files_ingested: int = 0
     files_failed: int = 0
     files_changed: int = 0
+    digests_seen: int = 0  # skipped, but recorded for `verify` and the posture commands
     skipped_by_reason: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source_file, reason)
     changed: list[tuple[str, str]] = field(default_factory=list)
@@ -58,6 +67,7 @@ class IngestSummary:
             self.records_rejected += res.rejected
         elif res.status == SKIPPED:
             self.skipped_by_reason[res.reason or "skipped"] += 1
+            self.digests_seen += res.task.kind == DIGEST
         elif res.status == FAILED:
             self.files_failed += 1
             self.failures.append((res.task.source_file, res.reason or "failed"))
@@ -78,11 +88,18 @@ class IngestSummary:
         return files == self.files_seen and records == self.records_read
 
     @property
+    def nothing_ingestable(self) -> bool:
+        """Nothing in what the user named was CloudTrail (events or digests): a wrong path, most likely."""
+        return not self.aborted and not (
+            self.files_ingested + self.files_unchanged + self.files_failed + self.files_changed + self.digests_seen
+        )
+
+    @property
     def exit_code(self) -> int:
         if self.aborted:
             return EXIT_FATAL
         code = EXIT_OK
-        if self.failures or self.failed_before or self.partly_read:
+        if self.failures or self.failed_before or self.partly_read or self.nothing_ingestable:
             code |= EXIT_FAILED_FILES
         if self.files_changed:
             code |= EXIT_CHANGED_FILES
@@ -90,6 +107,7 @@ class IngestSummary:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            VERSION_KEY: __version__,  # stored with the run too: which version ingested what
             "run_id": self.run_id,
             "dataset": self.dataset,
             "committed": self.committed,
@@ -119,8 +137,21 @@ class IngestSummary:
             "seconds": round(self.seconds, 3),
             "records_per_second": round(self.records_read / self.seconds) if self.seconds else None,
             "notes": self.notes,
+            "nothing_ingestable": self.nothing_ingestable,
             "exit_code": self.exit_code,
         }
+
+    def _nothing_ingestable_line(self) -> str:
+        # Self-contained (`-q` prints it alone): the commonest reasons the files were skipped.
+        if not self.files_seen:
+            return f"{NOTHING_INGESTABLE} (no files at all)"
+        top = sorted(self.skipped_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
+        said = "; ".join(f"{n:,} {reason}" for reason, n in top[:3]) + ("; ..." if len(top) > 3 else "")
+        return f"{NOTHING_INGESTABLE} ({self.files_seen:,} skipped: {said})"
+
+    def problem_lines(self) -> list[str]:
+        """The lines of :meth:`lines` that report a problem (for stderr, and for ``-q``)."""
+        return [line for line in self.lines() if line.startswith(PROBLEM_PREFIXES)]
 
     def lines(self) -> list[str]:
         """Plain-text report (the CLI escapes control characters before printing)."""
@@ -153,6 +184,8 @@ class IngestSummary:
                 f"NOTE ... {len(self.file_notes) - MAX_NOTES:,} more (the `files` view's `reason` column has them all)"
             )
         out.extend(self.notes)
+        if self.nothing_ingestable:
+            out.append(self._nothing_ingestable_line())
         if self.aborted:
             out.append(f"ABORTED: {self.aborted}")
         return out

@@ -41,7 +41,8 @@ from trailforensics.normalize.fast import (
 )
 from trailforensics.normalize.identity import identity_of_raw
 from trailforensics.normalize.rawcols import LBRACE, QUOTE, RawColumns
-from trailforensics.normalize.timeparse import parse_time_array
+from trailforensics.normalize.rebuild import SIEM_TIME_KEY, TIME_FROM_NOTE
+from trailforensics.normalize.timeparse import parse_time, parse_time_array
 from trailforensics.normalize.tolerant import Tolerant, decode_tolerant
 from trailforensics.schema import (
     EVENT_SCHEMA,
@@ -173,6 +174,7 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     cols["event_time"], odd_times = parse_time_array(strings[-1])
     for i in odd_times:
         originals.setdefault(i, {}).setdefault("eventTime", Raw(_encode(recs[i].eventTime)))
+    cols["event_time"] = _time_from_siem(cols["event_time"], recs, extras, originals)
 
     for key in BOOL_KEYS:
         cols[TOP_LEVEL_BOOL_KEYS[key]] = pa.array([None if v is NOT_SET else v for v in fields[_POS[key]]], pa.bool_())
@@ -210,6 +212,32 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     cols["ingest_run"] = _constant(ctx.ingest_run, n)
     batch = pa.RecordBatch.from_arrays([cols[f.name] for f in EVENT_SCHEMA], schema=EVENT_SCHEMA)
     return Built(batch, keys)
+
+
+def _time_from_siem(
+    times: pa.Array, recs: list[FastRecord], extras: dict[int, dict[str, Raw]], originals: dict[int, dict[str, Raw]]
+) -> pa.Array:
+    """SIEM exports (Logstash, Elastic) often move ``eventTime`` into ``@timestamp`` and drop it:
+    a record with no ``eventTime`` takes its time from there.  The note in ``original_values``
+    says so (rebuild then writes no ``eventTime``); ``@timestamp`` itself stays in ``extra``."""
+    filled: dict[int, int] = {}
+    for i, keys in extras.items():
+        raw = keys.get(SIEM_TIME_KEY)
+        if raw is None or recs[i].eventTime is not ABSENT:
+            continue
+        try:
+            text = ANY_DECODER.decode(raw)
+        except (DecodeError, ValidationError):
+            continue
+        dt = parse_time(text) if isinstance(text, str) else None
+        if dt is not None:
+            filled[i] = int(dt.timestamp()) * 1_000_000 + dt.microsecond
+            originals.setdefault(i, {})[TIME_FROM_NOTE] = Raw(_encode(SIEM_TIME_KEY))
+    if not filled:
+        return times
+    mask = np.zeros(len(times), bool)
+    mask[list(filled)] = True
+    return pc.replace_with_mask(times, pa.array(mask), pa.array(list(filled.values()), pa.int64()).cast(times.type))
 
 
 def _string_bools(text: pa.Array, key: str, values: tuple[Any, ...], originals: dict[int, dict[str, Raw]]) -> pa.Array:

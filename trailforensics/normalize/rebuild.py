@@ -34,6 +34,7 @@ def _loads(text: str) -> Any:
 def rebuild_record(row: Mapping[str, Any]) -> dict[str, Any]:
     """Rebuild the original record from a row of the ``events`` table (a dict of columns)."""
     rec: dict[str, Any] = {}
+    originals = _loads(row["original_values"]) if row.get("original_values") else {}
     for key, col in TOP_LEVEL_STRING_KEYS.items():
         if row.get(col) is not None:
             rec[key] = row[col]
@@ -44,7 +45,7 @@ def rebuild_record(row: Mapping[str, Any]) -> dict[str, Any]:
         if row.get(col) is not None:
             rec[key] = "true" if row[col] else "false"  # AWS's own spelling
     t = row.get("event_time")
-    if t is not None:
+    if t is not None and TIME_FROM_NOTE not in originals:
         rec["eventTime"] = format_time(t) if isinstance(t, datetime) else str(t)
     for key, col in TOP_LEVEL_JSON_KEYS.items():
         if row.get(col) is not None:
@@ -57,9 +58,8 @@ def rebuild_record(row: Mapping[str, Any]) -> dict[str, Any]:
             rec[key] = None
     if row.get("extra"):
         rec.update(_loads(row["extra"]))
-    if row.get("original_values"):
-        # Keys starting with "$" are notes about the record (never CloudTrail keys): see original_bytes.
-        rec.update((k, v) for k, v in _loads(row["original_values"]).items() if not k.startswith("$"))
+    # Keys starting with "$" are notes about the record (never CloudTrail keys): see original_bytes.
+    rec.update((k, v) for k, v in originals.items() if not k.startswith("$"))
     return rec
 
 
@@ -67,6 +67,9 @@ INVALID_UTF8_KEY = "$invalid_utf8_base64"
 # A record with a key twice: the names, and the record's exact bytes (the row holds the last value).
 DUPLICATE_KEYS_KEY = "$duplicate_keys"
 DUPLICATE_BYTES_KEY = "$duplicate_keys_base64"
+# The record had no eventTime; event_time was taken from the key this note names (a SIEM export's).
+TIME_FROM_NOTE = "$event_time_from"
+SIEM_TIME_KEY = "@timestamp"
 
 
 def original_bytes(row: Mapping[str, Any]) -> bytes | None:

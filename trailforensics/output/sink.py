@@ -45,6 +45,7 @@ class Sink:
     def __init__(self, stream: TextIO, *, terminal: bool | None = None) -> None:
         self.stream = stream
         self.terminal = is_terminal(stream) if terminal is None else terminal
+        self._status_width = 0  # of the status line on screen (see status)
 
     @classmethod
     def stdout(cls) -> Sink:
@@ -99,6 +100,21 @@ class Sink:
 
     def flush(self) -> None:
         self.stream.flush()
+
+    def status(self, text: str) -> None:
+        """Redraw the one status line (a progress bar) in place, on a terminal only: the text escaped,
+        and no escape sequence at all (a carriage return, then spaces over what was longer)."""
+        if self.terminal:
+            shown = terminal_safe(text)
+            self.stream.write("\r" + shown + " " * max(self._status_width - len(shown), 0))
+            self._status_width = len(shown)
+            self.stream.flush()
+
+    def clear_status(self) -> None:
+        if self.terminal and self._status_width:
+            self.stream.write("\r" + " " * self._status_width + "\r")
+            self._status_width = 0
+            self.stream.flush()
 
     def styled(self) -> _StyledStream:
         """A file for the table renderer (Rich): its own styling passes the guard, nothing else does."""

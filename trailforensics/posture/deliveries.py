@@ -80,13 +80,16 @@ def delivered_trails(ds: Dataset, until: datetime | None = None) -> list[Deliver
         WHERE kind = 'cloudtrail-digest' AND status <> 'failed'{cond}""",
         params,
     ).to_pylist()
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    # Names are unique only within an account: the digests of an account's own trail are filed under
+    # that account, an organisation trail's under its organisation (and every member account).
+    groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
     for r in rows:
         named = digest_trail_of(r["source_file"] or "")
         if named is not None and r["file_time"] is not None:
-            groups.setdefault((r["location"], *named), []).append(r)
+            owner = r["org_id"] or r["account_id"] or ""
+            groups.setdefault((r["location"], owner, *named), []).append(r)
     out = []
-    for (location, name, home), files in sorted(groups.items()):
+    for (location, _owner, name, home), files in sorted(groups.items()):
         out.append(
             DeliveredTrail(
                 name=name,

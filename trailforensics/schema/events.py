@@ -24,7 +24,8 @@ CORE_COLUMNS: tuple[Column, ...] = (
         "core",
         "eventTime",
         "When the request was made, UTC, microseconds. NULL when `eventTime` is missing or not a "
-        "time (the original text is then in `original_values`).",
+        "time (the original text is then in `original_values`). A record without `eventTime` takes the "
+        "time of its `@timestamp` (SIEM exports), noted as `$event_time_from` in `original_values`.",
     ),
     _c("event_version", S, "core", "eventVersion", "Log record format version, e.g. `1.08`."),
     _c(
