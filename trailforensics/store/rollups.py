@@ -20,7 +20,7 @@ from trailforensics.store.transaction import Transaction
 
 # The parent process runs this after the ingest workers have exited: a share of the memory
 # setting, capped so that ingest's whole process tree stays under its budget.
-ROLLUP_MEMORY_CAP = 512 << 20
+ROLLUP_MEMORY_CAP = 384 << 20
 
 
 def _sql_list(paths: list[Path]) -> str:

@@ -27,7 +27,7 @@ from trailforensics.schema import EVENT_SCHEMA, PARTITION_COLUMN, SCHEMA_VERSION
 ROW_GROUP_ROWS = 128 * 1024
 MAX_FILE_ROWS = 4 * 1024 * 1024
 MAX_BUFFER_ROWS = ROW_GROUP_ROWS  # at most about one row group in memory per worker...
-MAX_BUFFER_BYTES = 96 << 20  # ...and at most this much Arrow data: row groups of large records are smaller
+MAX_BUFFER_BYTES = 64 << 20  # ...and at most this much Arrow data: row groups of large records are smaller
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # the Hive/DuckDB spelling of a NULL partition value
 _NO_TIME = -(2**62)
 COMPRESSION = "zstd"
