@@ -86,14 +86,16 @@ STRAY_HITS: dict[str, int] = {
     "root_account_usage": 2,  # the root login of the MFA case, the root key created for a user
     "console_login_without_mfa": 5,  # successful logins (MFAUsed No) of the root and brute-force cases
     "credentials_for_other_user": 4,  # keys and passwords created for the new users of the new-user cases
-    "admin_privileges_granted": 1,  # AdministratorAccess attached to a new user
-    "recovery_inhibition": 2,  # the short lifecycle rules of the CloudTrail case
+    "admin_privileges_granted": 2,  # AdministratorAccess attached to a new user, to the role a function is given
+    "recovery_inhibition": 3,  # the short lifecycle rules (up to 7 days) of the CloudTrail case
     "lambda_code_changed_by_user": 1,  # the layers of the Lambda backdoor case, set by an IAM user
     "offensive_tool_user_agent": 1,  # the Kali aws-cli of the recon case
     "access_key_new_source": 1,  # the same burst: a new address and client 13 h into the key's history
     "iam_configuration_dump": 6,  # GetAccountAuthorizationDetails in the bursts of the recon cases
     "region_first_use": 10,  # the first calls in the regions other cases work in (the fixtures span 12 days)
     "root_console_login_failed": 1,  # the failed root login of the root case
+    "secrets_batch_by_filter": 1,  # the mixed (not catch-all) filters of the secrets_harvesting catch-all case
+    "secrets_harvesting": 1,  # the catch-all read of the secrets_batch_by_filter case
 }
 
 
@@ -149,7 +151,7 @@ def test_scoped_and_unscoped_runs_agree(fixture_ds: Path, hunted: HuntResult) ->
 
 def test_hits_schema_and_order(hunted: HuntResult) -> None:
     assert hunted.hits.schema == without_author(HITS_SCHEMA)  # no Sigma rules: no author column
-    assert hunted.hits.column_names[4:] == list(EVIDENCE_COLUMNS)
+    assert hunted.hits.column_names[4:] == [*EVIDENCE_COLUMNS, "attempt"]
     rows = hunted.hits.to_pylist()
     keys = [(-RANK[r["severity"]], r["event_time"]) for r in rows]
     assert keys == sorted(keys)
@@ -680,6 +682,9 @@ PANTHER_MAP: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {
     "AWS.EC2.EBS.Encryption.Disabled": (("ebs_encryption_disabled",), None),
     # Panther alerts from 5 failures on (Threshold); ours reports every failed root sign-in (medium, high from 5).
     "AWS.Console.RootLoginFailed": (("root_console_login_failed",), None),
+    "AWS.RDS.DeletionProtectionDisabled": (("recovery_inhibition",), None),
+    "AWS.RDS.InstanceDeletion": (("recovery_inhibition",), None),
+    "AWS.RDS.MasterPasswordUpdated": (("rds_master_password_reset",), None),
 }
 # Left out on purpose (semantics differ):
 # * Root.Activity, RootAccessKeyCreated: we report every successful root call (reads, keys for users);
@@ -693,7 +698,10 @@ PANTHER_MAP: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {
 # * Potential.Backdoor.Lambda, SecurityHub.Finding.Evasion: any AddPermission / DeleteInsight; ours needs a
 #   public or foreign principal / a suppression;
 # * IAM.CreateUser, IAM.CreateRole, PolicyModified, SecurityGroupModified, BucketPolicyModified,
-#   S3.BucketDeleted, EC2.NetworkACLModified: any change; ours report the risky ones;
+#   EC2.NetworkACLModified: any change; ours report the risky ones;
+# * S3.BucketDeleted: its positive test logs errorCode "" (not a CloudTrail shape), which we read as an error;
+# * Bedrock.GuardrailUpdateDelete: any guardrail update too; ours reports deletions;
+# * S3.DeleteObjects: any DeleteObjects; ours (s3_data_destruction) reports bursts;
 # * User.Login.Profile.Modified: a reset with passwordResetRequired is a negative there, a medium hit here;
 # * the SES rules: single calls; ours needs a sequence;
 # * UnusedRegion: writes outside an allow-list of regions; region_first_use reports the first call (reads too) in a
@@ -723,9 +731,13 @@ def test_panther_regression(panther_path: Path, tmp_path: Path) -> None:
         full = run_hunt(ds, scoped=False)
     assert result.errors == [] and full.errors == []
     assert sorted(full.hits.to_pylist(), key=str) == sorted(result.hits.to_pylist(), key=str)
-    fired = defaultdict(set)
-    for row in result.hits.select(["detection_id", "event_id"]).to_pylist():
-        fired[row["detection_id"]].add(row["event_id"])
+    # Panther's mapped rules judge what succeeded: a denied attempt (reported one severity lower) is not their alert.
+    fired, attempts = defaultdict(set), 0
+    for row in result.hits.select(["detection_id", "event_id", "attempt"]).to_pylist():
+        if row["attempt"]:
+            attempts += 1
+        else:
+            fired[row["detection_id"]].add(row["event_id"])
     tp = fn = fp = tn = skipped = 0
     misses, false_alarms = [], []
     for test in tests:
@@ -747,13 +759,14 @@ def test_panther_regression(panther_path: Path, tmp_path: Path) -> None:
     print(
         f"\nPanther regression: {len(PANTHER_MAP)} mapped rules, {tp + fn} expected-true tests, "
         f"{fp + tn} expected-false tests ({skipped} out of a rule's scope left out)\n"
-        f"recall {recall:.1%} ({tp}/{tp + fn}), false-positive rate {fp_rate:.1%} ({fp}/{fp + tn})"
+        f"recall {recall:.1%} ({tp}/{tp + fn}), false-positive rate {fp_rate:.1%} ({fp}/{fp + tn}); "
+        f"{attempts} denied attempts reported besides"
     )
     for m in misses:
         print("  missed:", m)
     for f in false_alarms:
         print("  false positive:", f)
-    assert recall >= 0.85 and fp_rate <= 0.05
+    assert recall >= 0.98 and fp == 0, (misses, false_alarms)
 
 
 # -- one hit shape, case files shipped ---------------------------------------------------------------
@@ -765,7 +778,7 @@ def test_one_hit_shape_for_detections_and_sigma() -> None:
     from trailforensics.hunt import Hit
     from trailforensics.hunt.model import METADATA_COLUMNS
 
-    assert [f.name for f in fields(Hit)] == HITS_SCHEMA.names == [*METADATA_COLUMNS, "author", *EVIDENCE_COLUMNS]
+    assert [f.name for f in fields(Hit)] == HITS_SCHEMA.names == [*METADATA_COLUMNS, "author", *EVIDENCE_COLUMNS, "attempt"]
     if importlib.util.find_spec("sigma") is not None:
         from trailforensics import sigma
         from trailforensics.sigma.run import EVENT_COLUMNS
