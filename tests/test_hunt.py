@@ -96,6 +96,7 @@ STRAY_HITS: dict[str, int] = {
     "root_console_login_failed": 1,  # the failed root login of the root case
     "secrets_batch_by_filter": 1,  # the mixed (not catch-all) filters of the secrets_harvesting catch-all case
     "secrets_harvesting": 1,  # the catch-all read of the secrets_batch_by_filter case
+    "session_token_multi_network": 1,  # the temporary key of access_key_new_source, replayed from another network
 }
 
 
@@ -445,6 +446,79 @@ def test_extra_detections_broken_ones_and_row_severity(fixture_ds: Path, tmp_pat
     assert {d.id for d in res.detections} == {"z_loud", "mfa_tampering"}
 
 
+# -- denied attempts and short baselines --------------------------------------------------------------
+
+DENIED_CODES = ("AccessDenied", "AccessDeniedException", "Client.UnauthorizedOperation", "Client.DryRunOperation")
+
+
+def test_denied_attempts_are_marked_one_severity_lower(hunted: HuntResult) -> None:
+    records = {r["eventID"]: r for c in CASES for r in c.records}
+    attempts = [r for r in hunted.hits.to_pylist() if r["attempt"]]
+    assert len({r["detection_id"] for r in attempts}) >= 8  # the attempt variants the cases exercise
+    for hit in attempts:  # an attempt is a refused (or dry-run) call, and says so
+        assert records[hit["event_id"]].get("errorCode") in DENIED_CODES, hit["event_id"]
+        assert hit["details"].startswith("attempt: ")
+    by_event = {(r["detection_id"], r["event_id"]): r for r in hunted.hits.to_pylist()}
+    gpu = by_event[("compute_hijacking", "compute_hijacking-instances-6")]  # medium when it succeeds
+    assert (gpu["severity"], gpu["attempt"]) == ("low", True)
+    glue = by_event[("compute_service_hijacking", "compute_service_hijacking-glue_denied_regions-1")]
+    assert (glue["severity"], glue["attempt"]) == ("medium", True)  # high when it succeeds
+    summary = {r["detection_id"]: r for r in hunted.summary.to_pylist()}
+    assert summary["secrets_harvesting"]["attempts"] == sum(1 for r in attempts if r["detection_id"] == "secrets_harvesting")
+    assert summary["network_exposure_opened"]["attempts"] == 0
+
+
+def test_attempt_column_lowers_the_row_severity(fixture_ds: Path, tmp_path: Path) -> None:
+    extra = tmp_path / "mine"
+    write_detection(
+        extra,
+        "z_tries",
+        EVIDENCE_SELECT + ", CASE WHEN event_time < TIMESTAMPTZ '2026-01-10' THEN 'info' END AS severity,"
+        " row_number() OVER (ORDER BY event_id) % 2 = 0 AS attempt FROM events WHERE event_name = 'CreateUser'",
+        severity="high",
+    )
+    with Dataset(fixture_ds) as ds:
+        res = run_hunt(ds, detections=load_detections([extra]), only=["z_tries"])
+    rows = res.hits.to_pylist()
+    assert {r["attempt"] for r in rows} == {True, False}
+    for r in rows:
+        early = r["event_time"] < datetime(2026, 1, 10, tzinfo=r["event_time"].tzinfo)
+        expected = "info" if early else ("medium" if r["attempt"] else "high")
+        assert r["severity"] == expected and r["details"] == ("attempt: x" if r["attempt"] else "x")
+    assert res.summary.to_pylist()[0]["attempts"] == sum(r["attempt"] for r in rows)
+
+
+def test_tfh_denied(fixture_ds: Path) -> None:
+    from trailforensics.hunt import sqlenv
+
+    codes = [*DENIED_CODES, "UnauthorizedAccess", "AuthorizationError", "NotAuthorizedException", "ThrottlingException",
+             "VcpuLimitExceeded", "NoSuchEntity", None]
+    with Dataset(fixture_ds) as ds:
+        sqlenv.prepare(ds)
+        got = ds.sql("SELECT list(tfh_denied(c) ORDER BY i) AS d FROM (SELECT unnest(?) AS c, generate_subscripts(?, 1) AS i)",
+                     [codes, codes]).to_pylist()[0]["d"]
+    assert got == [True] * 7 + [False] * 4
+
+
+def test_short_dataset_notes_the_baselines_and_still_reports_bursts(tmp_path: Path, cli: CliRunner) -> None:
+    """A few hours of logs: the first-use detections say their baseline is too short; the others still fire."""
+    case = case_named("compute_service_hijacking:ecs_multi_region")
+    ds_path = ingest_records(case.records, tmp_path)
+    with Dataset(ds_path) as ds:
+        res = run_hunt(ds)
+    notes = {r["detection_id"]: r["note"] for r in res.summary.to_pylist() if r["note"]}
+    assert {"remote_instance_access", "bedrock_llmjacking", "compute_service_hijacking", "region_first_use"} <= set(notes)
+    assert "network_exposure_opened" not in notes and "recon_burst" in notes  # recon_burst judges new addresses
+    assert notes["remote_instance_access"].startswith("baseline too short: the dataset spans 0.1 h")
+    fired = {r["event_id"] for r in res.hits.to_pylist() if r["detection_id"] == "compute_service_hijacking"}
+    assert fired == set(case.hits)  # the multi-region burst needs no baseline
+    with Dataset(ds_path) as ds:  # with a lowered baseline, the note goes
+        res = run_hunt(ds, only=["remote_instance_access"], params={"remote_instance_access": {"baseline_hours": "0"}})
+    assert res.summary.column("note").to_pylist() == [None]
+    out = cli.invoke(app, ["hunt", "-d", str(ds_path)])
+    assert out.exit_code == 0 and "baseline too short" in out.stdout
+
+
 # -- CLI --------------------------------------------------------------------------------------------
 
 
@@ -621,6 +695,17 @@ def test_detections_doc_is_current() -> None:
     assert path.read_text(encoding="utf-8") == render_detections_markdown(), (
         "docs/DETECTIONS.md is stale: run python -m trailforensics.hunt.docs"
     )
+
+
+def test_coverage_counts_come_from_the_corpora(panther_path: Path) -> None:
+    """The peer counts of docs/DETECTIONS.md's coverage table are those of the rule files in ../shared/corpora."""
+    from trailforensics.hunt.coverage import PEER_RULES, PEER_TACTICS, TECHNIQUE_TACTIC, peer_tactic_counts
+
+    corpora = panther_path.parents[1]
+    assert peer_tactic_counts(corpora) == PEER_TACTICS
+    assert PEER_RULES == {"Panther": 136, "SigmaHQ": len(list((corpora / "sigma").glob("*.yml")))}
+    techniques = {a.split(".")[0] for d in load_detections() for a in d.attack}
+    assert techniques <= set(TECHNIQUE_TACTIC), "give every technique we use its tactic"
 
 
 # -- Panther regression corpus ----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 -- id: passed_role_escalation
 -- title: Privilege escalation through a passed role or a removed permissions boundary
 -- severity: high
--- attack: T1098.003, T1078.004
+-- attack: T1548.005, T1098.003
 -- events: lambda.amazonaws.com:CreateFunction*, lambda.amazonaws.com:UpdateFunctionConfiguration*,
 -- events: ec2.amazonaws.com:RunInstances, ec2.amazonaws.com:AssociateIamInstanceProfile,
 -- events: ec2.amazonaws.com:ReplaceIamInstanceProfileAssociation, glue.amazonaws.com:CreateDevEndpoint,
