@@ -36,7 +36,7 @@ TACTICS: tuple[tuple[str, str, str], ...] = (  # (id, name, Sigma tag)
 SIGMA_ALIASES = {"stealth": "TA0005", "defense-impairment": "TA0005"}  # v19 split Defense Evasion in two
 
 TECHNIQUE_TACTIC: dict[str, str] = {
-    "T1021": "TA0008", "T1040": "TA0006", "T1059": "TA0002", "T1069": "TA0007", "T1070": "TA0005",
+    "T1021": "TA0008", "T1040": "TA0006", "T1053": "TA0002", "T1059": "TA0002", "T1069": "TA0007", "T1070": "TA0005",
     "T1078": "TA0001", "T1087": "TA0007", "T1098": "TA0003", "T1110": "TA0006", "T1133": "TA0003",
     "T1136": "TA0003", "T1190": "TA0001", "T1199": "TA0001", "T1484": "TA0004", "T1485": "TA0040",
     "T1486": "TA0040", "T1490": "TA0040", "T1496": "TA0040", "T1525": "TA0003", "T1526": "TA0007",
