@@ -464,7 +464,9 @@ def test_denied_attempts_are_marked_one_severity_lower(hunted: HuntResult) -> No
     glue = by_event[("compute_service_hijacking", "compute_service_hijacking-glue_denied_regions-1")]
     assert (glue["severity"], glue["attempt"]) == ("medium", True)  # high when it succeeds
     summary = {r["detection_id"]: r for r in hunted.summary.to_pylist()}
-    assert summary["secrets_harvesting"]["attempts"] == sum(1 for r in attempts if r["detection_id"] == "secrets_harvesting")
+    assert summary["secrets_harvesting"]["attempts"] == sum(
+        1 for r in attempts if r["detection_id"] == "secrets_harvesting"
+    )
     assert summary["network_exposure_opened"]["attempts"] == 0
 
 
@@ -491,12 +493,22 @@ def test_attempt_column_lowers_the_row_severity(fixture_ds: Path, tmp_path: Path
 def test_tfh_denied(fixture_ds: Path) -> None:
     from trailforensics.hunt import sqlenv
 
-    codes = [*DENIED_CODES, "UnauthorizedAccess", "AuthorizationError", "NotAuthorizedException", "ThrottlingException",
-             "VcpuLimitExceeded", "NoSuchEntity", None]
+    codes = [
+        *DENIED_CODES,
+        "UnauthorizedAccess",
+        "AuthorizationError",
+        "NotAuthorizedException",
+        "ThrottlingException",
+        "VcpuLimitExceeded",
+        "NoSuchEntity",
+        None,
+    ]
     with Dataset(fixture_ds) as ds:
         sqlenv.prepare(ds)
-        got = ds.sql("SELECT list(tfh_denied(c) ORDER BY i) AS d FROM (SELECT unnest(?) AS c, generate_subscripts(?, 1) AS i)",
-                     [codes, codes]).to_pylist()[0]["d"]
+        got = ds.sql(
+            "SELECT list(tfh_denied(c) ORDER BY i) AS d FROM (SELECT unnest(?) AS c, generate_subscripts(?, 1) AS i)",
+            [codes, codes],
+        ).to_pylist()[0]["d"]
     assert got == [True] * 7 + [False] * 4
 
 
@@ -507,7 +519,8 @@ def test_short_dataset_notes_the_baselines_and_still_reports_bursts(tmp_path: Pa
     with Dataset(ds_path) as ds:
         res = run_hunt(ds)
     notes = {r["detection_id"]: r["note"] for r in res.summary.to_pylist() if r["note"]}
-    assert {"remote_instance_access", "bedrock_llmjacking", "compute_service_hijacking", "region_first_use"} <= set(notes)
+    first_use = {"remote_instance_access", "bedrock_llmjacking", "compute_service_hijacking", "region_first_use"}
+    assert first_use <= set(notes)
     assert "network_exposure_opened" not in notes and "recon_burst" in notes  # recon_burst judges new addresses
     assert notes["remote_instance_access"].startswith("baseline too short: the dataset spans 0.1 h")
     fired = {r["event_id"] for r in res.hits.to_pylist() if r["detection_id"] == "compute_service_hijacking"}
@@ -703,7 +716,8 @@ def test_coverage_counts_come_from_the_corpora(panther_path: Path) -> None:
 
     corpora = panther_path.parents[1]
     assert peer_tactic_counts(corpora) == PEER_TACTICS
-    assert PEER_RULES == {"Panther": 136, "SigmaHQ": len(list((corpora / "sigma").glob("*.yml")))}
+    sigma_files = len(list((corpora / "sigma").glob("*.yml")))
+    assert (PEER_RULES["Panther"], PEER_RULES["SigmaHQ"]) == (136, sigma_files)
     techniques = {a.split(".")[0] for d in load_detections() for a in d.attack}
     assert techniques <= set(TECHNIQUE_TACTIC), "give every technique we use its tactic"
 
@@ -863,7 +877,11 @@ def test_one_hit_shape_for_detections_and_sigma() -> None:
     from trailforensics.hunt import Hit
     from trailforensics.hunt.model import METADATA_COLUMNS
 
-    assert [f.name for f in fields(Hit)] == HITS_SCHEMA.names == [*METADATA_COLUMNS, "author", *EVIDENCE_COLUMNS, "attempt"]
+    assert (
+        [f.name for f in fields(Hit)]
+        == HITS_SCHEMA.names
+        == [*METADATA_COLUMNS, "author", *EVIDENCE_COLUMNS, "attempt"]
+    )
     if importlib.util.find_spec("sigma") is not None:
         from trailforensics import sigma
         from trailforensics.sigma.run import EVENT_COLUMNS

@@ -57,7 +57,11 @@ PEER_TACTICS: dict[str, dict[str, int]] = {
 PEER_RULES: dict[str, int] = {"Panther": 136, "SigmaHQ": 57}
 # Sets without rule files here: their size only, and where it comes from.
 PEER_TOTALS: tuple[tuple[str, str, str], ...] = (
-    ("Elastic", "196", "elastic/detection-rules @ 14cf530f: 194 rules in rules/integrations/aws + 2 (reference/detections.md §4)"),
+    (
+        "Elastic",
+        "196",
+        "elastic/detection-rules @ 14cf530f: 194 in rules/integrations/aws + 2 (reference/detections.md §4)",
+    ),
     ("Splunk", "81", "splunk/security_content @ b13b314a, detections/cloud (reference/detections.md §4)"),
     ("Tailpipe", "86", "the AWS CloudTrail detections mod, as counted in issue 15 (no rule files here)"),
     ("Suzaku", "~740", "success/attempt rule pairs, as counted in issue 15 (no rule files here)"),
@@ -101,9 +105,7 @@ def coverage_table(detections: list[Detection]) -> list[str]:
     for tid, name, _ in TACTICS:
         cells = [str(ours.get(tid, 0))] + [str(PEER_TACTICS[p].get(tid, 0)) for p in ("Panther", "SigmaHQ")]
         out.append(f"| {name} ({tid}) | {' | '.join(cells)} |")
-    out.append(
-        f"| **rules** | **{len(detections)}** | **{PEER_RULES['Panther']}** | **{PEER_RULES['SigmaHQ']}** |"
-    )
+    out.append(f"| **rules** | **{len(detections)}** | **{PEER_RULES['Panther']}** | **{PEER_RULES['SigmaHQ']}** |")
     out += ["", "| rule set | rules | source |", "|---|---|---|"]
     out += [f"| {name} | {size} | {source} |" for name, size, source in PEER_TOTALS]
     return out

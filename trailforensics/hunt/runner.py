@@ -115,9 +115,7 @@ def run_detection(
         flags = attempt.to_pylist()
         severity = pa.array([one_lower(s) if a else s for s, a in zip(severity.to_pylist(), flags)], pa.string())
         details = evidence[-1].to_pylist()
-        evidence[-1] = pa.array(
-            [f"attempt: {d}" if a and d else d for d, a in zip(details, flags)], pa.string()
-        )
+        evidence[-1] = pa.array([f"attempt: {d}" if a and d else d for d, a in zip(details, flags)], pa.string())
     meta = [
         pa.array([det.id] * n, pa.string()),
         pa.array([det.title] * n, pa.string()),
@@ -182,9 +180,7 @@ def sort_hits(hits: pa.Table) -> pa.Table:
     return keyed.drop_columns(["__rank"])
 
 
-def summarize(
-    hits: pa.Table, detections: Iterable[Detection] = (), notes: dict[str, str] | None = None
-) -> pa.Table:
+def summarize(hits: pa.Table, detections: Iterable[Detection] = (), notes: dict[str, str] | None = None) -> pa.Table:
     """One row per detection: the detections given (0 hits included) and any other id in ``hits``.
 
     ``hits`` is in ``HITS_SCHEMA``; the result in ``SUMMARY_SCHEMA`` (a detection's author is
