@@ -33,14 +33,19 @@ sessions AS NOT MATERIALIZED (
     SELECT *, regexp_extract(user_identity_arn, '/(i-[0-9a-f]{8,17})$', 1) AS instance_id,
            CASE WHEN v4 IS NOT NULL THEN NOT tfh_private_ipv4(v4)
                 ELSE tfh_is_ip(source_ip_address) AND NOT tfh_private_ip(source_ip_address) END AS public,
-           len(list_filter(string_split(lower($desktop_agents), ','),
-                           lambda a: trim(a) <> '' AND contains(lower(user_agent), trim(a)))) > 0 AS desktop
+           coalesce(regexp_matches(lower(user_agent),
+                                   array_to_string(list_transform(list_filter(string_split(lower($desktop_agents), ','),
+                                                                  lambda a: trim(a) <> ''),
+                                                      lambda a: regexp_escape(trim(a))), '|')), false) AS desktop
     FROM candidates
     WHERE regexp_matches(user_identity_arn, '/i-[0-9a-f]{8,17}$')
 ),
+kept AS NOT MATERIALIZED (  -- the calls that can matter: from public addresses, or by a desktop client
+    SELECT * FROM sessions WHERE public OR desktop
+),
 home AS (
     SELECT instance_id, session_key, source_ip_address AS home_ip
-    FROM sessions
+    FROM kept
     WHERE public
     QUALIFY row_number() OVER (PARTITION BY instance_id, session_key ORDER BY event_time, event_id) = 1
 )
@@ -52,7 +57,7 @@ SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_a
        || coalesce('; the instance first used them from ' || home_ip, '') AS details
 FROM (
     SELECT s.*, h.home_ip, count(*) OVER (PARTITION BY s.instance_id, s.session_key, s.source_ip_address, s.desktop) AS calls
-    FROM sessions s LEFT JOIN home h USING (instance_id, session_key)
+    FROM kept s LEFT JOIN home h USING (instance_id, session_key)
     WHERE s.desktop OR (s.public AND s.source_ip_address <> h.home_ip)
 )
 QUALIFY row_number() OVER (PARTITION BY instance_id, session_key, source_ip_address, desktop

@@ -17,24 +17,28 @@
 -- references: https://attack.mitre.org/techniques/T1550/001/,
 -- references: https://hackingthe.cloud/aws/avoiding-detection/steal-keys-undetected/
 -- param: min_networks int 2 | Distinct public networks one session key is used from
-WITH calls AS NOT MATERIALIZED (   -- read twice (the networks, then the evidence) rather than held in memory
-    SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address, user_agent, event_id,
-           CASE WHEN tf_ipv4_int(source_ip_address) IS NOT NULL
-                THEN split_part(source_ip_address, '.', 1) || '.' || split_part(source_ip_address, '.', 2) || '.0.0/16'
-                ELSE array_to_string(string_split(lower(source_ip_address), ':')[1:3], ':') || '::/48' END AS network
+WITH pairs AS (   -- one row per key and source address: the address tests then run on few rows
+    SELECT user_identity_access_key_id AS access_key, source_ip_address AS ip, min(event_time) AS first_time,
+           arg_min(event_id, (event_time, event_id)) AS first_event,
+           arg_min(user_agent, (event_time, event_id)) AS client, count(*) AS calls
     FROM events
     WHERE starts_with(user_identity_access_key_id, 'ASIA')
       AND user_identity_invoked_by IS NULL
       AND event_source <> 'signin.amazonaws.com'   -- sign-in events carry no session of their own
       AND NOT coalesce(session_credential_from_console, false)
-      AND NOT coalesce(regexp_matches(user_identity_arn, '/i-[0-9a-f]{8,17}$'), false)
+      AND NOT coalesce(contains(user_identity_arn, '/i-') AND regexp_matches(user_identity_arn, '/i-[0-9a-f]{8,17}$'),
+                       false)
       AND NOT coalesce(contains(user_agent, 'exec-env/AWS_'), false)
-      AND tfh_is_ip(source_ip_address) AND NOT tfh_private_ip(source_ip_address)
+    GROUP BY ALL
 ),
-networks AS (   -- one row per key and network: small, whatever the number of calls
-    SELECT access_key, network, min(event_time) AS first_time, arg_min(event_id, (event_time, event_id)) AS first_event,
-           arg_min(user_agent, (event_time, event_id)) AS client, count(*) AS calls
-    FROM calls
+networks AS (   -- one row per key and network
+    SELECT access_key, network, min(first_time) AS first_time, arg_min(first_event, first_time) AS first_event,
+           arg_min(client, first_time) AS client, sum(calls) AS calls
+    FROM (SELECT *, CASE WHEN tf_ipv4_int(ip) IS NOT NULL
+                         THEN split_part(ip, '.', 1) || '.' || split_part(ip, '.', 2) || '.0.0/16'
+                         ELSE array_to_string(string_split(lower(ip), ':')[1:3], ':') || '::/48' END AS network
+          FROM pairs
+          WHERE tfh_is_ip(ip) AND NOT tfh_private_ip(ip))
     GROUP BY ALL
 ),
 spread AS (
@@ -45,14 +49,13 @@ spread AS (
     FROM networks
     QUALIFY n >= $min_networks
 )
-SELECT c.event_time, c.actor, c.access_key, c.source_ip_address AS source_ip, c.user_agent, e.aws_region AS region,
-       e.recipient_account_id AS account, e.event_name, c.event_id,
+SELECT e.event_time, e.actor, e.user_identity_access_key_id AS access_key, e.source_ip_address AS source_ip,
+       e.user_agent, e.aws_region AS region, e.recipient_account_id AS account, e.event_name, e.event_id,
        'session key used from ' || s.n || ' networks: ' || s.network || ' (' || s.calls || ' call(s)) after '
        || s.home || CASE WHEN s.client <> s.home_client THEN '; another client than on the first network ('
                                                               || s.home_client || ')' ELSE '' END AS details,
        CASE WHEN s.client <> s.home_client THEN 'high' ELSE 'medium' END AS severity
 FROM spread s
-JOIN calls c ON c.event_id = s.first_event
 JOIN events e ON e.event_id = s.first_event
 WHERE s.nth > 1
-ORDER BY c.event_time
+ORDER BY e.event_time
