@@ -1,12 +1,13 @@
 """Coverage by ATT&CK tactic: the built-in detections beside the public CloudTrail rule sets.
 
-Our detections carry technique ids; each technique is given the one tactic it serves in a CloudTrail
-hunt (``TECHNIQUE_TACTIC``, by base technique), and a detection counts once under each tactic of its
-techniques.  Panther's and SigmaHQ's rules carry their tactics: Panther's ``Reports: MITRE ATT&CK``
-(``TA0005:T1562``), SigmaHQ's ``attack.<tactic>`` tags (ATT&CK v19 names: ``stealth`` and
-``defense-impairment`` are the halves of Defense Evasion).  Their counts (``PEER_TACTICS``) were read
-from the rule files in ``../shared/corpora`` with :func:`peer_tactic_counts` (the test suite recomputes
-them when the corpora are present); the other sets are known here only by their size (``PEER_TOTALS``).
+Our detections carry technique ids; their tactics are those of ATT&CK (``report.attack.tactics_of``,
+the table the incident report's matrix uses), and a detection counts once under each tactic of its
+techniques (as a Panther or SigmaHQ rule counts under each tactic it names).  Panther's rules carry
+their tactics in ``Reports: MITRE ATT&CK`` (``TA0005:T1562``), SigmaHQ's in ``attack.<tactic>`` tags
+(ATT&CK v19 names: ``stealth`` and ``defense-impairment`` are the halves of Defense Evasion).  Their
+counts (``PEER_TACTICS``) were read from the rule files in ``../shared/corpora`` with
+:func:`peer_tactic_counts` (the test suite recomputes them when the corpora are present); the other
+sets are known here only by their size (``PEER_TOTALS``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from trailforensics.hunt.model import Detection
+from trailforensics.report.attack import tactics_of
 
 TACTICS: tuple[tuple[str, str, str], ...] = (  # (id, name, Sigma tag)
     ("TA0042", "Resource Development", "resource-development"),
@@ -35,16 +37,6 @@ TACTICS: tuple[tuple[str, str, str], ...] = (  # (id, name, Sigma tag)
 )
 SIGMA_ALIASES = {"stealth": "TA0005", "defense-impairment": "TA0005"}  # v19 split Defense Evasion in two
 
-TECHNIQUE_TACTIC: dict[str, str] = {
-    "T1021": "TA0008", "T1040": "TA0006", "T1053": "TA0002", "T1059": "TA0002", "T1069": "TA0007", "T1070": "TA0005",
-    "T1078": "TA0001", "T1087": "TA0007", "T1098": "TA0003", "T1110": "TA0006", "T1133": "TA0003",
-    "T1136": "TA0003", "T1190": "TA0001", "T1199": "TA0001", "T1484": "TA0004", "T1485": "TA0040",
-    "T1486": "TA0040", "T1490": "TA0040", "T1496": "TA0040", "T1525": "TA0003", "T1526": "TA0007",
-    "T1530": "TA0009", "T1535": "TA0005", "T1537": "TA0010", "T1546": "TA0003", "T1548": "TA0004", "T1550": "TA0005",
-    "T1552": "TA0006", "T1555": "TA0006", "T1556": "TA0006", "T1562": "TA0005", "T1565": "TA0040",
-    "T1578": "TA0005", "T1580": "TA0007", "T1584": "TA0042", "T1619": "TA0007", "T1651": "TA0002",
-    "T1666": "TA0005",
-}  # fmt: skip
 
 # Read from ../shared/corpora with peer_tactic_counts(): panther-analysis @ daa10c88 (136 rules of
 # rules/aws_cloudtrail_rules, _index.tsv `mitre`), SigmaHQ @ 8eaafff1 (57 rules of rules/cloud/aws/cloudtrail).
@@ -74,7 +66,9 @@ def has_attempts(det: Detection) -> bool:
 
 
 def detection_tactics(det: Detection) -> set[str]:
-    return {t for a in det.attack if (t := TECHNIQUE_TACTIC.get(a.split(".")[0]))}
+    """The tactic ids of the detection's techniques."""
+    by_name = {name: tid for tid, name, _ in TACTICS}
+    return {by_name[t] for a in det.attack for t in tactics_of(a) if t in by_name}
 
 
 def our_tactic_counts(detections: Iterable[Detection]) -> Counter[str]:
