@@ -86,14 +86,17 @@ STRAY_HITS: dict[str, int] = {
     "root_account_usage": 2,  # the root login of the MFA case, the root key created for a user
     "console_login_without_mfa": 5,  # successful logins (MFAUsed No) of the root and brute-force cases
     "credentials_for_other_user": 4,  # keys and passwords created for the new users of the new-user cases
-    "admin_privileges_granted": 1,  # AdministratorAccess attached to a new user
-    "recovery_inhibition": 2,  # the short lifecycle rules of the CloudTrail case
+    "admin_privileges_granted": 2,  # AdministratorAccess attached to a new user, to the role a function is given
+    "recovery_inhibition": 3,  # the short lifecycle rules (up to 7 days) of the CloudTrail case
     "lambda_code_changed_by_user": 1,  # the layers of the Lambda backdoor case, set by an IAM user
     "offensive_tool_user_agent": 1,  # the Kali aws-cli of the recon case
     "access_key_new_source": 1,  # the same burst: a new address and client 13 h into the key's history
     "iam_configuration_dump": 6,  # GetAccountAuthorizationDetails in the bursts of the recon cases
     "region_first_use": 10,  # the first calls in the regions other cases work in (the fixtures span 12 days)
     "root_console_login_failed": 1,  # the failed root login of the root case
+    "secrets_batch_by_filter": 1,  # the mixed (not catch-all) filters of the secrets_harvesting catch-all case
+    "secrets_harvesting": 1,  # the catch-all read of the secrets_batch_by_filter case
+    "session_token_multi_network": 1,  # the temporary key of access_key_new_source, replayed from another network
 }
 
 
@@ -149,7 +152,7 @@ def test_scoped_and_unscoped_runs_agree(fixture_ds: Path, hunted: HuntResult) ->
 
 def test_hits_schema_and_order(hunted: HuntResult) -> None:
     assert hunted.hits.schema == without_author(HITS_SCHEMA)  # no Sigma rules: no author column
-    assert hunted.hits.column_names[4:] == list(EVIDENCE_COLUMNS)
+    assert hunted.hits.column_names[4:] == [*EVIDENCE_COLUMNS, "attempt"]
     rows = hunted.hits.to_pylist()
     keys = [(-RANK[r["severity"]], r["event_time"]) for r in rows]
     assert keys == sorted(keys)
@@ -443,6 +446,92 @@ def test_extra_detections_broken_ones_and_row_severity(fixture_ds: Path, tmp_pat
     assert {d.id for d in res.detections} == {"z_loud", "mfa_tampering"}
 
 
+# -- denied attempts and short baselines --------------------------------------------------------------
+
+DENIED_CODES = ("AccessDenied", "AccessDeniedException", "Client.UnauthorizedOperation", "Client.DryRunOperation")
+
+
+def test_denied_attempts_are_marked_one_severity_lower(hunted: HuntResult) -> None:
+    records = {r["eventID"]: r for c in CASES for r in c.records}
+    attempts = [r for r in hunted.hits.to_pylist() if r["attempt"]]
+    assert len({r["detection_id"] for r in attempts}) >= 8  # the attempt variants the cases exercise
+    for hit in attempts:  # an attempt is a refused (or dry-run) call, and says so
+        assert records[hit["event_id"]].get("errorCode") in DENIED_CODES, hit["event_id"]
+        assert hit["details"].startswith("attempt: ")
+    by_event = {(r["detection_id"], r["event_id"]): r for r in hunted.hits.to_pylist()}
+    gpu = by_event[("compute_hijacking", "compute_hijacking-instances-6")]  # medium when it succeeds
+    assert (gpu["severity"], gpu["attempt"]) == ("low", True)
+    glue = by_event[("compute_service_hijacking", "compute_service_hijacking-glue_denied_regions-1")]
+    assert (glue["severity"], glue["attempt"]) == ("medium", True)  # high when it succeeds
+    summary = {r["detection_id"]: r for r in hunted.summary.to_pylist()}
+    assert summary["secrets_harvesting"]["attempts"] == sum(
+        1 for r in attempts if r["detection_id"] == "secrets_harvesting"
+    )
+    assert summary["network_exposure_opened"]["attempts"] == 0
+
+
+def test_attempt_column_lowers_the_row_severity(fixture_ds: Path, tmp_path: Path) -> None:
+    extra = tmp_path / "mine"
+    write_detection(
+        extra,
+        "z_tries",
+        EVIDENCE_SELECT + ", CASE WHEN event_time < TIMESTAMPTZ '2026-01-10' THEN 'info' END AS severity,"
+        " row_number() OVER (ORDER BY event_id) % 2 = 0 AS attempt FROM events WHERE event_name = 'CreateUser'",
+        severity="high",
+    )
+    with Dataset(fixture_ds) as ds:
+        res = run_hunt(ds, detections=load_detections([extra]), only=["z_tries"])
+    rows = res.hits.to_pylist()
+    assert {r["attempt"] for r in rows} == {True, False}
+    for r in rows:
+        early = r["event_time"] < datetime(2026, 1, 10, tzinfo=r["event_time"].tzinfo)
+        expected = "info" if early else ("medium" if r["attempt"] else "high")
+        assert r["severity"] == expected and r["details"] == ("attempt: x" if r["attempt"] else "x")
+    assert res.summary.to_pylist()[0]["attempts"] == sum(r["attempt"] for r in rows)
+
+
+def test_tfh_denied(fixture_ds: Path) -> None:
+    from trailforensics.hunt import sqlenv
+
+    codes = [
+        *DENIED_CODES,
+        "UnauthorizedAccess",
+        "AuthorizationError",
+        "NotAuthorizedException",
+        "ThrottlingException",
+        "VcpuLimitExceeded",
+        "NoSuchEntity",
+        None,
+    ]
+    with Dataset(fixture_ds) as ds:
+        sqlenv.prepare(ds)
+        got = ds.sql(
+            "SELECT list(tfh_denied(c) ORDER BY i) AS d FROM (SELECT unnest(?) AS c, generate_subscripts(?, 1) AS i)",
+            [codes, codes],
+        ).to_pylist()[0]["d"]
+    assert got == [True] * 7 + [False] * 4
+
+
+def test_short_dataset_notes_the_baselines_and_still_reports_bursts(tmp_path: Path, cli: CliRunner) -> None:
+    """A few hours of logs: the first-use detections say their baseline is too short; the others still fire."""
+    case = case_named("compute_service_hijacking:ecs_multi_region")
+    ds_path = ingest_records(case.records, tmp_path)
+    with Dataset(ds_path) as ds:
+        res = run_hunt(ds)
+    notes = {r["detection_id"]: r["note"] for r in res.summary.to_pylist() if r["note"]}
+    first_use = {"remote_instance_access", "bedrock_llmjacking", "compute_service_hijacking", "region_first_use"}
+    assert first_use <= set(notes)
+    assert "network_exposure_opened" not in notes and "recon_burst" in notes  # recon_burst judges new addresses
+    assert notes["remote_instance_access"].startswith("baseline too short: the dataset spans 0.1 h")
+    fired = {r["event_id"] for r in res.hits.to_pylist() if r["detection_id"] == "compute_service_hijacking"}
+    assert fired == set(case.hits)  # the multi-region burst needs no baseline
+    with Dataset(ds_path) as ds:  # with a lowered baseline, the note goes
+        res = run_hunt(ds, only=["remote_instance_access"], params={"remote_instance_access": {"baseline_hours": "0"}})
+    assert res.summary.column("note").to_pylist() == [None]
+    out = cli.invoke(app, ["hunt", "-d", str(ds_path)])
+    assert out.exit_code == 0 and "baseline too short" in out.stdout
+
+
 # -- CLI --------------------------------------------------------------------------------------------
 
 
@@ -621,6 +710,17 @@ def test_detections_doc_is_current() -> None:
     )
 
 
+def test_coverage_counts_come_from_the_corpora(panther_path: Path) -> None:
+    """The peer counts of docs/DETECTIONS.md's coverage table are those of the rule files in ../shared/corpora."""
+    from trailforensics.hunt.coverage import PEER_RULES, PEER_TACTICS, detection_tactics, peer_tactic_counts
+
+    corpora = panther_path.parents[1]
+    assert peer_tactic_counts(corpora) == PEER_TACTICS
+    sigma_files = len(list((corpora / "sigma").glob("*.yml")))
+    assert (PEER_RULES["Panther"], PEER_RULES["SigmaHQ"]) == (136, sigma_files)
+    assert all(detection_tactics(d) for d in load_detections()), "every detection counts under some tactic"
+
+
 # -- Panther regression corpus ----------------------------------------------------------------------
 
 # Panther rule -> our detection(s), plus (optionally) the eventNames the Panther rule is about: a negative
@@ -680,6 +780,9 @@ PANTHER_MAP: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {
     "AWS.EC2.EBS.Encryption.Disabled": (("ebs_encryption_disabled",), None),
     # Panther alerts from 5 failures on (Threshold); ours reports every failed root sign-in (medium, high from 5).
     "AWS.Console.RootLoginFailed": (("root_console_login_failed",), None),
+    "AWS.RDS.DeletionProtectionDisabled": (("recovery_inhibition",), None),
+    "AWS.RDS.InstanceDeletion": (("recovery_inhibition",), None),
+    "AWS.RDS.MasterPasswordUpdated": (("rds_master_password_reset",), None),
 }
 # Left out on purpose (semantics differ):
 # * Root.Activity, RootAccessKeyCreated: we report every successful root call (reads, keys for users);
@@ -693,7 +796,10 @@ PANTHER_MAP: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {
 # * Potential.Backdoor.Lambda, SecurityHub.Finding.Evasion: any AddPermission / DeleteInsight; ours needs a
 #   public or foreign principal / a suppression;
 # * IAM.CreateUser, IAM.CreateRole, PolicyModified, SecurityGroupModified, BucketPolicyModified,
-#   S3.BucketDeleted, EC2.NetworkACLModified: any change; ours report the risky ones;
+#   EC2.NetworkACLModified: any change; ours report the risky ones;
+# * S3.BucketDeleted: its positive test logs errorCode "" (not a CloudTrail shape), which we read as an error;
+# * Bedrock.GuardrailUpdateDelete: any guardrail update too; ours reports deletions;
+# * S3.DeleteObjects: any DeleteObjects; ours (s3_data_destruction) reports bursts;
 # * User.Login.Profile.Modified: a reset with passwordResetRequired is a negative there, a medium hit here;
 # * the SES rules: single calls; ours needs a sequence;
 # * UnusedRegion: writes outside an allow-list of regions; region_first_use reports the first call (reads too) in a
@@ -723,9 +829,13 @@ def test_panther_regression(panther_path: Path, tmp_path: Path) -> None:
         full = run_hunt(ds, scoped=False)
     assert result.errors == [] and full.errors == []
     assert sorted(full.hits.to_pylist(), key=str) == sorted(result.hits.to_pylist(), key=str)
-    fired = defaultdict(set)
-    for row in result.hits.select(["detection_id", "event_id"]).to_pylist():
-        fired[row["detection_id"]].add(row["event_id"])
+    # Panther's mapped rules judge what succeeded: a denied attempt (reported one severity lower) is not their alert.
+    fired, attempts = defaultdict(set), 0
+    for row in result.hits.select(["detection_id", "event_id", "attempt"]).to_pylist():
+        if row["attempt"]:
+            attempts += 1
+        else:
+            fired[row["detection_id"]].add(row["event_id"])
     tp = fn = fp = tn = skipped = 0
     misses, false_alarms = [], []
     for test in tests:
@@ -747,13 +857,14 @@ def test_panther_regression(panther_path: Path, tmp_path: Path) -> None:
     print(
         f"\nPanther regression: {len(PANTHER_MAP)} mapped rules, {tp + fn} expected-true tests, "
         f"{fp + tn} expected-false tests ({skipped} out of a rule's scope left out)\n"
-        f"recall {recall:.1%} ({tp}/{tp + fn}), false-positive rate {fp_rate:.1%} ({fp}/{fp + tn})"
+        f"recall {recall:.1%} ({tp}/{tp + fn}), false-positive rate {fp_rate:.1%} ({fp}/{fp + tn}); "
+        f"{attempts} denied attempts reported besides"
     )
     for m in misses:
         print("  missed:", m)
     for f in false_alarms:
         print("  false positive:", f)
-    assert recall >= 0.85 and fp_rate <= 0.05
+    assert recall >= 0.98 and fp == 0, (misses, false_alarms)
 
 
 # -- one hit shape, case files shipped ---------------------------------------------------------------
@@ -765,7 +876,11 @@ def test_one_hit_shape_for_detections_and_sigma() -> None:
     from trailforensics.hunt import Hit
     from trailforensics.hunt.model import METADATA_COLUMNS
 
-    assert [f.name for f in fields(Hit)] == HITS_SCHEMA.names == [*METADATA_COLUMNS, "author", *EVIDENCE_COLUMNS]
+    assert (
+        [f.name for f in fields(Hit)]
+        == HITS_SCHEMA.names
+        == [*METADATA_COLUMNS, "author", *EVIDENCE_COLUMNS, "attempt"]
+    )
     if importlib.util.find_spec("sigma") is not None:
         from trailforensics import sigma
         from trailforensics.sigma.run import EVENT_COLUMNS

@@ -9,19 +9,25 @@
 -- description: Successful grants of administrator-level rights: an admin managed policy (admin_policies) attached to
 -- description: a user, role or group; an inline policy or a new default policy version allowing * (or iam:*) on *;
 -- description: attaching or re-defaulting a customer policy the dataset shows was created with such a document; a user
--- description: added to a group that was given admin rights in the dataset or whose name contains admin.
+-- description: added to a group that was given admin rights in the dataset or whose name contains admin. The same
+-- description: grants refused for lack of permission are denied attempts (one severity lower): a leaked key trying
+-- description: to raise its own rights.
+-- description: Request shapes read: policyArn, policyDocument (an object or a JSON string; Statement a list or one
+-- description: object; Action / Resource a list or one string), setAsDefault, versionId, userName / roleName /
+-- description: groupName; responseElements policy.arn and policyVersion.versionId.
 -- false_positives: Break-glass roles and platform administrators being set up; account vending pipelines.
 -- references: https://attack.mitre.org/techniques/T1098/003/,
 -- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.privilege-escalation.iam-update-user-login-profile/
 -- param: admin_policies text AdministratorAccess,IAMFullAccess,PowerUserAccess | Managed policy names treated as admin
 WITH iam AS (
-    SELECT *, request_parameters AS rp, tfh_doc(request_parameters->'$.policyDocument') AS doc
+    SELECT *, request_parameters AS rp, tfh_doc(request_parameters->'$.policyDocument') AS doc,
+           tfh_denied(error_code) AS denied
     FROM events
     WHERE event_source = 'iam.amazonaws.com'
       AND event_name IN ('AttachUserPolicy', 'AttachRolePolicy', 'AttachGroupPolicy', 'PutUserPolicy', 'PutRolePolicy',
                          'PutGroupPolicy', 'CreatePolicy', 'CreatePolicyVersion', 'SetDefaultPolicyVersion',
                          'AddUserToGroup')
-      AND tfh_ok(error_code, response_elements, event_name)
+      AND (tfh_ok(error_code, response_elements, event_name) OR tfh_denied(error_code))
 ),
 flagged AS (
     SELECT *,
@@ -38,13 +44,14 @@ admin_custom AS (   -- customer policies created (or re-versioned) with an admin
     SELECT coalesce(response_elements->>'$.policy.arn', rp->>'$.policyArn') AS policy_arn,
            response_elements->>'$.policyVersion.versionId' AS version_id
     FROM flagged
-    WHERE event_name IN ('CreatePolicy', 'CreatePolicyVersion') AND admin_doc
+    WHERE event_name IN ('CreatePolicy', 'CreatePolicyVersion') AND admin_doc AND NOT denied
 ),
 admin_groups AS (
     SELECT DISTINCT rp->>'$.groupName' AS group_name
     FROM flagged
     WHERE event_name IN ('AttachGroupPolicy', 'PutGroupPolicy')
       AND (admin_managed OR admin_doc OR (rp->>'$.policyArn') IN (SELECT policy_arn FROM admin_custom))
+      AND NOT denied
 ),
 judged AS (
     SELECT *,
@@ -74,7 +81,9 @@ judged AS (
 SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
        aws_region AS region, recipient_account_id AS account, event_name, event_id,
        what || CASE WHEN event_name IN ('AddUserToGroup', 'CreatePolicyVersion', 'SetDefaultPolicyVersion') THEN ''
-                    ELSE ' ' || coalesce(principal, '?') END AS details
+                    ELSE ' ' || coalesce(principal, '?') END
+       || CASE WHEN denied THEN ' (denied: ' || error_code || ')' ELSE '' END AS details,
+       denied AS attempt
 FROM judged
 WHERE what IS NOT NULL
 ORDER BY event_time

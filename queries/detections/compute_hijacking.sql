@@ -10,7 +10,13 @@
 -- description: unused region). High when a big or GPU launch happens in such a region, else medium. Launches of
 -- description: big or GPU types or many instances that fail on a quota or capacity error (attempt_errors:
 -- description: VcpuLimitExceeded, InsufficientInstanceCapacity...) are attempts and reported the same way: miners
--- description: often hit the account's limits first. Launches by AWS services (Auto Scaling, EKS...) are left out.
+-- description: often hit the account's limits first. Launches refused for lack of permission (AccessDenied,
+-- description: Client.UnauthorizedOperation) or dry runs of big or GPU types or many instances are denied attempts:
+-- description: one severity lower and marked attempt (leaked keys are often low-privileged). Launches by AWS
+-- description: services (Auto Scaling, EKS...) are left out.
+-- description: Request shapes read: instancesSet.items[].instanceType / maxCount (RunInstances),
+-- description: launchSpecification.instanceType and instanceCount (RequestSpotInstances), any nested InstanceType,
+-- description: instanceTypes[] and TotalTargetCapacity (fleets, Batch compute resources).
 -- false_positives: Machine-learning and HPC teams; capacity tests; a dataset that starts with the incident (every
 -- false_positives: region then looks new).
 -- references: https://attack.mitre.org/techniques/T1496/001/, https://attack.mitre.org/techniques/T1535/,
@@ -33,7 +39,7 @@ WITH launches AS (
     WHERE event_name IN ('RunInstances', 'RequestSpotInstances', 'RequestSpotFleet', 'CreateFleet',
                          'CreateComputeEnvironment')
       AND event_source IN ('ec2.amazonaws.com', 'batch.amazonaws.com')
-      AND (error_code IS NULL
+      AND (error_code IS NULL OR tfh_denied(error_code)
            OR len(list_filter(string_split(lower($attempt_errors), ','),
                               lambda c: trim(c) <> '' AND contains(lower(error_code), trim(c)))) > 0)
       AND user_identity_invoked_by IS NULL
@@ -77,11 +83,13 @@ judged AS (
 SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
        aws_region AS region, recipient_account_id AS account, event_name, event_id,
        concat_ws('; ',
-           CASE WHEN error_code IS NOT NULL THEN 'attempt failed with ' || error_code END,
+           CASE WHEN tfh_denied(error_code) THEN 'denied (' || error_code || ')'
+                WHEN error_code IS NOT NULL THEN 'attempt failed with ' || error_code END,
            CASE WHEN len(big_types) > 0 THEN 'instance type ' || array_to_string(big_types, ', ') END,
            CASE WHEN count >= $min_count THEN count || ' instances requested' END,
            CASE WHEN new_region THEN 'first activity of the account in ' || aws_region END) AS details,
-       CASE WHEN new_region AND (len(big_types) > 0 OR count >= $min_count) THEN 'high' ELSE 'medium' END AS severity
+       CASE WHEN new_region AND (len(big_types) > 0 OR count >= $min_count) THEN 'high' ELSE 'medium' END AS severity,
+       tfh_denied(error_code) AS attempt
 FROM judged
 WHERE len(big_types) > 0 OR count >= $min_count OR (new_region AND error_code IS NULL)
 ORDER BY event_time

@@ -10,8 +10,13 @@
 -- description: Successful changes that expose resources to the internet: security group ingress from 0.0.0.0/0 or
 -- description: ::/0 (high for all traffic or a sensitive port of the ports parameter, else medium); network ACL
 -- description: ingress entries allowing 0.0.0.0/0 (medium); a default route to an internet gateway (low); an RDS
--- description: instance or cluster made publicly accessible (high). Security-group rules are read through their
--- description: nested lists (ipPermissions.items[].ipRanges.items[].cidrIp).
+-- description: instance or cluster made publicly accessible (high). A CIDR whose prefix length is 0 is the whole
+-- description: internet whatever its address bits (1.2.3.4/0).
+-- description: Request shapes read: ipPermissions.items[] with ipRanges.items[].cidrIp / ipv6Ranges.items[].cidrIpv6
+-- description: (a one-element list may be logged as a bare object); the top-level cidrIp / ipProtocol / fromPort /
+-- description: toPort of the CLI's --cidr form; ModifySecurityGroupRules' SecurityGroupRule (CidrIpv4 / CidrIpv6);
+-- description: cidrBlock / ipv6CidrBlock, ruleAction, egress, portRange (network ACLs); destinationCidrBlock and
+-- description: gatewayId (routes); publiclyAccessible (RDS).
 -- false_positives: Public load balancers and web servers on 80/443 (medium); new VPCs with public subnets (low).
 -- references: https://attack.mitre.org/techniques/T1562/007/, https://attack.mitre.org/techniques/T1190/,
 -- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.exfiltration.ec2-security-group-open-port-22-ingress/
@@ -27,11 +32,17 @@ WITH calls AS (
 ),
 sg AS (
     SELECT *,
-           list_filter(list_concat(json_extract(rp, '$.ipPermissions.items[*]'),
-                                   tfh_list(rp->'$.ModifySecurityGroupRulesRequest.SecurityGroupRule.SecurityGroupRule')),
-               lambda p: list_has_any(list_concat(coalesce(p->>'$..cidrIp', []), coalesce(p->>'$..cidrIpv6', []),
-                                                  coalesce(p->>'$..CidrIpv4', []), coalesce(p->>'$..CidrIpv6', [])),
-                                      ['0.0.0.0/0', '::/0'])) AS open_rules,
+           list_filter(list_concat(tfh_list(rp->'$.ipPermissions.items'),
+                                   tfh_list(rp->'$.ModifySecurityGroupRulesRequest.SecurityGroupRule.SecurityGroupRule'),
+                                   -- the CLI's --cidr form: one rule at the top level of the request
+                                   CASE WHEN json_type(rp, '$.cidrIp') IS NOT NULL OR json_type(rp, '$.cidrIpv6') IS NOT NULL
+                                        THEN [json_object('ipProtocol', rp->>'$.ipProtocol', 'fromPort', rp->>'$.fromPort',
+                                                          'toPort', rp->>'$.toPort', 'cidrIp', rp->>'$.cidrIp',
+                                                          'cidrIpv6', rp->>'$.cidrIpv6')]
+                                        ELSE CAST([] AS JSON[]) END),
+               lambda p: len(list_filter(list_concat(coalesce(p->>'$..cidrIp', []), coalesce(p->>'$..cidrIpv6', []),
+                                                     coalesce(p->>'$..CidrIpv4', []), coalesce(p->>'$..CidrIpv6', [])),
+                                         lambda c: regexp_matches(trim(c), '/0+$'))) > 0) AS open_rules,
            list_transform(string_split($ports, ','), lambda x: TRY_CAST(trim(x) AS INTEGER)) AS sensitive
     FROM calls
     WHERE event_name IN ('AuthorizeSecurityGroupIngress', 'ModifySecurityGroupRules')
@@ -60,7 +71,7 @@ other_hits AS (
     SELECT *, CASE
         WHEN event_name IN ('CreateNetworkAclEntry', 'ReplaceNetworkAclEntry')
              AND lower(rp->>'$.ruleAction') = 'allow' AND coalesce(rp->>'$.egress', 'false') = 'false'
-             AND ((rp->>'$.cidrBlock') = '0.0.0.0/0' OR (rp->>'$.ipv6CidrBlock') = '::/0') THEN
+             AND (regexp_matches(trim(rp->>'$.cidrBlock'), '/0+$') OR regexp_matches(trim(rp->>'$.ipv6CidrBlock'), '/0+$')) THEN
             'network ACL ' || coalesce(rp->>'$.networkAclId', '?') || ' allows ingress from the internet ('
             || CASE WHEN (rp->>'$.aclProtocol') = '-1' THEN 'all traffic'
                     ELSE 'protocol ' || coalesce(rp->>'$.aclProtocol', '?') || coalesce(' ports ' || (rp->>'$.portRange.from')

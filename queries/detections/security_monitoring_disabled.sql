@@ -17,12 +17,22 @@
 -- events: detective.amazonaws.com:DisassociateMembership, macie2.amazonaws.com:DisableMacie,
 -- events: macie2.amazonaws.com:UpdateMacieSession, macie.amazonaws.com:DisableMacie,
 -- events: inspector2.amazonaws.com:Disable, access-analyzer.amazonaws.com:DeleteAnalyzer,
--- events: wafv2.amazonaws.com:DisassociateWebACL, waf-regional.amazonaws.com:DisassociateWebACL
+-- events: wafv2.amazonaws.com:DisassociateWebACL, waf-regional.amazonaws.com:DisassociateWebACL,
+-- events: wafv2.amazonaws.com:DeleteWebACL, waf-regional.amazonaws.com:DeleteWebACL,
+-- events: monitoring.amazonaws.com:DeleteAlarms, monitoring.amazonaws.com:DisableAlarmActions,
+-- events: events.amazonaws.com:DeleteRule, events.amazonaws.com:DisableRule, events.amazonaws.com:RemoveTargets,
+-- events: bedrock.amazonaws.com:DeleteGuardrail
 -- description: Successful calls that switch off or blind a security service: GuardDuty detector deleted or disabled,
 -- description: members or the administrator account dropped, findings auto-archived by a filter, a trusted IP list
 -- description: added (GuardDuty stops reporting those addresses); Security Hub disabled, standards or product imports
 -- description: disabled, findings suppressed or archived; AWS Config recording stopped or removed; Detective, Macie,
--- description: Inspector or IAM Access Analyzer disabled; a WAF web ACL detached from its resource.
+-- description: Inspector or IAM Access Analyzer disabled; a WAF web ACL detached from its resource. Medium: a WAF web
+-- description: ACL deleted; CloudWatch alarms deleted or their actions disabled; EventBridge rules deleted, disabled
+-- description: or stripped of their targets (the alerting path); a Bedrock guardrail deleted. Changes made by
+-- description: CloudFormation or another service on the caller's behalf are left out of the medium ones.
+-- description: Request shapes read: enable, action, name / filterName, location (GuardDuty); Workflow.Status,
+-- description: FindingIdentifiers, RecordState (Security Hub); status (Macie); resourceTypes[] (Inspector);
+-- description: resourceArn, name / id (WAF); alarmNames[]; name / rule / ids[] (EventBridge); guardrailIdentifier.
 -- false_positives: Decommissioning of an account or region; the security team reorganising the delegated administrator;
 -- false_positives: suppression rules for findings triaged as benign; WAF changes during a load-balancer migration.
 -- references: https://attack.mitre.org/techniques/T1562/001/,
@@ -34,7 +44,8 @@ WITH candidates AS (
     WHERE event_source IN ('guardduty.amazonaws.com', 'securityhub.amazonaws.com', 'config.amazonaws.com',
                            'detective.amazonaws.com', 'macie2.amazonaws.com', 'macie.amazonaws.com',
                            'inspector2.amazonaws.com', 'access-analyzer.amazonaws.com', 'wafv2.amazonaws.com',
-                           'waf-regional.amazonaws.com')
+                           'waf-regional.amazonaws.com', 'monitoring.amazonaws.com', 'events.amazonaws.com',
+                           'bedrock.amazonaws.com')
       AND event_name IN ('DeleteDetector', 'UpdateDetector', 'DisassociateFromMasterAccount',
                          'DisassociateFromAdministratorAccount', 'DeleteMembers', 'DisassociateMembers',
                          'StopMonitoringMembers', 'CreateFilter', 'UpdateFilter', 'DeletePublishingDestination',
@@ -42,7 +53,8 @@ WITH candidates AS (
                          'DisableImportFindingsForProduct', 'BatchUpdateFindings', 'UpdateFindings',
                          'StopConfigurationRecorder', 'DeleteConfigurationRecorder', 'DeleteDeliveryChannel',
                          'DeleteGraph', 'DisassociateMembership', 'DisableMacie', 'UpdateMacieSession', 'Disable',
-                         'DeleteAnalyzer', 'DisassociateWebACL')
+                         'DeleteAnalyzer', 'DisassociateWebACL', 'DeleteWebACL', 'DeleteAlarms', 'DisableAlarmActions',
+                         'DeleteRule', 'DisableRule', 'RemoveTargets', 'DeleteGuardrail')
       AND tfh_ok(error_code, response_elements, event_name)
 ),
 judged AS (
@@ -84,11 +96,24 @@ judged AS (
             'IAM Access Analyzer ' || coalesce(rp->>'$.analyzerName', '') || ' deleted'
         WHEN event_source IN ('wafv2.amazonaws.com', 'waf-regional.amazonaws.com') AND event_name = 'DisassociateWebACL' THEN
             'WAF web ACL removed from ' || coalesce(rp->>'$.resourceArn', rp->>'$.resourceArn', '?')
+        WHEN user_identity_invoked_by IS NOT NULL THEN NULL  -- a stack or service cleaning up after itself
+        WHEN event_name = 'DeleteWebACL' THEN 'WAF web ACL ' || coalesce(rp->>'$.name', rp->>'$.id', '?') || ' deleted'
+        WHEN event_source = 'monitoring.amazonaws.com' THEN
+            CASE event_name WHEN 'DeleteAlarms' THEN 'CloudWatch alarm(s) deleted: ' ELSE 'CloudWatch alarm actions disabled: ' END
+            || coalesce(array_to_string(rp->>'$.alarmNames[*]', ', '), '?')
+        WHEN event_source = 'events.amazonaws.com' THEN
+            'EventBridge rule ' || coalesce(rp->>'$.name', rp->>'$.rule', '?') || CASE event_name
+                WHEN 'DeleteRule' THEN ' deleted' WHEN 'DisableRule' THEN ' disabled'
+                ELSE ' stripped of target(s) ' || coalesce(array_to_string(rp->>'$.ids[*]', ', '), '?') END
+        WHEN event_name = 'DeleteGuardrail' THEN
+            'Bedrock guardrail ' || coalesce(rp->>'$.guardrailIdentifier', '?') || ' deleted'
     END AS details
     FROM candidates
 )
 SELECT event_time, actor, user_identity_access_key_id AS access_key, source_ip_address AS source_ip, user_agent,
-       aws_region AS region, recipient_account_id AS account, event_name, event_id, details
+       aws_region AS region, recipient_account_id AS account, event_name, event_id, details,
+       CASE WHEN event_source IN ('monitoring.amazonaws.com', 'events.amazonaws.com', 'bedrock.amazonaws.com')
+                 OR event_name = 'DeleteWebACL' THEN 'medium' END AS severity
 FROM judged
 WHERE details IS NOT NULL
 ORDER BY event_time

@@ -95,7 +95,7 @@ def _write_table_output(result: HuntResult, out: Path | None) -> None:
 
     with out_sink(out) as fh:
         write_table(
-            result.summary.filter(pc.greater(result.summary.column("hits"), 0))
+            result.summary.filter(pc.or_(pc.greater(result.summary["hits"], 0), pc.is_valid(result.summary["note"])))
             if result.hits.num_rows
             else result.summary,
             "table",

@@ -10,7 +10,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from trailforensics.hunt.baseline import baseline_hours
 from trailforensics.hunt.cases import DetectionCase, cases_path, load_cases
+from trailforensics.hunt.coverage import coverage_table, has_attempts
 from trailforensics.hunt.loader import load_detections
 from trailforensics.hunt.model import EVIDENCE_COLUMNS, SEVERITIES, Detection
 from trailforensics.hunt.scope import is_scoped
@@ -42,6 +44,15 @@ below gives the v19 numbering where it differs). With Sigma rules, every hit als
 lowest first: {", ".join(f"`{s}`" for s in SEVERITIES)}; the severity of a detection is the highest its
 hits can have (some hits are lower, see each description). Window and sequence detections report the
 event that completes the pattern, with the counts in `details`.
+
+**Denied attempts.** Leaked keys are often low-privileged: the attacker probes and is refused. The detections
+marked *attempts* below also report the calls refused for lack of permission (`AccessDenied`,
+`Client.UnauthorizedOperation`, `*NotAuthorized*`...) and dry runs: such a hit has `attempt` true, a severity
+one step lower than the success would have, and `details` starting with `attempt:`; the summary counts them
+(`attempts`). **Short datasets.** Detections that judge a first use against a principal's history (a
+`baseline_hours` or `min_history_hours` parameter) cannot report anything on a dataset shorter than that
+history: the summary's `note` then says so (`baseline too short: ...`) instead of staying silent. The others
+fire on a single burst.
 
 ## Writing a detection
 
@@ -110,16 +121,32 @@ def render_detections_markdown() -> str:
         INTRO,
         "## Summary",
         "",
-        "| id | severity | ATT&CK | ATT&CK v19 | title |",
-        "|---|---|---|---|---|",
+        f"{len(detections)} detections, {sum(map(has_attempts, detections))} of which also report denied attempts.",
+        "",
+        "| id | severity | ATT&CK | ATT&CK v19 | attempts | baseline | title |",
+        "|---|---|---|---|---|---|---|",
     ]
     for d in sorted(detections, key=lambda d: (-SEVERITIES.index(d.severity), d.id)):
+        baseline = baseline_hours(d)
         out.append(
             f"| [`{d.id}`](#{d.id}) | {d.severity} | {', '.join(d.attack)} "
-            f"| {', '.join(d.attack_v19) or '='} "
+            f"| {', '.join(d.attack_v19) or '='} | {'yes' if has_attempts(d) else ''} "
+            f"| {f'{baseline:g} h' if baseline is not None else ''} "
             f"| {_cell(d.title)} |"
         )
-    out.append("")
+    out += [
+        "",
+        "## Coverage by ATT&CK tactic",
+        "",
+        "Detections (rules) per tactic; one counts under each tactic of its techniques (ours: ATT&CK's tactics of",
+        "each technique, the table of `trailforensics/report/attack.py`; Panther and SigmaHQ: the tactics their",
+        "rule files name, read from `../shared/corpora` by `trailforensics/hunt/coverage.py`). Counts, not quality:",
+        "one of our detections often covers what several single-event rules do, and the public sets' counts",
+        "include rules for their platforms' own conventions.",
+        "",
+        *coverage_table(detections),
+        "",
+    ]
     for d in detections:
         v19 = f" (ATT&CK v19: {', '.join(d.attack_v19)})" if d.attack_v19 else ""
         out += [

@@ -62,16 +62,19 @@ class Hit:
     event_name: str | None
     event_id: str | None
     details: str | None
+    attempt: bool = False  # a denied (or dry-run) try of what the detection reports: one severity lower
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Hit:
         """A row of a hits table (``author`` defaults to the built-ins' when the column is left out)."""
         values: dict[str, Any] = {f.name: row.get(f.name) for f in fields(cls)}
         values["author"] = row.get("author", BUILTIN_AUTHOR)
+        values["attempt"] = bool(row.get("attempt") or False)
         return cls(**values)
 
 
-HITS_SCHEMA = pa.schema([pa.field(f.name, TIMESTAMP if f.name == "event_time" else pa.string()) for f in fields(Hit)])
+_HIT_TYPES: dict[str, pa.DataType] = {"event_time": TIMESTAMP, "attempt": pa.bool_()}
+HITS_SCHEMA = pa.schema([pa.field(f.name, _HIT_TYPES.get(f.name, pa.string())) for f in fields(Hit)])
 EVIDENCE_SCHEMA = pa.schema([HITS_SCHEMA.field(c) for c in EVIDENCE_COLUMNS])
 
 
@@ -91,6 +94,8 @@ SUMMARY_SCHEMA = pa.schema(
         pa.field("first_time", TIMESTAMP),
         pa.field("last_time", TIMESTAMP),
         pa.field("distinct_actors", pa.int64()),
+        pa.field("attempts", pa.int64()),  # of the hits, how many are denied attempts
+        pa.field("note", pa.string()),  # e.g. the dataset is shorter than the detection's baseline
     ]
 )
 
@@ -126,6 +131,11 @@ def rule_severity(value: Any) -> str:
     low = str(value or "").strip().lower()
     low = SEVERITY_ALIASES.get(low, low)
     return low if low in SEVERITY_RANK else RULE_DEFAULT_SEVERITY
+
+
+def one_lower(severity: str) -> str:
+    """The severity of a denied attempt: one step below the success's (``info`` stays ``info``)."""
+    return SEVERITIES[max(SEVERITY_RANK[normalize_severity(severity)] - 1, 0)]
 
 
 def severity_at_least(value: str, minimum: str) -> bool:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trailforensics.hunt import scope, sigma_bridge, sqlenv
+from trailforensics.hunt import baseline, scope, sigma_bridge, sqlenv
 from trailforensics.hunt.loader import load_detections
 from trailforensics.hunt.model import (
     BUILTIN_AUTHOR,
@@ -36,6 +36,7 @@ from trailforensics.hunt.model import (
     DetectionError,
     Hit,
     normalize_severity,
+    one_lower,
 )
 from trailforensics.hunt.sigma_bridge import SigmaReport
 
@@ -104,9 +105,17 @@ def run_detection(
         )
     evidence = [table.column(c).cast(f.type) for c, f in zip(EVIDENCE_COLUMNS, EVIDENCE_SCHEMA, strict=True)]
     n = table.num_rows
-    severity: pa.Array | pa.ChunkedArray = pa.array([det.severity] * n, pa.string())
-    if "severity" in names[len(EVIDENCE_COLUMNS) :]:
-        severity = _row_severity(det, table.column("severity").to_pylist())
+    extra = names[len(EVIDENCE_COLUMNS) :]
+    severities = table.column("severity").to_pylist() if "severity" in extra else [None] * n
+    severity = _row_severity(det, severities)
+    attempt = pa.array(
+        [bool(a) for a in table.column("attempt").to_pylist()] if "attempt" in extra else [False] * n, pa.bool_()
+    )
+    if "attempt" in extra:  # a denied try: one severity lower than the success, and said so in the details
+        flags = attempt.to_pylist()
+        severity = pa.array([one_lower(s) if a else s for s, a in zip(severity.to_pylist(), flags)], pa.string())
+        details = evidence[-1].to_pylist()
+        evidence[-1] = pa.array([f"attempt: {d}" if a and d else d for d, a in zip(details, flags)], pa.string())
     meta = [
         pa.array([det.id] * n, pa.string()),
         pa.array([det.title] * n, pa.string()),
@@ -114,7 +123,7 @@ def run_detection(
         pa.array([", ".join(det.attack)] * n, pa.string()),
         pa.array([BUILTIN_AUTHOR] * n, pa.string()),
     ]
-    return pa.Table.from_arrays(meta + evidence, schema=HITS_SCHEMA)
+    return pa.Table.from_arrays([*meta, *evidence, attempt], schema=HITS_SCHEMA)
 
 
 def _row_severity(det: Detection, values: list[Any]) -> pa.Array:
@@ -171,11 +180,11 @@ def sort_hits(hits: pa.Table) -> pa.Table:
     return keyed.drop_columns(["__rank"])
 
 
-def summarize(hits: pa.Table, detections: Iterable[Detection] = ()) -> pa.Table:
+def summarize(hits: pa.Table, detections: Iterable[Detection] = (), notes: dict[str, str] | None = None) -> pa.Table:
     """One row per detection: the detections given (0 hits included) and any other id in ``hits``.
 
     ``hits`` is in ``HITS_SCHEMA``; the result in ``SUMMARY_SCHEMA`` (a detection's author is
-    the one of its first hit, in the order of ``hits``).
+    the one of its first hit, in the order of ``hits``; ``notes``: detection id -> its note).
     """
     rows: dict[str, dict[str, Any]] = {}
     authors: dict[str, str] = {}
@@ -191,8 +200,11 @@ def summarize(hits: pa.Table, detections: Iterable[Detection] = ()) -> pa.Table:
             "first_time": None,
             "last_time": None,
             "_actors": set(),
+            "attempts": 0,
         }
-    for h in hits.select(["detection_id", "title", "severity", "attack", "event_time", "actor"]).to_pylist():
+    columns = ["detection_id", "title", "severity", "attack", "event_time", "actor"]
+    with_attempts = "attempt" in hits.column_names
+    for h in hits.select(columns + (["attempt"] if with_attempts else [])).to_pylist():
         row = rows.setdefault(
             h["detection_id"],
             {
@@ -204,8 +216,10 @@ def summarize(hits: pa.Table, detections: Iterable[Detection] = ()) -> pa.Table:
                 "first_time": None,
                 "last_time": None,
                 "_actors": set(),
+                "attempts": 0,
             },
         )
+        row["attempts"] += bool(h.get("attempt"))
         if SEVERITY_RANK.get(h["severity"], 0) > SEVERITY_RANK.get(row["severity"], 0):
             row["severity"] = h["severity"]
         row["hits"] += 1
@@ -220,6 +234,7 @@ def summarize(hits: pa.Table, detections: Iterable[Detection] = ()) -> pa.Table:
         row["author"] = authors.get(row["detection_id"], BUILTIN_AUTHOR)
         actors = row.pop("_actors")
         row["distinct_actors"] = len(actors)
+        row["note"] = (notes or {}).get(row["detection_id"])
         out.append(row)
     out.sort(key=lambda r: (-SEVERITY_RANK.get(r["severity"], 0), -r["hits"], r["detection_id"]))
     return pa.Table.from_pylist(out, schema=SUMMARY_SCHEMA)
@@ -259,6 +274,7 @@ def run_hunt(
     report = sigma_bridge.load(sigma) if sigma is not None else None
     started = time.perf_counter()
     sqlenv.prepare(ds, known_accounts)
+    notes = baseline.short_baseline_notes(ds, chosen, params or {})
     narrowed = scope.prepare_scope(ds, chosen) if scoped else None
     prepare_seconds = time.perf_counter() - started
     parts: list[pa.Table] = []
@@ -287,7 +303,7 @@ def run_hunt(
     hits = pa.concat_tables(parts) if parts else HITS_SCHEMA.empty_table()
     hits = sort_hits(filter_hits(hits, min_severity=min_severity, since=since, until=until))
     ran = [d for d in chosen if d.id not in {e[0] for e in errors}]
-    summary = summarize(hits, ran)
+    summary = summarize(hits, ran, notes)
     if report is None:  # the built-ins alone: every author would be trailforensics
         hits, summary = hits.drop_columns(["author"]), summary.drop_columns(["author"])
     return HuntResult(

@@ -5,6 +5,9 @@ Macros (all NULL-safe):
 
 * ``tfh_ok(error_code, response_elements, event_name)``: the call succeeded: no error code and,
   for sign-in events, the response does not say ``Failure`` (``{"ConsoleLogin": "Failure"}``);
+* ``tfh_denied(error_code)``: the call was refused for lack of permission (``AccessDenied``,
+  ``Client.UnauthorizedOperation``, ``*NotAuthorized*``...) or was a dry run (``DryRunOperation``):
+  an attempt, which detections report one severity lower (an ``attempt`` column);
 * ``tfh_name(arn, user_name)``: the short name of a principal (last ARN path element: the user
   name of an IAM user, the session name of a role session), else ``user_name``;
 * ``tfh_principal(user_identity_type, user_identity_arn, session_issuer_arn, actor)``: a stable
@@ -62,6 +65,8 @@ _RESTRICTING_RE = '"(' + "|".join(re.escape(k) for k in _RESTRICTING_KEYS) + ')"
 HUNT_MACROS = rf"""
 CREATE OR REPLACE MACRO tfh_ok(err, resp, name) AS
     err IS NULL AND NOT coalesce(json_extract_string(resp, tf_pointer(name)) = 'Failure', false);
+CREATE OR REPLACE MACRO tfh_denied(err) AS coalesce(regexp_matches(lower(err),
+    '(accessdenied|unauthorized|notauthorized|forbidden|authorizationerror|dryrunoperation)'), false);
 CREATE OR REPLACE MACRO tfh_name(arn, user_name) AS
     coalesce(nullif(regexp_extract(arn, '/([^/]+)$', 1), ''), user_name);
 CREATE OR REPLACE MACRO tfh_principal(kind, arn, issuer_arn, actor) AS CASE

@@ -39,6 +39,7 @@ _CA, _DI, _LM, _CO, _EF, _IM = (
 TECHNIQUE_TACTICS: dict[str, tuple[str, ...]] = {
     "T1021": (_LM,),
     "T1040": (_CA, _DI),
+    "T1053": (_EX, _PE, _PR),
     "T1059": (_EX,),
     "T1069": (_DI,),
     "T1070": (_DE,),
@@ -61,6 +62,7 @@ TECHNIQUE_TACTICS: dict[str, tuple[str, ...]] = {
     "T1535": (_DE,),
     "T1537": (_EF,),
     "T1546": (_PR, _PE),
+    "T1548": (_PR, _DE),
     "T1550": (_DE, _LM),
     "T1552": (_CA,),
     "T1555": (_CA,),

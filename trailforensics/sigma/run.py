@@ -116,6 +116,7 @@ def _assemble(rules: Sequence[SigmaRule], parts: list[pa.Table]) -> pa.Table:
     columns = {name: pc.take(values, idx) for name, values in meta.items()}
     for name in EVENT_COLUMNS:
         columns[name] = raw.column(name)
+    columns["attempt"] = pa.array([False] * raw.num_rows)  # a Sigma match is never marked as a denied attempt
     table = pa.table(columns).cast(HITS_SCHEMA)
     # nulls sort last (pyarrow's default)
     return table.sort_by([("event_time", "ascending"), ("detection_id", "ascending"), ("event_id", "ascending")])
