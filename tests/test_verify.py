@@ -23,6 +23,7 @@ from verify_fixtures import (
     aws_key,
     backfill,
     keys_document,
+    kinds,
     make_dump,
     restart_chain,
     write_json,
@@ -47,10 +48,6 @@ from trailforensics.verify.keys import load_public_keys
 def run(d: Dump, **kw: object) -> VerifyReport:
     args = {**d.verify_kwargs(), **kw}
     return verify_tree(d.tree, **args)
-
-
-def kinds(report: VerifyReport, severity: str | None = None) -> list[str]:
-    return sorted(f.kind for f in report.findings if severity is None or f.severity == severity)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from verify_fixtures import ACCOUNT, BUCKET, HOUR, REGION, T0, TRAIL, aws_key, write_log
+from verify_fixtures import ACCOUNT, BUCKET, HOUR, REGION, T0, TRAIL, aws_key, kinds, only, write_log
 
 from trailforensics.generate import digests as dg
 from trailforensics.verify import EXIT_MISSING, EXIT_UNCHECKED, VerifyReport, verify_tree
@@ -95,15 +95,6 @@ def _segment_ends(chain: list[dg.Digest]) -> list[dg.Digest]:
     """The digests no later digest names (the newest, and the last before each restart)."""
     named = {orjson.loads(d.raw)["previousDigestS3Object"] for d in chain}
     return [d for d in chain if d.key not in named]
-
-
-def kinds(r: VerifyReport, severity: str | None = None) -> list[str]:
-    return sorted(f.kind for f in r.findings if severity is None or f.severity == severity)
-
-
-def only(r: VerifyReport, kind: str) -> m.Finding:
-    (f,) = r.by_kind(kind)
-    return f
 
 
 def test_clean_trail_is_silent(tmp_path: Path) -> None:

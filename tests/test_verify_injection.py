@@ -25,6 +25,7 @@ from verify_fixtures import (
     attacker_key,
     aws_key,
     backfill,
+    kinds,
     make_dump,
     write_json,
     write_log,
@@ -41,10 +42,6 @@ LOG_DIR = f"AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2026/03/10"
 
 def run(d: Dump, **kw: Any) -> VerifyReport:
     return verify_tree(d.tree, **{**d.verify_kwargs(), **kw})
-
-
-def kinds(r: VerifyReport, severity: str | None = None) -> list[str]:
-    return sorted(f.kind for f in r.findings if severity is None or f.severity == severity)
 
 
 def status(r: VerifyReport, d: Dump, key: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from typer.testing import CliRunner
-from verify_fixtures import ACCOUNT, BUCKET, HOUR, REGION, T0, TRAIL, attacker_key, aws_key, write_log
+from verify_fixtures import ACCOUNT, BUCKET, HOUR, REGION, T0, TRAIL, attacker_key, aws_key, kinds, only, write_log
 
 from trailforensics.generate import digests as dg
 from trailforensics.verify import (
@@ -89,15 +89,6 @@ def trail(tmp: Path, *, name: str = TRAIL, root: Path | None = None, hours: int 
     c = Case(root.parent, root, chains, logs, keys, meta / "sigs.json")
     c.sign([ch[-1] for ch in chains.values()])
     return c
-
-
-def kinds(r: VerifyReport, severity: str | None = None) -> list[str]:
-    return sorted(f.kind for f in r.findings if severity is None or f.severity == severity)
-
-
-def only(r: VerifyReport, kind: str) -> m.Finding:
-    (f,) = r.by_kind(kind)
-    return f
 
 
 def test_clean_trail_with_keys_and_signatures_is_ok(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from trailforensics.generate import digests as dg
 from trailforensics.generate.writer import gzip_bytes, log_key, write_object
+from trailforensics.verify import VerifyReport
+from trailforensics.verify.model import Finding
 
 HOUR = 3600
 T0 = 1_773_100_800  # 2026-03-10T00:00:00Z
@@ -236,3 +238,14 @@ def backfill(d: Dump) -> tuple[dg.LogRef, dg.Digest]:
         backfill=True,
     )
     return late, back
+
+
+def kinds(r: VerifyReport, severity: str | None = None) -> list[str]:
+    """The kinds of a report's findings (of one severity), sorted."""
+    return sorted(f.kind for f in r.findings if severity is None or f.severity == severity)
+
+
+def only(r: VerifyReport, kind: str) -> Finding:
+    """The one finding of ``kind`` (fails when there are none or several)."""
+    (f,) = r.by_kind(kind)
+    return f

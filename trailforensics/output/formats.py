@@ -33,6 +33,7 @@ from trailforensics.normalize.timeparse import format_time
 from trailforensics.output.choices import FORMATS, check_format
 from trailforensics.output.sanitize import csv_safe, json_terminal_safe, terminal_safe
 from trailforensics.output.sink import OutputError, Sink
+from trailforensics.schema import JSON_COLUMNS
 
 MAX_CELL = 60
 TIME_COLUMNS = ("event_time", "first_seen", "time", "start", "first_time")
@@ -137,19 +138,8 @@ class _TextOptions:
 
 
 # The events' columns that hold JSON text (schema.events): nested in JSON output unless --json-as-text.
-JSON_TEXT_COLUMNS = frozenset(
-    {
-        "user_identity",
-        "request_parameters",
-        "response_elements",
-        "additional_event_data",
-        "resources",
-        "service_event_details",
-        "insight_details",
-        "extra",
-        "original_values",
-    }
-)
+# `null_fields` is in the same group but holds a comma-separated list, not JSON.
+JSON_TEXT_COLUMNS = frozenset(c.name for c in JSON_COLUMNS if c.name != "null_fields")
 
 
 def nest_json(row: dict[str, Any]) -> dict[str, Any]:
