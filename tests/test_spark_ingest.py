@@ -25,9 +25,9 @@ from trailforensics.store.layout import load_snapshot
 if not java_available():
     pytest.skip("no Java runtime (Spark needs Java 17+; CI installs one in .ci/run)", allow_module_level=True)
 
-from trailforensics.generate import generate_tree  # noqa: E402
-from trailforensics.spark.ingest import ingest as spark_ingest  # noqa: E402
-from trailforensics.spark.session import get_session  # noqa: E402
+from trailforensics.generate import generate_tree
+from trailforensics.spark.ingest import ingest as spark_ingest
+from trailforensics.spark.session import get_session
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_logs"
@@ -74,9 +74,10 @@ def assert_same_dataset(local: Path, distributed: Path) -> None:
     parts = {f.split("/")[1] for f in snap_a.files("events")}
     assert parts == {f.split("/")[1] for f in snap_b.files("events")}
     for rel in snap_b.files("events"):
-        assert pq.read_schema(distributed / rel).remove_metadata() == pq.read_schema(
-            local / snap_a.files("events")[0]
-        ).remove_metadata()
+        assert (
+            pq.read_schema(distributed / rel).remove_metadata()
+            == pq.read_schema(local / snap_a.files("events")[0]).remove_metadata()
+        )
 
 
 def test_sample_logs_equal_row_for_row(spark: Any, tmp_path: Path) -> None:
@@ -84,8 +85,18 @@ def test_sample_logs_equal_row_for_row(spark: Any, tmp_path: Path) -> None:
     dist = spark_ingest([SAMPLE], tmp_path / "spark", spark=spark)
     assert dist.committed and not dist.aborted
     assert local.duplicates_dropped > 0  # the sample holds org-trail + account-trail copies
-    for field in ("files_seen", "files_ingested", "files_failed", "records_read", "rows_written",
-                  "duplicates_dropped", "records_rejected", "skipped_by_reason", "failures", "partly_read"):
+    for field in (
+        "files_seen",
+        "files_ingested",
+        "files_failed",
+        "records_read",
+        "rows_written",
+        "duplicates_dropped",
+        "records_rejected",
+        "skipped_by_reason",
+        "failures",
+        "partly_read",
+    ):
         assert getattr(local, field) == getattr(dist, field), field
     assert_same_dataset(tmp_path / "local", tmp_path / "spark")
     # Incremental: nothing new to read, nothing written.
@@ -96,8 +107,10 @@ def test_sample_logs_equal_row_for_row(spark: Any, tmp_path: Path) -> None:
 def test_incremental_runs_dedup_against_earlier_keys(spark: Any, tmp_path: Path) -> None:
     # The account trail first, then everything: the org trail's copies are dropped against run 1's keys.
     first = SAMPLE / "metrolio-audit-logs-483920175562"
-    for name, run in (("local", lambda s, d: ingest(s, d, IngestOptions(workers=1))),
-                      ("spark", lambda s, d: spark_ingest(s, d, spark=spark))):
+    for name, run in (
+        ("local", lambda s, d: ingest(s, d, IngestOptions(workers=1))),
+        ("spark", lambda s, d: spark_ingest(s, d, spark=spark)),
+    ):
         run([first], tmp_path / name)
         second = run([SAMPLE], tmp_path / name)
         assert second.committed and second.duplicates_dropped > 0

@@ -66,6 +66,13 @@ MemoryLimitOption = typer.Option(
 DatasetOption = dataset_option()
 FormatOption = format_option()
 OutOption = typer.Option(None, "-o", "--output", help="Write to this file instead of the terminal.")
+# --engine spark dispatches into trailforensics.spark (docs/SCALE-OUT.md).
+EngineOption = typer.Option(
+    "local", "--engine", help="local (DuckDB on this machine) or spark (Apache Spark: needs the spark extra)."
+)
+SparkMasterOption = typer.Option(
+    None, "--spark-master", help="Spark master URL with --engine spark (default local[*]; SPARK_REMOTE: Spark Connect)."
+)
 
 
 def resolve_dataset(value: Path | None, *, must_exist: bool = True) -> Path:
@@ -156,3 +163,10 @@ def time_option(value: str | None, option: str = "") -> datetime | None:
         return parse_when(value)
     except BadTime as exc:
         fail(f"{option}: {exc}" if option else str(exc))
+
+
+def use_spark(engine: str) -> bool:
+    """``--engine``: True for spark, False for local; anything else is a usage error."""
+    if engine not in ("local", "spark"):
+        fail(f"--engine must be local or spark, not {engine!r}")
+    return engine == "spark"

@@ -10,14 +10,17 @@ import typer
 from trailforensics.cli import app
 from trailforensics.cli.common import (
     DatasetOption,
+    EngineOption,
     FormatOption,
     OutOption,
+    SparkMasterOption,
     emit,
     fail,
     open_dataset,
     out_sink,
     say,
     time_option,
+    use_spark,
 )
 
 
@@ -36,6 +39,8 @@ def sql_command(
     dataset: Path = DatasetOption,
     fmt: str = FormatOption,
     out: Path = OutOption,
+    engine: str = EngineOption,
+    spark_master: str = SparkMasterOption,
 ) -> None:
     """Run read-only SQL against the dataset (views: events, files, manifest, duplicates, ...)."""
     if query is None:
@@ -43,6 +48,11 @@ def sql_command(
             query = file.read_text(encoding="utf-8") if file else sys.stdin.read()
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}")
+    if use_spark(engine):
+        from trailforensics.spark import commands
+
+        emit(commands.sql(dataset, query, spark_master), fmt, out)
+        return
     import duckdb
 
     ds = open_dataset(dataset)
@@ -75,6 +85,8 @@ def timeline_command(
     columns: str = typer.Option(None, help="Comma-separated columns instead of the defaults."),
     fmt: str = FormatOption,
     out: Path = OutOption,
+    engine: str = EngineOption,
+    spark_master: str = SparkMasterOption,
 ) -> None:
     """Events in time order, with the filters responders pivot on."""
     from trailforensics.query.timeline import EventFilter, timeline
@@ -93,8 +105,13 @@ def timeline_command(
         errors_only=errors_only,
         writes_only=writes_only,
     )
-    ds = open_dataset(dataset)
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    if use_spark(engine):
+        from trailforensics.spark import commands
+
+        emit(commands.timeline(dataset, flt, cols, limit, spark_master), fmt, out, title="timeline")
+        return
+    ds = open_dataset(dataset)
     table = timeline(ds, flt, columns=cols, limit=limit)
     emit(table, fmt, out, title="timeline")
 

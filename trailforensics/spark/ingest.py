@@ -94,7 +94,9 @@ def ingest(
     return summary
 
 
-def _run(spark: SparkSession, sources: list[Path], txn: Transaction, summary: IngestSummary, options: IngestOptions) -> None:
+def _run(
+    spark: SparkSession, sources: list[Path], txn: Transaction, summary: IngestSummary, options: IngestOptions
+) -> None:
     streams = [s for s in sources if str(s) == pipeline.STDIN or pipeline._is_stream(s)]
     files = discover([s for s in sources if s not in streams])
     for s in streams:
@@ -193,8 +195,11 @@ def _prior_keys(spark: SparkSession, paths: list[str]) -> DataFrame:
             for path in batch.column("path").to_pylist():
                 arr = np.load(path, mmap_mode="r")
                 for start in range(0, len(arr), 1 << 20):
-                    yield _keys_batch(PRIOR, np.zeros(len(arr[start : start + (1 << 20)]), np.int32),
-                                      np.asarray(arr[start : start + (1 << 20)]).tobytes())
+                    yield _keys_batch(
+                        PRIOR,
+                        np.zeros(len(arr[start : start + (1 << 20)]), np.int32),
+                        np.asarray(arr[start : start + (1 << 20)]).tobytes(),
+                    )
 
     return df.mapInArrow(read, KEYS_SCHEMA)
 
@@ -211,7 +216,9 @@ def _keys_batch(chunk: int, pos: np.ndarray, keys: bytes) -> pa.RecordBatch:
 # -- executor side -------------------------------------------------------------------------------
 
 
-def _parse_partition(batches: Iterator[pa.RecordBatch], conf: tuple[str, str, str, str | None]) -> Iterator[pa.RecordBatch]:
+def _parse_partition(
+    batches: Iterator[pa.RecordBatch], conf: tuple[str, str, str, str | None]
+) -> Iterator[pa.RecordBatch]:
     """Stage 1: parse each chunk, keep its rows in the scratch folder, yield its keys."""
     from trailforensics.ingest.worker import ChunkProcessor
 
@@ -244,7 +251,9 @@ def _atomic(path: Path, write: Any) -> None:
     os.replace(tmp, path)
 
 
-def _write_partition(batches: Iterator[pa.RecordBatch], conf: tuple[str, str, str, str | None]) -> Iterator[pa.RecordBatch]:
+def _write_partition(
+    batches: Iterator[pa.RecordBatch], conf: tuple[str, str, str, str | None]
+) -> Iterator[pa.RecordBatch]:
     """Stage 3: write the kept rows and the duplicates of each chunk, in chunk order."""
     from pyspark import TaskContext
 

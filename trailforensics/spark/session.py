@@ -32,7 +32,9 @@ def java_available() -> bool:
     return shutil.which("java") is not None
 
 
-def get_session(master: str | None = None, app_name: str = "trailforensics", shuffle_partitions: int | None = None) -> SparkSession:
+def get_session(
+    master: str | None = None, app_name: str = "trailforensics", shuffle_partitions: int | None = None
+) -> SparkSession:
     """The active session, or a new one on ``master`` (see the module docstring)."""
     try:
         from pyspark.sql import SparkSession
@@ -57,5 +59,5 @@ def get_session(master: str | None = None, app_name: str = "trailforensics", shu
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
     session = builder.getOrCreate()
     if not remote:
-        session.sparkContext.setLogLevel("ERROR")
+        session.sparkContext.setLogLevel("FATAL")  # failures arrive as exceptions; no JSON log noise
     return session
