@@ -104,3 +104,13 @@ def test_exported_spark_queries_run(spark_dataset: tuple[Any, Path], tmp_path: P
         except Exception as exc:
             failed[f.name] = str(exc).splitlines()[0][:200]
     assert not failed
+
+
+def test_glob_patterns_become_anchored_regexes() -> None:
+    import re
+
+    from trailforensics.spark.dialect import glob_regex
+
+    rx = re.compile(glob_regex("Create*Key?[!0-9].json"))
+    assert rx.match("CreateAccessKey2x.json") is None and rx.match("CreateAccessKeysx.json")
+    assert re.match(glob_regex("a.b*"), "a.bc") and not re.match(glob_regex("a.b*"), "axbc")

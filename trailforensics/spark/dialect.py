@@ -226,6 +226,26 @@ def call(name: str, *args: Tree) -> Tree:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
+def glob_regex(pattern: str) -> str:
+    """A DuckDB GLOB pattern (``*``, ``?``, ``[...]``; whole string, case-sensitive) as a regex."""
+    out, i = ["^"], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[" and "]" in pattern[i + 1 :]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1 : end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out) + "$"
+
+
 def _spark_function(node: Tree) -> Tree:
     if isinstance(node, exp.Table) and node.args.get("db") is not None and node.db == "main":
         node.set("db", None)  # DuckDB's `main.events`: the view not narrowed by a CTE of that name
@@ -239,6 +259,11 @@ def _spark_function(node: Tree) -> Tree:
         window = node.copy()
         window.set("this", call("collect_set", values[0].copy()))
         return call("size", window)
+    if isinstance(node, exp.Glob):
+        pattern = node.expression
+        if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+            raise TranspileError("GLOB with a pattern that is not a literal")
+        return exp.RegexpLike(this=node.this, expression=exp.Literal.string(glob_regex(pattern.this)))
     if isinstance(node, exp.ArrayOverlaps):
         return call("arrays_overlap", node.this, node.expression)
     if isinstance(node, exp.DateDiff) and node.args.get("date_part_boundary"):
