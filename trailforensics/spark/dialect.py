@@ -262,7 +262,11 @@ def _spark_function(node: Tree) -> Tree:
     if isinstance(node, exp.Glob):
         pattern = node.expression
         if not (isinstance(pattern, exp.Literal) and pattern.is_string):
-            raise TranspileError("GLOB with a pattern that is not a literal")
+            # Computed at run time: * and ? as LIKE's % and _ (character classes are not supported).
+            like = pattern.copy()
+            for old, new in (("\\", "\\\\"), ("%", "\\%"), ("_", "\\_"), ("*", "%"), ("?", "_")):
+                like = call("replace", like, exp.Literal.string(old), exp.Literal.string(new))
+            return exp.Like(this=node.this, expression=like)
         return exp.RegexpLike(this=node.this, expression=exp.Literal.string(glob_regex(pattern.this)))
     if isinstance(node, exp.ArrayOverlaps):
         return call("arrays_overlap", node.this, node.expression)
