@@ -10,7 +10,7 @@ DEMO_DATASET := demo-dataset
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,sigma]'
+	$(PY) -m pip install --quiet -e '.[dev,sigma,spark]'
 	touch $(STAMP)
 
 TF := $(VENV)/bin/trailforensics

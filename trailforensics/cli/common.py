@@ -90,6 +90,13 @@ JsonAsTextOption = typer.Option(
     "--json-as-text",
     help="json/jsonl: JSON columns (request_parameters, user_identity, ...) as strings, not nested JSON.",
 )
+# --engine spark dispatches into trailforensics.spark (docs/SCALE-OUT.md).
+EngineOption = typer.Option(
+    "local", "--engine", help="local (DuckDB on this machine) or spark (Apache Spark: needs the spark extra)."
+)
+SparkMasterOption = typer.Option(
+    None, "--spark-master", help="Spark master URL with --engine spark (default local[*]; SPARK_REMOTE: Spark Connect)."
+)
 
 
 def resolve_dataset(value: Path | None, *, must_exist: bool = True) -> Path:
@@ -189,3 +196,10 @@ def time_option(value: str | None, option: str = "") -> datetime | None:
         return parse_when(value)
     except BadTime as exc:
         fail(f"{option}: {exc}" if option else str(exc))
+
+
+def use_spark(engine: str) -> bool:
+    """``--engine``: True for spark, False for local; anything else is a usage error."""
+    if engine not in ("local", "spark"):
+        fail(f"--engine must be local or spark, not {engine!r}")
+    return engine == "spark"

@@ -11,9 +11,11 @@ import typer
 from trailforensics.cli import app, interrupted
 from trailforensics.cli.common import (
     DatasetOption,
+    EngineOption,
     FormatOption,
     JsonAsTextOption,
     OutOption,
+    SparkMasterOption,
     emit,
     fail,
     open_dataset,
@@ -21,6 +23,7 @@ from trailforensics.cli.common import (
     output_format,
     say,
     time_option,
+    use_spark,
 )
 from trailforensics.cli.progress import Steps
 from trailforensics.errors import TrailforensicsError
@@ -177,6 +180,8 @@ def hunt_command(
     fmt: str = FormatOption,
     out: Path = OutOption,
     json_as_text: bool = JsonAsTextOption,
+    engine: str = EngineOption,
+    spark_master: str = SparkMasterOption,
 ) -> None:
     """Run the built-in detections (and Sigma rules): a summary per detection, then the hits as evidence."""
     from trailforensics.hunt import runner
@@ -194,25 +199,32 @@ def hunt_command(
     only_ids = [o.strip() for o in only.split(",") if o.strip()] if only else None
     since_t, until_t = time_option(since, "--since"), time_option(until, "--until")
     accounts = read_known_accounts(known_accounts) if known_accounts else []
-    ds = open_dataset(dataset)
-    if not ds.sql("SELECT 1 FROM events LIMIT 1").num_rows:  # not a summary of zeros for every detection
-        say(f"the dataset {ds.path} is empty: no events to hunt in (ingest CloudTrail logs into it first)", err=True)
-        return
+    options = dict(
+        min_severity=min_severity,
+        only=only_ids,
+        since=since_t,
+        until=until_t,
+        known_accounts=accounts,
+        detections=detections,
+        params=overrides,
+        sigma=sigma or None,
+    )
     started = time.perf_counter()
     try:
-        with _bar(detections, min_severity, only_ids) as bar:
-            result = runner.run_hunt(
-                ds,
-                min_severity=min_severity,
-                only=only_ids,
-                since=since_t,
-                until=until_t,
-                known_accounts=accounts,
-                detections=detections,
-                params=overrides,
-                sigma=sigma or None,
-                before_each=bar.step,
-            )
+        if use_spark(engine):
+            from trailforensics.spark import commands
+
+            result = commands.hunt(dataset, spark_master, **options)
+        else:
+            ds = open_dataset(dataset)
+            if not ds.sql("SELECT 1 FROM events LIMIT 1").num_rows:  # not a summary of zeros for every detection
+                say(
+                    f"the dataset {ds.path} is empty: no events to hunt in (ingest CloudTrail logs into it first)",
+                    err=True,
+                )
+                return
+            with _bar(detections, min_severity, only_ids) as bar:
+                result = runner.run_hunt(ds, **options, before_each=bar.step)  # type: ignore[arg-type]
     except SigmaPathError as exc:
         fail(f"--sigma: {exc}")
     wall = time.perf_counter() - started
@@ -245,9 +257,28 @@ def detections_command(
     detections_dir: list[Path] = typer.Option([], "--detections-dir", help="Also load detections from this folder."),
     fmt: str = FormatOption,
     out: Path = OutOption,
+    dialect: str = typer.Option(None, "--dialect", help="With --export: athena, trino or spark."),
+    export: Path = typer.Option(
+        None, "--export", help="Write each detection and named query, transpiled, to this folder."
+    ),
 ) -> None:
     """List the detections `hunt` runs, with their severity, ATT&CK ids and parameters."""
     import pyarrow as pa
+
+    if export is not None or dialect is not None:
+        from trailforensics.spark.ddl import DdlError, export_queries
+
+        if export is None or dialect is None:
+            fail("--export DIR and --dialect athena|trino|spark go together")
+        problems: dict[str, str] = {}
+        try:
+            written = export_queries(dialect, export, problems)
+        except DdlError as exc:
+            fail(str(exc))
+        say(f"{len(written)} statement(s) written to {export}", err=True)
+        for rel, why in sorted(problems.items()):
+            say(f"not exported: {rel}: {why}", err=True)
+        return
 
     fmt = output_format(fmt, out)
     rows = [d.metadata() for d in _load(detections_dir)]
@@ -255,3 +286,23 @@ def detections_command(
         keep = ("id", "severity", "attack", "attack_v19", "title", "params")
         rows = [{k: r[k] for k in keep} for r in rows]
     emit(pa.Table.from_pylist(rows), fmt, out, title="detections")
+
+
+@app.command("ddl")
+def ddl_command(
+    engine: str = typer.Option(..., "--engine", help="athena, trino or spark."),
+    location: str = typer.Option(..., "--location", help="Where the dataset folder is, e.g. s3://bucket/prefix/."),
+    table: list[str] = typer.Option([], "--table", help="Only this table (repeatable; default: every table)."),
+    database: str = typer.Option(None, "--database", help="Qualify the tables with this database/schema."),
+) -> None:
+    """Print CREATE statements for the dataset's tables on Athena (partition projection), Trino or Spark."""
+    from trailforensics.spark.ddl import DdlError, create_statements, events_view
+
+    try:
+        statements = create_statements(engine, location, database=database, only=table or None)
+    except DdlError as exc:
+        fail(str(exc))
+    if not table or "events" in table:
+        statements.append(events_view(engine, database))
+    with out_sink(None) as sink:
+        sink.write(";\n\n".join(statements) + ";\n")

@@ -11,7 +11,17 @@ from typing import Any
 import typer
 
 from trailforensics.cli import app
-from trailforensics.cli.common import ENV_DATASET, dataset_option, fail, out_sink, say, time_option
+from trailforensics.cli.common import (
+    ENV_DATASET,
+    EngineOption,
+    SparkMasterOption,
+    dataset_option,
+    fail,
+    out_sink,
+    say,
+    time_option,
+    use_spark,
+)
 from trailforensics.cli.progress import Steps
 
 
@@ -39,6 +49,8 @@ def ingest_command(
         help="Force one input shape instead of detecting it: cloudtrail, lookup-events, "
         "jsonl, cloudwatch-logs, json-array, eventbridge, event-history-csv.",
     ),
+    engine: str = EngineOption,
+    spark_master: str = SparkMasterOption,
 ) -> None:
     """Ingest CloudTrail logs into a deduplicated, incremental Parquet dataset.
 
@@ -61,7 +73,12 @@ def ingest_command(
     options = IngestOptions(
         workers=workers or None, strict=strict, progress=progress, input_format=input_format, rehash=rehash
     )
-    summary = ingest(sources, dataset, options)
+    if use_spark(engine):
+        from trailforensics.spark import commands
+
+        summary = commands.ingest(sources, dataset, options, spark_master)
+    else:
+        summary = ingest(sources, dataset, options)
     if as_json:
         with out_sink(None) as sink:
             sink.write(json.dumps(summary.to_json(), indent=1) + "\n")  # ASCII: json escapes the rest

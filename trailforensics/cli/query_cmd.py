@@ -10,9 +10,11 @@ import typer
 from trailforensics.cli import app
 from trailforensics.cli.common import (
     DatasetOption,
+    EngineOption,
     FormatOption,
     JsonAsTextOption,
     OutOption,
+    SparkMasterOption,
     emit,
     fail,
     open_dataset,
@@ -20,6 +22,7 @@ from trailforensics.cli.common import (
     output_format,
     say,
     time_option,
+    use_spark,
 )
 
 
@@ -39,6 +42,8 @@ def sql_command(
     fmt: str = FormatOption,
     out: Path = OutOption,
     json_as_text: bool = JsonAsTextOption,
+    engine: str = EngineOption,
+    spark_master: str = SparkMasterOption,
 ) -> None:
     """Run read-only SQL against the dataset (views: events, files, manifest, duplicates, ...)."""
     fmt = output_format(fmt, out)
@@ -47,6 +52,11 @@ def sql_command(
             query = file.read_text(encoding="utf-8") if file else sys.stdin.read()
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}")
+    if use_spark(engine):
+        from trailforensics.spark import commands
+
+        emit(commands.sql(dataset, query, spark_master), fmt, out)
+        return
     import duckdb
 
     ds = open_dataset(dataset)
@@ -80,6 +90,8 @@ def timeline_command(
     fmt: str = FormatOption,
     out: Path = OutOption,
     json_as_text: bool = JsonAsTextOption,
+    engine: str = EngineOption,
+    spark_master: str = SparkMasterOption,
 ) -> None:
     """Events in time order, with the filters responders pivot on."""
     from trailforensics.query.timeline import EventFilter, timeline
@@ -99,8 +111,13 @@ def timeline_command(
         errors_only=errors_only,
         writes_only=writes_only,
     )
-    ds = open_dataset(dataset)
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    if use_spark(engine):
+        from trailforensics.spark import commands
+
+        emit(commands.timeline(dataset, flt, cols, limit, spark_master), fmt, out, title="timeline")
+        return
+    ds = open_dataset(dataset)
     table = timeline(ds, flt, columns=cols, limit=limit)
     emit(table, fmt, out, title="timeline", json_as_text=json_as_text, max_rows=limit)
 

@@ -172,7 +172,7 @@ class _Run:
             self.manifest.add(manifest_table(self._rows))
             self._rows = []
 
-    def close_files(self) -> tuple[WrittenFile | None, list[tuple[int, Path]]]:
+    def close_files(self) -> tuple[WrittenFile | None, list[tuple[int | None, Path]]]:
         """Finish the staged manifest and the new keys; the manifest and each day's raw keys file."""
         self._flush_manifest()
         return self.manifest.close(), self.index.new_keys()
@@ -411,7 +411,8 @@ def _commit(txn: Transaction, run: _Run, written: list[WrittenFile]) -> None:
     if manifest is not None:
         txn.add("manifest", [manifest.relpath])
     for day, raw in new_keys:
-        keys_rel = txn.new_file("keys", partition=f"{KEY_PARTITION}={partition_name(day)}", suffix=".npy")
+        partition = None if day is None else f"{KEY_PARTITION}={partition_name(day)}"
+        keys_rel = txn.new_file("keys", partition=partition, suffix=".npy")
         save_keys(txn.path_for(keys_rel), [np.memmap(raw, dtype=KEY_DTYPE, mode="r")])
         txn.add("keys", [keys_rel])
     for f in written:

@@ -130,6 +130,7 @@ def save_keys(dest: Path, parts: Sequence[np.ndarray]) -> int:
 # on the events per day, not on the size of the dataset.  Key files without a day (written
 # before this layout) are loaded whole, as before.
 KEY_PARTITION = "event_date"
+UNDATED = -(2**63)  # the scratch-file day of keys stored without a day
 
 
 def keys_file_day(rel: str) -> int | None:
@@ -229,11 +230,17 @@ class DayKeyIndex:
         fh.write(fresh.tobytes())  # type: ignore[attr-defined]
         self._new_counts[day] = self._new_counts.get(day, 0) + len(fresh)
 
-    def new_keys(self) -> list[tuple[int, Path]]:
-        """Close the scratch files; (day, raw keys file) for every day that got new keys."""
-        out = []
+    def add_undated(self, fresh: np.ndarray) -> None:
+        """New keys whose days are not known (the Spark ingest dedups by a shuffle instead): they
+        are stored without a day, like keys written before the layout by day."""
+        if len(fresh):
+            self._append_new(UNDATED, np.asarray(fresh, dtype=KEY_DTYPE))
+
+    def new_keys(self) -> list[tuple[int | None, Path]]:
+        """Close the scratch files; (day, raw keys file) for every day that got new keys (None: undated)."""
+        out: list[tuple[int | None, Path]] = []
         for day, fh in sorted(self._new.items()):
             fh.close()  # type: ignore[attr-defined]
-            out.append((day, self._new_path(day)))
+            out.append((None if day == UNDATED else day, self._new_path(day)))
         self._new.clear()
         return out

@@ -1,0 +1,63 @@
+"""The Spark session every ``--engine spark`` command uses.
+
+``master``: ``local[*]`` unless given (``--spark-master URL``: ``yarn``, ``spark://host:7077``,
+``k8s://...``); with ``SPARK_REMOTE`` set (``sc://host:15002``) and no master given, the session is
+a Spark Connect client.  The session time zone is UTC (every time we write and print is UTC).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import TYPE_CHECKING
+
+from trailforensics.errors import TrailforensicsError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+DEFAULT_MASTER = "local[*]"
+
+
+class SparkUnavailable(TrailforensicsError, RuntimeError):
+    """pyspark or a Java runtime is missing."""
+
+
+def java_available() -> bool:
+    """A Java runtime Spark can start (``JAVA_HOME`` or ``java`` on the PATH)."""
+    home = os.environ.get("JAVA_HOME")
+    if home and os.path.isfile(os.path.join(home, "bin", "java")):
+        return True
+    return shutil.which("java") is not None
+
+
+def get_session(
+    master: str | None = None, app_name: str = "trailforensics", shuffle_partitions: int | None = None
+) -> SparkSession:
+    """The active session, or a new one on ``master`` (see the module docstring)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise SparkUnavailable("the Spark engine needs the spark extra: pip install 'trailforensics[spark]'") from exc
+    remote = os.environ.get("SPARK_REMOTE") if master is None else None
+    if remote:
+        builder = SparkSession.builder.remote(remote)
+    else:
+        if not java_available():
+            raise SparkUnavailable("the Spark engine needs a Java runtime (17 or later): install one or set JAVA_HOME")
+        master = master or DEFAULT_MASTER
+        # Local executors must run this interpreter (the one with trailforensics and pyarrow).
+        if master.startswith("local"):
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        builder = SparkSession.builder.master(master).config("spark.ui.showConsoleProgress", "false")
+        if master.startswith("local"):
+            builder = builder.config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+    builder = builder.appName(app_name).config("spark.sql.session.timeZone", "UTC")
+    if shuffle_partitions is not None:
+        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    session = builder.getOrCreate()
+    if not remote:
+        session.sparkContext.setLogLevel("FATAL")  # failures arrive as exceptions; no JSON log noise
+    return session
