@@ -80,9 +80,14 @@ def bind_parameters(tree: Tree, params: Mapping[str, Any] | Sequence[Any]) -> Tr
 _LEN = re.compile(r"(?<![\w.])len\s*\(", re.IGNORECASE)
 
 
+_MATERIALIZED = re.compile(r"\bAS\s+(?:NOT\s+)?MATERIALIZED\s*\(", re.IGNORECASE)
+
+
 def parse_duckdb(sql: str) -> Tree:
     # DuckDB's len() of a list: sqlglot reads it as a string length; our SQL uses length() for strings.
     sql = _LEN.sub("tfs_len(", sql)
+    # `AS [NOT] MATERIALIZED (...)`: a DuckDB memory hint for a CTE; the other engines plan CTEs themselves.
+    sql = _MATERIALIZED.sub("AS (", sql)
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as exc:

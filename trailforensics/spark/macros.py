@@ -106,6 +106,13 @@ FUNCTIONS: tuple[tuple[str, str, str, str], ...] = (
         "err IS NULL AND NOT coalesce(get_json_object(resp, tfs_path(name)) = 'Failure', false)",
     ),
     (
+        "tfh_denied",
+        "err STRING",
+        "BOOLEAN",
+        "coalesce(lower(err) RLIKE '(accessdenied|unauthorized|notauthorized|forbidden|authorizationerror"
+        "|dryrunoperation)', false)",
+    ),
+    (
         "tfh_name",
         "arn STRING, user_name STRING",
         S,

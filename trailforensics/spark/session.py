@@ -55,6 +55,8 @@ def get_session(
         if master.startswith("local"):
             builder = builder.config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
     builder = builder.appName(app_name).config("spark.sql.session.timeZone", "UTC")
+    # DuckDB semantics: a list index out of range is NULL, not an error (detections index lists).
+    builder = builder.config("spark.sql.ansi.enabled", "false")
     if shuffle_partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
     session = builder.getOrCreate()
