@@ -3,6 +3,7 @@ out of memory within it said in one line with the way out."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -43,11 +44,13 @@ def _setting(ds: Path, *options: str) -> str:
     return str(orjson.loads(r.stdout)[0]["m"])
 
 
-def test_the_option_sets_the_limit_of_the_commands_connection(dataset: Path) -> None:
-    import os
+def test_the_option_sets_the_limit_of_the_commands_connection(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trailforensics.cli.common import apply_memory_limit
 
     assert _setting(dataset, "--memory-limit", "512MiB") == "512.0 MiB"
-    assert os.environ[ENV_MEMORY_LIMIT] == "512MiB"  # what ingest workers and writers read too
+    monkeypatch.delenv(ENV_MEMORY_LIMIT, raising=False)
+    apply_memory_limit("512MiB")  # during a command: what its ingest workers and writers read too
+    assert os.environ[ENV_MEMORY_LIMIT] == "512MiB"
 
 
 def test_the_environment_variable_works_without_the_option(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,3 +119,14 @@ def test_a_command_removes_its_spill_folder(dataset: Path) -> None:
     r = CliRunner().invoke(app, ["summary", "-d", str(dataset)])
     assert r.exit_code == 0, r.output
     assert not (dataset / SCRATCH).exists()
+
+
+def test_the_setting_does_not_outlive_an_in_process_command(dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test or notebook that runs the app in-process keeps its own memory setting afterwards."""
+    monkeypatch.delenv(ENV_MEMORY_LIMIT, raising=False)
+    r = CliRunner().invoke(app, ["--memory-limit", "64MiB", "summary", "-d", str(dataset)])
+    assert r.exit_code in (0, 1)
+    assert ENV_MEMORY_LIMIT not in os.environ
+    monkeypatch.setenv(ENV_MEMORY_LIMIT, "2GiB")
+    CliRunner().invoke(app, ["--memory-limit", "512MiB", "summary", "-d", str(dataset)])
+    assert os.environ[ENV_MEMORY_LIMIT] == "2GiB"

@@ -104,13 +104,10 @@ def test_technique_ids_parse_sigma_and_lists() -> None:
 
 # -- the sample incident -------------------------------------------------------------------------------
 def test_findings_are_the_hunts(sample_ds: Path, data: Any) -> None:
-    hunt = data.hunt  # the report's own run of `hunt.run_hunt`: every detection ran, none failed
+    assert not data.hunt.errors, data.hunt.errors  # every detection ran in the report's hunt
+    with Dataset(sample_ds) as ds:
+        hunt = run_hunt(ds)
     assert not hunt.errors, hunt.errors
-    with Dataset(sample_ds) as ds:  # and a notebook's run finds the same detections
-        again = run_hunt(ds)
-    assert not again.errors, again.errors
-    ran = {r["detection_id"] for r in hunt.summary.to_pylist()}
-    assert ran == {r["detection_id"] for r in again.summary.to_pylist()}
     assert [f.detection_id for f in data.findings] == [r["detection_id"] for r in hunt.summary.to_pylist() if r["hits"]]
     assert sum(f.hits for f in data.findings) == hunt.hits.num_rows
     high = [t for s, t in zip(hunt.hits["severity"].to_pylist(), hunt.hits["event_time"].to_pylist()) if s == "high"]

@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 
 from trailforensics import __version__
 from trailforensics.cli.common import MemoryLimitOption, apply_memory_limit, close_datasets, say
+from trailforensics.engine.resources import ENV_MEMORY_LIMIT
 from trailforensics.errors import TrailforensicsError
 
 INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
@@ -92,6 +93,9 @@ class _Commands(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         _catch_interrupts()
+        # --memory-limit reaches this process's connections and its workers through the
+        # environment; an in-process caller (a notebook, a test) gets its own back afterwards.
+        memory_setting = os.environ.get(ENV_MEMORY_LIMIT)
         try:
             result = super().invoke(ctx)
             sys.stdout.flush()  # a closed pipe shows here, not at exit
@@ -115,6 +119,10 @@ class _Commands(TyperGroup):
             raise typer.Exit(1) from None
         finally:
             close_datasets()  # their connections and spill folders (DATASET/.scratch/...)
+            if memory_setting is None:
+                os.environ.pop(ENV_MEMORY_LIMIT, None)
+            else:
+                os.environ[ENV_MEMORY_LIMIT] = memory_setting
         if _interrupted:  # the command handled DuckDB's error and finished: the user still asked to stop
             _stop_interrupted()
         return result
