@@ -166,6 +166,7 @@ def test_gap_silences_from_minute_buckets_equal_the_scan(tmp_path: Path, sample_
     from datetime import datetime, timedelta, timezone
 
     from trailforensics.posture import activity_coverage as ac
+    from trailforensics.posture import delivery_gaps as delivery
 
     start = datetime(2026, 5, 1, tzinfo=timezone.utc)
     records, i = [], 0
@@ -194,15 +195,15 @@ def test_gap_silences_from_minute_buckets_equal_the_scan(tmp_path: Path, sample_
                 (timedelta(minutes=5), 3.0),
                 (timedelta(minutes=2), 1.5),
             ):
-                fast = ac._silences_by_minute(ds, where, params, floor, factor)
-                slow = ac._silences_by_scan(ds, where, params, floor, factor)
+                fast = delivery.silences_by_minute(ds, where, params, floor, factor)
+                slow = delivery.silences_by_scan(ds, where, params, floor, factor)
                 assert fast is not None
                 assert fast[1] == slow[1], (p.name, floor, factor)
                 assert {k: v for k, v in fast[0].items()} == {k: dict(v) for k, v in slow[0].items()}
                 if p == ds_path and floor == timedelta(minutes=20):
                     assert len(fast[1]) >= 4  # the planted gaps are found
             if p == ds_path:  # a floor the sub-minute silences could reach: the exact scan is needed
-                assert ac._silences_by_minute(ds, where, params, timedelta(minutes=2), 3.0) is None
+                assert delivery.silences_by_minute(ds, where, params, timedelta(minutes=2), 3.0) is None
 
 
 @pytest.mark.parametrize("by_key", [True, False])
