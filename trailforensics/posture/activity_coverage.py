@@ -145,7 +145,7 @@ def coverage(
         flags = _region_flags_from_rollups(ds, rare_share, new_after, stops)
     else:
         flags = _region_flags(ds, base, base_params, rare_share, new_after, stops)
-    flags += gap_flags(ds, base, base_params, gap_min, gap_expected, gap_factor, stops)
+    flags += gap_flags(ds, base, base_params, gap_min, gap_expected, gap_factor, stops, account)
     if missing_share <= 0 or delivery_locations(ds) > 1:  # one location cannot miss its own copies
         flags += missing_copy_flags(ds, base, base_params, missing_run, missing_share, stops)
     flags = [f for f in flags if _overlaps(f, since, until)]
@@ -199,6 +199,7 @@ def _region_flags(
     stops: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     glob = _global_sql()
+    first = "(event_time, event_id)"  # ties at the same second: the lowest event id, as from the rollups
     total_row = ds.sql(f"SELECT count(*) AS n, min(event_time) AS lo FROM events{where}", params).to_pylist()[0]
     total, data_start = total_row["n"], total_row["lo"]
     if not total:
@@ -207,8 +208,8 @@ def _region_flags(
         f"""
         SELECT coalesce(aws_region, 'unknown') AS region, count(*) AS events,
                min(event_time) AS first_seen, max(event_time) AS last_seen,
-               arg_min(event_name, event_time) AS first_event, arg_min(actor, event_time) AS first_actor,
-               arg_min(event_id, event_time) AS first_event_id,
+               arg_min(event_name, {first}) AS first_event, arg_min(actor, {first}) AS first_actor,
+               arg_min(event_id, {first}) AS first_event_id,
                list_sort(list(DISTINCT {ACCOUNT_SQL})) AS accounts,
                histogram(actor) FILTER (WHERE actor IS NOT NULL) AS actor_counts
         FROM events{where} AND NOT {glob}

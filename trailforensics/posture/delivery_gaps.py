@@ -18,6 +18,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from trailforensics.posture.common import LOCATION_SQL, duration_text, iso
 
 if TYPE_CHECKING:
@@ -107,8 +109,46 @@ def _lerp(lo: float, hi: float, d: float) -> float:
     return lo + (hi - lo) * d  # as DuckDB's quantile_cont interpolates
 
 
+def _minutes_from_rollups(ds: Dataset, account: str | None) -> pa.Table:
+    """Copies per series x minute: the kept events from `rollup_minutes`, plus the dropped copies
+    (joined to their kept event only on the days that have any, so that a dataset without
+    duplicates never reads `events`)."""
+    acct, params = ("AND account = ?", [account]) if account else ("", [])
+    kept = f"""
+        SELECT {LOCATION_SQL} AS source, account, coalesce(aws_region, 'unknown') AS region, minute,
+               events AS n, first_time AS first, last_time AS last
+        FROM rollup_minutes WHERE minute IS NOT NULL"""
+    days = ds.sql("SELECT DISTINCT CAST(event_time AS DATE) AS d FROM duplicates WHERE event_time IS NOT NULL")
+    parts = [kept]
+    if days.num_rows:
+        listed = ", ".join(f"DATE '{d.isoformat()}'" for d in days.column("d").to_pylist())
+        parts.append(
+            f"""
+            SELECT {LOCATION_SQL} AS source, {ACCOUNT_SQL} AS account, coalesce(aws_region, 'unknown') AS region,
+                   date_trunc('minute', event_time) AS minute, count(*) AS n,
+                   min(event_time) AS first, max(event_time) AS last
+            FROM (SELECT d.source_file, e.event_time, e.recipient_account_id, e.source_account_id,
+                         e.user_identity_account_id, e.aws_region
+                  FROM duplicates d JOIN events e
+                    ON d.event_id = e.event_id
+                   AND d.recipient_account_id IS NOT DISTINCT FROM e.recipient_account_id
+                  WHERE e.event_date IN ({listed}) AND e.event_time IS NOT NULL)
+            GROUP BY ALL"""
+        )
+    return ds.sql(
+        f"""SELECT source, account, region, minute, sum(n)::BIGINT AS n, min(first) AS first, max(last) AS last
+            FROM ({" UNION ALL ".join(parts)}) WHERE true {acct} GROUP BY ALL""",
+        params,
+    )
+
+
 def silences_by_minute(
-    ds: Dataset, where: str, params: list[Any], min_silence: timedelta, factor: float
+    ds: Dataset,
+    where: str,
+    params: list[Any],
+    min_silence: timedelta,
+    factor: float,
+    account: str | None = None,
 ) -> tuple[dict[SeriesKey, dict[datetime, int]], list[dict[str, Any]]] | None:
     """The same answer as :func:`_silences_by_scan` from one aggregation into minute buckets.
 
@@ -119,16 +159,20 @@ def silences_by_minute(
     silences, whose rank is known from the count of shorter ones); when they fall among the
     sub-minute ones it is below a minute, and the threshold is ``min_silence`` as long as
     ``factor`` times that bound is.  Returns None when a series needs the exact value (then the
-    caller scans).
+    caller scans).  The minute buckets come from `rollup_minutes` when the dataset has rollups
+    (``account`` is then the filter ``where`` expresses for a scan).
     """
-    minutes = ds.sql(
-        _copies_sql(where)
-        + """
-        SELECT source, account, region, date_trunc('minute', event_time) AS minute, count(*) AS n,
-               min(event_time) AS first, max(event_time) AS last
-        FROM series GROUP BY ALL""",
-        params,
-    )
+    if ds.has_rollups:
+        minutes = _minutes_from_rollups(ds, account)
+    else:
+        minutes = ds.sql(
+            _copies_sql(where)
+            + """
+            SELECT source, account, region, date_trunc('minute', event_time) AS minute, count(*) AS n,
+                   min(event_time) AS first, max(event_time) AS last
+            FROM series GROUP BY ALL""",
+            params,
+        )
     ds.con.register("_coverage_minutes", minutes)
     try:
         hourly = ds.sql(
@@ -184,11 +228,12 @@ def gap_flags(
     min_expected: float,
     factor: float,
     stops: list[dict[str, Any]],
+    account: str | None = None,
 ) -> list[dict[str, Any]]:
     """Silences in a busy series: no event for ``min_silence`` or more, ``factor`` times longer than the
     series' own 99th-percentile silence, where the usual rate (median events an hour over the 6 hours
     before and after) predicts ``min_expected`` events."""
-    found = silences_by_minute(ds, where, params, min_silence, factor) if min_silence >= MINUTE else None
+    found = silences_by_minute(ds, where, params, min_silence, factor, account) if min_silence >= MINUTE else None
     counts, silences = found if found is not None else silences_by_scan(ds, where, params, min_silence, factor)
     out = []
     for g in silences:
@@ -228,9 +273,10 @@ def gap_flags(
 
 def delivery_locations(ds: Dataset) -> int:
     """How many delivery locations (trail buckets) the events and their dropped copies came from."""
+    kept = "rollup_minutes" if ds.has_rollups else "events_raw"  # every event's file is in the rollup
     row = ds.sql(
         f"""SELECT count(DISTINCT {LOCATION_SQL}) AS n FROM (
-                SELECT DISTINCT source_file FROM events_raw UNION SELECT DISTINCT source_file FROM duplicates)"""
+                SELECT DISTINCT source_file FROM {kept} UNION SELECT DISTINCT source_file FROM duplicates)"""
     ).to_pylist()[0]
     return int(row["n"])
 

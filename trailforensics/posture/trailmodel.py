@@ -407,37 +407,35 @@ def _bucket_problems(old: Any, new: Any, event_name: str) -> list[Problem]:
 
 # DeleteObject(s) worth reading: keys that look like CloudTrail files, or a bucket a trail delivers to
 # (named by CreateTrail/UpdateTrail, or by the delivered files: the ``?`` list).
-_DELETIONS_SQL = """
+_TRAIL_BUCKETS_SQL = """
+    SELECT coalesce(response_elements->>'$.s3BucketName', request_parameters->>'$.s3BucketName') AS bucket
+    FROM events
+    WHERE event_source = 'cloudtrail.amazonaws.com' AND event_name IN ('CreateTrail', 'UpdateTrail')"""
+_DELETIONS_SQL = f"""
     (event_source = 's3.amazonaws.com' AND event_name IN ('DeleteObject', 'DeleteObjects')
      AND (contains(coalesce(request_parameters, ''), 'CloudTrail')
           OR contains(coalesce(resources, ''), 'CloudTrail')
           OR request_parameters->>'$.bucketName' IN (SELECT unnest(?::VARCHAR[]))
-          OR request_parameters->>'$.bucketName' IN (
-              SELECT coalesce(response_elements->>'$.s3BucketName', request_parameters->>'$.s3BucketName')
-              FROM events
-              WHERE event_source = 'cloudtrail.amazonaws.com' AND event_name IN ('CreateTrail', 'UpdateTrail'))))"""
+          OR request_parameters->>'$.bucketName' IN ({_TRAIL_BUCKETS_SQL})))"""
 
 
-def fetch_events(ds: Dataset, until: datetime | None, buckets: list[str] | None = None) -> list[dict[str, Any]]:
-    """The events that change a trail or its dependencies, one copy each, in the order they apply.
-
-    ``buckets``: the buckets the delivered files show trails delivering to (their object
-    deletions are read too).
-    """
+def _changes_sql() -> str:
+    """The events that change a trail or its dependencies (by source and name)."""
     names = {
         "cloudtrail.amazonaws.com": TRAIL_EVENTS,
         "s3.amazonaws.com": BUCKET_EVENTS,
         "kms.amazonaws.com": KEY_EVENTS + ALIAS_EVENTS,
     }
-    conds = " OR ".join(
+    return " OR ".join(
         f"(event_source = '{src}' AND event_name IN ({', '.join(repr(n) for n in evs)}))" for src, evs in names.items()
     )
-    conds += " OR " + _DELETIONS_SQL
-    params: list[Any] = [sorted(set(buckets or ()))]
+
+
+def _select(ds: Dataset, conds: str, params: list[Any], until: datetime | None) -> list[dict[str, Any]]:
     time_cond = ""
     if until is not None:
         time_cond = " AND event_time < ?"
-        params.append(until)
+        params = [*params, until]
     sql = f"""
         SELECT event_time, event_id, event_name, event_source, aws_region,
                coalesce(recipient_account_id, user_identity_account_id) AS account,
@@ -450,6 +448,53 @@ def fetch_events(ds: Dataset, until: datetime | None, buckets: list[str] | None 
           AND coalesce(event_type, '') <> 'AwsVpceEvent'
         QUALIFY row_number() OVER (PARTITION BY coalesce(event_id, record_hash, source_file || record_index)
                                    ORDER BY recipient_account_id) = 1"""
-    rows = ds.sql(sql, params).to_pylist()
+    return ds.sql(sql, params).to_pylist()
+
+
+def _days_sql(days: list[Any]) -> str:
+    """A filter on the partition column (DuckDB then opens only those days' files)."""
+    return "event_date IN (" + ", ".join(f"DATE '{d.isoformat()}'" for d in days) + ")"
+
+
+def _fetch_with_rollups(ds: Dataset, until: datetime | None, buckets: list[str]) -> list[dict[str, Any]]:
+    """The same rows as the scan, reading only the days on which the rollups show such events.
+
+    Object deletions are data events and can be a large share of an account's events: their
+    request parameters are read only on days when a bucket of interest lost objects.
+    """
+    changes = _changes_sql()
+    days = [
+        r["event_date"] for r in ds.sql(f"SELECT DISTINCT event_date FROM rollup_hourly WHERE {changes}").to_pylist()
+    ]
+    rows = _select(ds, f"({changes}) AND {_days_sql(days)}", [], until) if days else []
+    trail_days = ds.sql(
+        "SELECT DISTINCT event_date FROM rollup_hourly WHERE event_source = 'cloudtrail.amazonaws.com' "
+        "AND event_name IN ('CreateTrail', 'UpdateTrail')"
+    ).to_pylist()
+    if trail_days:
+        named = ds.sql(f"{_TRAIL_BUCKETS_SQL} AND {_days_sql([r['event_date'] for r in trail_days])}").to_pylist()
+        buckets = sorted({*buckets, *(r["bucket"] for r in named if r["bucket"])})
+    del_days = ds.sql(
+        "SELECT DISTINCT event_date FROM rollup_s3_deletions WHERE names_cloudtrail "
+        "OR bucket IN (SELECT unnest(?::VARCHAR[]))",
+        [buckets],
+    ).to_pylist()
+    if del_days:
+        conds = f"{_DELETIONS_SQL} AND {_days_sql([r['event_date'] for r in del_days])}"
+        rows += _select(ds, conds, [buckets], until)
+    return rows
+
+
+def fetch_events(ds: Dataset, until: datetime | None, buckets: list[str] | None = None) -> list[dict[str, Any]]:
+    """The events that change a trail or its dependencies, one copy each, in the order they apply.
+
+    ``buckets``: the buckets the delivered files show trails delivering to (their object
+    deletions are read too).
+    """
+    wanted = sorted(set(buckets or ()))
+    if ds.has_rollups:
+        rows = _fetch_with_rollups(ds, until, wanted)
+    else:
+        rows = _select(ds, f"{_changes_sql()} OR {_DELETIONS_SQL}", [wanted], until)
     rows.sort(key=lambda r: (r["event_time"], PRIORITY.get(r["event_name"], 8), r["event_id"] or ""))
     return rows

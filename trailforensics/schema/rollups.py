@@ -2,10 +2,10 @@
 count can answer (`summary`, `coverage` counts, `identities`, the report's charts) never scan
 every event.
 
-Each rollup is a GROUP BY over the rows an ingest run wrote: its key columns (with the SQL
-that computes them from a stored row) and its measures (how they aggregate, and how two
-partial rows of the same key merge).  Ingest writes one file per rollup per run; `compact`
-merges them.  A key may therefore appear in several rows, one per run until a compact: always
+Each rollup is a GROUP BY over the rows an ingest run wrote (or over those of them a filter
+keeps): its key columns (with the SQL that computes them from a stored row) and its measures
+(how they aggregate, and how two partial rows of the same key merge).  Ingest writes one file
+per rollup per run; `compact` merges them.  A key may therefore appear in several rows, one per run until a compact: always
 aggregate (``sum(events)``, ``min(first_time)``, ``max(last_time)``).  The rows are exact
 (tests compare them with a scan of `events`); a dataset always has rollups for all of its
 events or for none (a dataset written before rollups existed gets them at its next ingest or
@@ -36,6 +36,7 @@ class Rollup:
     table: Table
     keys: tuple[tuple[Column, str], ...]  # (column, SQL over a stored `events` row)
     measures: tuple[Measure, ...]
+    where: str | None = None  # only these rows (a rollup of a few events: its own pass at ingest)
 
     @property
     def name(self) -> str:
@@ -45,7 +46,8 @@ class Rollup:
         """SELECT that rolls up the rows of ``source`` (a FROM-able relation of stored rows)."""
         keys = ", ".join(f"{expr} AS {c.name}" for c, expr in self.keys)
         measures = ", ".join(f"{m.build} AS {m.column.name}" for m in self.measures)
-        return f"SELECT {keys}, {measures} FROM {source} GROUP BY ALL"
+        where = f" WHERE {self.where}" if self.where else ""
+        return f"SELECT {keys}, {measures} FROM {source}{where} GROUP BY ALL"
 
     def merge_sql(self, source: str) -> str:
         """SELECT that merges rollup rows of ``source`` into one row per key."""
@@ -157,13 +159,72 @@ ROLLUP_ACTOR_APIS = Rollup(
 )
 
 
+ROLLUP_MINUTES = Rollup(
+    Table(
+        "rollup_minutes",
+        (),
+        "Events per minute x delivered file x account x region, with the first and last event time of each: "
+        "coverage's silences per delivery location (exact between minutes; the location is derived from "
+        "`source_file`).",
+    ),
+    keys=(
+        (_DATE, "event_date"),
+        (
+            col("minute", TIMESTAMP, "`event_time` truncated to the minute (NULL when the event has no time)."),
+            "date_trunc('minute', event_time)",
+        ),
+        _same("source_file"),
+        (
+            col("account", S, "As in `rollup_hourly`."),
+            COVERAGE_ACCOUNT_SQL,
+        ),
+        _same("aws_region"),
+    ),
+    measures=(_EVENTS, _FIRST, _LAST),
+)
+
+# S3 object deletions: which buckets lost objects when, and whether the keys name CloudTrail
+# files, so that `trails` reads the deletions themselves only on the days that matter.
+S3_DELETIONS_WHERE = "event_source = 's3.amazonaws.com' AND event_name IN ('DeleteObject', 'DeleteObjects')"
+ROLLUP_S3_DELETIONS = Rollup(
+    Table(
+        "rollup_s3_deletions",
+        (),
+        "`DeleteObject` / `DeleteObjects` events per day x bucket: where `trails` looks for deleted log files.",
+    ),
+    keys=(
+        (_DATE, "event_date"),
+        (col("bucket", S, "`requestParameters.bucketName`."), "request_parameters->>'$.bucketName'"),
+        (
+            col(
+                "names_cloudtrail",
+                pa.bool_(),
+                "Whether the request or its resources contain `CloudTrail` (keys of log or digest files).",
+            ),
+            "contains(coalesce(request_parameters, ''), 'CloudTrail') "
+            "OR contains(coalesce(resources, ''), 'CloudTrail')",
+        ),
+    ),
+    measures=(_EVENTS, _FIRST, _LAST),
+    where=S3_DELETIONS_WHERE,
+)
+
+
 def _with_columns(r: Rollup) -> Rollup:
     cols = tuple(c for c, _ in r.keys) + tuple(m.column for m in r.measures)
-    return Rollup(Table(r.table.name, cols, r.table.doc), r.keys, r.measures)
+    return Rollup(Table(r.table.name, cols, r.table.doc), r.keys, r.measures, r.where)
 
 
 ROLLUP_HOURLY = _with_columns(ROLLUP_HOURLY)
 ROLLUP_PRINCIPALS = _with_columns(ROLLUP_PRINCIPALS)
 ROLLUP_ACTOR_APIS = _with_columns(ROLLUP_ACTOR_APIS)
-ROLLUPS: tuple[Rollup, ...] = (ROLLUP_HOURLY, ROLLUP_PRINCIPALS, ROLLUP_ACTOR_APIS)
+ROLLUP_MINUTES = _with_columns(ROLLUP_MINUTES)
+ROLLUP_S3_DELETIONS = _with_columns(ROLLUP_S3_DELETIONS)
+ROLLUPS: tuple[Rollup, ...] = (
+    ROLLUP_HOURLY,
+    ROLLUP_PRINCIPALS,
+    ROLLUP_ACTOR_APIS,
+    ROLLUP_MINUTES,
+    ROLLUP_S3_DELETIONS,
+)
 ROLLUP_TABLES: tuple[Table, ...] = tuple(r.table for r in ROLLUPS)

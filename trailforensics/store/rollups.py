@@ -50,22 +50,29 @@ def missing_rollups(txn: Transaction) -> list[Rollup]:
     return [r for r in ROLLUPS if not txn.snapshot.files(r.name)]
 
 
+# Rollups of every event share one pass; a filtered rollup (a few events) gets its own, where
+# DuckDB pushes the filter into the scan and reads the wide columns of those rows only.
+COMBINED = tuple(r for r in ROLLUPS if r.where is None)
+FILTERED = tuple(r for r in ROLLUPS if r.where is not None)
+
+
 def combined_sql(source: str) -> tuple[str, dict[str, int]]:
-    """One pass over ``source`` that computes every rollup (GROUPING SETS), and each rollup's set id.
+    """One pass over ``source`` that computes every unfiltered rollup (GROUPING SETS), and each
+    rollup's set id.
 
     Reading the events once (and computing ``actor`` once) instead of once per rollup is what
     keeps the roll-up a small share of the ingest time.
     """
     keys: dict[str, str] = {}
     measures: dict[str, str] = {}
-    for r in ROLLUPS:
+    for r in COMBINED:
         for c, expr in r.keys:
             keys.setdefault(c.name, expr)
         for m in r.measures:
             measures.setdefault(m.column.name, m.build)
     names = list(keys)
     inner = ", ".join(f"{expr} AS {name}" for name, expr in keys.items())
-    sets = ", ".join("(" + ", ".join(c.name for c, _ in r.keys) + ")" for r in ROLLUPS)
+    sets = ", ".join("(" + ", ".join(c.name for c, _ in r.keys) + ")" for r in COMBINED)
     select = (
         f"SELECT {', '.join(names)}, {', '.join(f'{b} AS {n}' for n, b in measures.items())}, "
         f"GROUPING({', '.join(names)}) AS rollup_set "
@@ -73,7 +80,7 @@ def combined_sql(source: str) -> tuple[str, dict[str, int]]:
         f"GROUP BY GROUPING SETS ({sets})"
     )
     ids = {}
-    for r in ROLLUPS:  # GROUPING(): a set bit for each argument *not* grouped, the first the highest
+    for r in COMBINED:  # GROUPING(): a set bit for each argument *not* grouped, the first the highest
         own = {c.name for c, _ in r.keys}
         ids[r.name] = sum(1 << (len(names) - 1 - i) for i, n in enumerate(names) if n not in own)
     return select, ids
@@ -102,11 +109,11 @@ def add_rollups(txn: Transaction, staged_events: list[str]) -> None:
         for rollup in ROLLUPS:
             rel = txn.new_file(rollup.name)
             columns = ", ".join(c.name for c in rollup.table.columns)
-            _copy(
-                con,
-                f"SELECT {columns} FROM read_parquet('{combined}') WHERE rollup_set = {ids[rollup.name]}",
-                txn.path_for(rel),
-            )
+            if rollup.where is None:
+                select = f"SELECT {columns} FROM read_parquet('{combined}') WHERE rollup_set = {ids[rollup.name]}"
+            else:
+                select = f"SELECT {columns} FROM ({rollup.build_sql(src)})"
+            _copy(con, select, txn.path_for(rel))
             if backfill:
                 txn.replace(rollup.name, [rel])
             else:

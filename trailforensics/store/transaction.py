@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import Any
 
 from trailforensics.schema import SCHEMA_VERSION
+from trailforensics.schema.rollups import ROLLUPS
 from trailforensics.store.layout import (
     COMMIT_MARKER,
     FORMAT,
@@ -60,7 +61,7 @@ SHARED_FOLDERS = {
         t: "verification"
         for t in ("verification", "verification_findings", "verification_coverage", "verification_chains")
     },
-    **{t: "rollups" for t in ("rollup_hourly", "rollup_principals", "rollup_actor_apis")},
+    **{r.name: "rollups" for r in ROLLUPS},
 }
 _KIND = re.compile(r"[a-z]+")
 
