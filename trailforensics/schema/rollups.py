@@ -6,8 +6,8 @@ Each rollup is a GROUP BY over the rows an ingest run wrote (or over those of th
 keeps): its key columns (with the SQL that computes them from a stored row) and its measures
 (how they aggregate, and how two partial rows of the same key merge).  Ingest writes one file
 per rollup per run; `compact` merges them.  A key may therefore appear in several rows, one
-per run until a compact: always aggregate (``sum(events)``, ``min(first_time)``, ``max(last_time)``).  The rows are exact
-(tests compare them with a scan of `events`); a dataset always has rollups for all of its
+per run until a compact: always aggregate (``sum(events)``, ``min(first_time)``,
+``max(last_time)``).  The rows are exact (tests compare them with a scan of `events`); a dataset always has rollups for all of its
 events or for none (a dataset written before rollups existed gets them at its next ingest or
 compact), and the engine only answers from them when they cover everything.
 """
