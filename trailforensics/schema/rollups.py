@@ -1,5 +1,5 @@
 """Rollups: small aggregate tables written by ingest beside `events`, so that questions a
-count can answer (`summary`, `coverage` counts, `identities`, the report's charts) never scan
+count can answer (`summary`, `coverage`, `identities`, `trails`, the report's charts) never scan
 every event.
 
 Each rollup is a GROUP BY over the rows an ingest run wrote (or over those of them a filter
@@ -7,9 +7,10 @@ keeps): its key columns (with the SQL that computes them from a stored row) and 
 (how they aggregate, and how two partial rows of the same key merge).  Ingest writes one file
 per rollup per run; `compact` merges them.  A key may therefore appear in several rows, one
 per run until a compact: always aggregate (``sum(events)``, ``min(first_time)``,
-``max(last_time)``).  The rows are exact (tests compare them with a scan of `events`); a dataset always has rollups for all of its
-events or for none (a dataset written before rollups existed gets them at its next ingest or
-compact), and the engine only answers from them when they cover everything.
+``max(last_time)``).  The rows are exact (tests compare them with a scan of `events`); a
+dataset always has rollups for all of its events or for none (a dataset written before
+rollups existed gets them at its next ingest or compact), and the engine only answers from
+them when they cover everything.
 """
 
 from __future__ import annotations
