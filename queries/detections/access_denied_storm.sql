@@ -7,6 +7,8 @@
 -- description: (AccessDenied, UnauthorizedOperation...) over at least min_distinct_calls distinct APIs within
 -- description: window_minutes: someone probing what stolen credentials can do. One hit per burst. Console
 -- description: browsing (console sessions, browser user agents) is left out: pages load many APIs a role may lack.
+-- description: Request shapes read: none (errorCode, userIdentity, sourceIPAddress, userAgent and
+-- description: sessionCredentialFromConsole only).
 -- false_positives: A misconfigured application retrying; a policy change that broke a deployment pipeline; posture
 -- false_positives: scanners running with a read-only role that lacks some permissions.
 -- references: https://attack.mitre.org/techniques/T1580/, https://attack.mitre.org/techniques/T1087/004/

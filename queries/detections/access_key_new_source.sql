@@ -7,6 +7,8 @@
 -- description: a source address it was never used from, with a client (the first two user-agent tokens, e.g.
 -- description: aws-cli/1.16.312 Python/2.7.18) it never used: the classic sign of a leaked key in someone else's
 -- description: hands. One hit per key and new address: its first call from there.
+-- description: Request shapes read: none (userIdentity type and accessKeyId, sourceIPAddress, userAgent and
+-- description: sessionCredentialFromConsole only).
 -- false_positives: A developer working from a new network who also upgraded their tools; a CI system moved to new
 -- false_positives: runners. Compare the address with the key's usual ones (`trailforensics identities`).
 -- references: https://attack.mitre.org/techniques/T1078/004/, https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html

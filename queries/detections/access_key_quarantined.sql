@@ -9,6 +9,8 @@
 -- description: name or AWSExposedCredentialPolicy_DO_NOT_REMOVE, and opens a support case: AWS itself says the key
 -- description: leaked. Reported when that policy is attached, and when it is detached or deleted again (by an
 -- description: attacker who wants the key back, or by an administrator closing the case: check which).
+-- description: Request shapes read: policyArn (the managed policy, any version suffix) for Attach/DetachUserPolicy,
+-- description: policyName (the inline policy) for Put/DeleteUserPolicy, userName.
 -- false_positives: The administrator's own clean-up after rotating the key (the detach). The attach has none.
 -- references: https://attack.mitre.org/techniques/T1552/001/,
 -- references: https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSCompromisedKeyQuarantineV3.html

@@ -13,6 +13,12 @@
 -- description: query logging, CloudWatch log groups and streams (or a retention below the threshold), S3 server
 -- description: access logging turned off, Bedrock model-invocation logging, WAF logging, EKS control-plane logging
 -- description: turned off, RDS database activity streams stopped, load-balancer access logs turned off.
+-- description: Request shapes read: DeleteFlowLogs DeleteFlowLogsRequest.FlowLogId ({content} or a list of them)
+-- description: or flowLogIds; resolverQueryLogConfigId; logGroupName, logStreamName; retentionInDays (a number or a
+-- description: string); PutBucketLogging BucketLoggingStatus (present without LoggingEnabled: off; no
+-- description: BucketLoggingStatus at all is not a change); UpdateClusterConfig logging.clusterLogging[].enabled;
+-- description: ModifyLoadBalancerAttributes attributes[] {key, value} (a list, or one object: ELBv2) or
+-- description: loadBalancerAttributes.accessLog.enabled (classic); resourceArn (WAF, RDS).
 -- false_positives: Infrastructure-as-code tearing down stacks (log groups of deleted Lambda functions); cost-driven
 -- false_positives: retention changes; test environments.
 -- references: https://attack.mitre.org/techniques/T1562/008/, https://attack.mitre.org/techniques/T1070/,
@@ -34,8 +40,8 @@ WITH candidates AS (
 judged AS (
     SELECT *, CASE
         WHEN event_name = 'DeleteFlowLogs' THEN 'VPC flow logs deleted: '
-            || coalesce(array_to_string(rp->>'$..FlowLogId..content', ', '),
-                        array_to_string(rp->>'$..flowLogIds[*]', ', '), '?')
+            || coalesce(nullif(array_to_string(rp->>'$..FlowLogId..content', ', '), ''),
+                        nullif(array_to_string(rp->>'$..flowLogIds[*]', ', '), ''), '?')
         WHEN event_name IN ('DeleteResolverQueryLogConfig', 'DisassociateResolverQueryLogConfig') THEN
             'Route 53 resolver query logging ' || CASE event_name WHEN 'DeleteResolverQueryLogConfig' THEN 'deleted'
             ELSE 'detached' END || ': ' || coalesce(rp->>'$.resolverQueryLogConfigId', '?')

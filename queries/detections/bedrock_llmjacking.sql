@@ -11,6 +11,8 @@
 -- description: within window_minutes by one principal (high: the LLMjacking sweep); model access requested or agreements accepted (medium); and the first
 -- description: model invocation of a principal (a role for role sessions) that had been active for at least
 -- description: baseline_hours in the dataset without using Bedrock (medium).
+-- description: Request shapes read: modelId (details only); the rest is eventName, region, errorCode, userIdentity,
+-- description: userAgent and sessionCredentialFromConsole.
 -- false_positives: Teams starting to use Bedrock; model-access requests by administrators.
 -- references: https://attack.mitre.org/techniques/T1496/004/,
 -- references: https://sysdig.com/blog/llmjacking-stolen-cloud-credentials-used-in-new-ai-attack/,

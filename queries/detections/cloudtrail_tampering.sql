@@ -21,6 +21,14 @@
 -- description: dataset, or named like *cloudtrail*); CloudTrail log files deleted (S3 data events on
 -- description: AWSLogs/.../CloudTrail/ keys or on a trail bucket). Event selectors set by the principal that
 -- description: created the trail within the previous hour are its set-up, not tampering.
+-- description: Request shapes read: name / trailName (a name or an ARN); eventDataStore; UpdateTrail
+-- description: isMultiRegionTrail, includeGlobalServiceEvents, enableLogFileValidation (JSON booleans), s3BucketName,
+-- description: kmsKeyId; eventSelectors[] (readWriteType, includeManagementEvents, excludeManagementEventSources[]);
+-- description: advancedEventSelectors[].fieldSelectors[] with field / equals / notEquals / startsWith / notStartsWith /
+-- description: notEndsWith in lower or upper camel case (Field, Equals...); insightSelectors[] of a trail or of an
+-- description: event data store (eventDataStore); S3 bucketName and LifecycleConfiguration.Rule (one object or a
+-- description: list; Status, Expiration.Days as a number or a string); DeleteObject key (DeleteObjects logs no keys:
+-- description: judged by the bucket).
 -- false_positives: Trail migrations by the platform team (new bucket, new trail then old trail deleted); data-event-only
 -- false_positives: trails whose selectors exclude management events on purpose; cost cuts that leave out the
 -- false_positives: high-volume KMS or RDS Data API events or turn Insights off; retention lifecycle rules shorter
@@ -124,7 +132,9 @@ judged AS (
             END
         WHEN event_name = 'PutInsightSelectors' THEN
             CASE WHEN coalesce(json_array_length(rp, '$.insightSelectors'), 0) = 0
-                 THEN 'CloudTrail Insights turned off (trail ' || coalesce(rp->>'$.trailName', '?') || ')' END
+                 THEN 'CloudTrail Insights turned off (' || coalesce('trail ' || (rp->>'$.trailName'),
+                                                                   'event data store ' || (rp->>'$.eventDataStore'),
+                                                                   'trail ?') || ')' END
         WHEN event_name IN ('PutEventSelectors', 'PutAdvancedEventSelectors') THEN nullif(concat_ws('; ',
             CASE WHEN coalesce(json_array_length(rp, '$.eventSelectors'), 0) = 0 THEN 'all event selectors removed' END,
             CASE WHEN list_contains(rp->>'$.eventSelectors[*].includeManagementEvents', 'false')

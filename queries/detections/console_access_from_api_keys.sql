@@ -9,6 +9,10 @@
 -- description: GetFederationToken or GetSessionToken of an IAM user that was active for at least min_history_hours
 -- description: in the dataset without calling it (new behaviour for a known user). A broker whose first token call
 -- description: opens the dataset has no history to be judged against and is not reported for it.
+-- description: Request shapes read: GetFederationToken policyArns (a list of {arn}, or one object) and policy (a
+-- description: JSON string or an object; Statement a list or one object; Action / Resource a list or one string:
+-- description: an Allow of * or *:* on * is administrator rights), name; GetSessionToken serialNumber (absent: no
+-- description: MFA); GetSigninToken none (userAgent only).
 -- false_positives: Custom federation brokers and developers who start using MFA-protected CLI sessions (only their
 -- false_positives: first call is reported).
 -- references: https://attack.mitre.org/techniques/T1550/001/,
@@ -36,9 +40,13 @@ seen AS (   -- whole-dataset baseline: when those users were first active
 tokens AS (
     SELECT c.*,
            c.event_name = 'GetFederationToken'
-           AND (list_contains(list_transform(coalesce(c.rp->>'$.policyArns[*].arn', []),
-                                             lambda a: regexp_extract(a, '[^/]+$')), 'AdministratorAccess')
-                OR contains(replace(coalesce(c.rp->>'$.policy', ''), ' ', ''), '"Action":"*"')) AS admin,
+           AND (list_contains(list_transform(tfh_list(c.rp->'$.policyArns'),
+                                             lambda p: regexp_extract(p->>'$.arn', '[^/]+$')), 'AdministratorAccess')
+                OR len(list_filter(tfh_statements(tfh_doc(c.rp->'$.policy')), lambda s:
+                       coalesce((s->>'$.Effect') = 'Allow', false)
+                       AND list_has_any(list_concat(coalesce(s->>'$.Action[*]', []), [s->>'$.Action']), ['*', '*:*'])
+                       AND list_has_any(list_concat(coalesce(s->>'$.Resource[*]', []), [s->>'$.Resource']), ['*'])))
+                   > 0) AS admin,
            f.event_id IS NOT NULL AS first,
            f.event_id IS NOT NULL AND s.actor_first <= c.event_time - to_hours($min_history_hours) AS new_habit,
            c.event_name = 'GetSessionToken' AND (c.rp->>'$.serialNumber') IS NULL AS no_mfa,
@@ -58,7 +66,8 @@ hits AS (
            CASE WHEN first THEN 'first ' ELSE '' END || event_name || ' of this IAM user'
            || CASE WHEN event_name = 'GetFederationToken' THEN
                   coalesce(' for ' || (rp->>'$.name'), '')
-                  || coalesce(' with policies ' || nullif(array_to_string(rp->>'$.policyArns[*].arn', ', '), ''), '')
+                  || coalesce(' with policies ' || nullif(array_to_string(list_transform(tfh_list(rp->'$.policyArns'),
+                                                                                         lambda p: p->>'$.arn'), ', '), ''), '')
                   || CASE WHEN admin THEN ' (administrator rights)' ELSE '' END
               ELSE coalesce(' (MFA serial ' || (rp->>'$.serialNumber') || ')', ' (no MFA)') END
            || CASE WHEN new_habit THEN '; the user was active since '

@@ -7,6 +7,9 @@
 -- description: least min_users distinct user names from one address (spraying), or at least min_failures failures for
 -- description: one user from any addresses, within window_minutes. One hit per burst: the failure that reaches the
 -- description: threshold; the details give the counts.
+-- description: Request shapes read: none. Response shapes: a failure is responseElements.ConsoleLogin Failure,
+-- description: errorMessage Failed authentication (or No username found in supplied account, with the user name
+-- description: HIDDEN_DUE_TO_SECURITY_REASONS: counted per address, never per user) or any errorCode.
 -- false_positives: A user who forgot a password; a password manager with a stale entry; a shared NAT address in
 -- false_positives: front of many users (spraying threshold). Note that CloudTrail hides unknown user names.
 -- references: https://attack.mitre.org/techniques/T1110/001/, https://attack.mitre.org/techniques/T1110/003/

@@ -6,6 +6,9 @@
 -- description: A successful console sign-in preceded, within window_minutes and since the previous successful
 -- description: sign-in, by at least min_failures failed sign-ins from the same source address or for the same
 -- description: user: a brute force or spray that worked.
+-- description: Request shapes read: none. Response shapes: a failure is responseElements.ConsoleLogin Failure,
+-- description: errorMessage Failed authentication or any errorCode; a success is responseElements.ConsoleLogin Success
+-- description: without errorCode.
 -- false_positives: A user who mistyped the password a few times; several people behind one NAT address.
 -- references: https://attack.mitre.org/techniques/T1110/001/, https://attack.mitre.org/techniques/T1078/004/
 -- param: window_minutes int 60 | How far back failures are counted

@@ -6,6 +6,9 @@
 -- description: Successful console sign-in of an IAM user or of root where MFA was not used. Federated, SSO and
 -- description: assumed-role sessions are left out: they authenticate (and do MFA) at the identity provider. One
 -- description: hit per user, source address and day (the first login; the details count them).
+-- description: Request shapes read: none. additionalEventData.MFAUsed in any case (No, NO; Yes, YES); a login without
+-- description: MFAUsed (only MFAIdentifier, or no additionalEventData) is not judged; responseElements.ConsoleLogin
+-- description: Success.
 -- false_positives: IAM users without MFA by policy exception (service desks, legacy accounts); sign-ins with a
 -- false_positives: FIDO key logged as MFAUsed No by some clients.
 -- references: https://attack.mitre.org/techniques/T1078/004/,

@@ -6,6 +6,9 @@
 -- description: A successful AssumeRole into the dataset's accounts by a principal of an account outside
 -- description: known_accounts (notable change: a trust relationship in use). One hit per calling account, role and
 -- description: day (the first call).
+-- description: Request shapes read: roleArn (details only). The caller's account is userIdentity.accountId: an
+-- description: AWSAccount identity (accountId and principalId only, how the role's account sees a caller of another
+-- description: account) or a full IAM identity of another account.
 -- false_positives: Vendors and partners with legitimate cross-account roles (add them with --known-accounts).
 -- references: https://attack.mitre.org/techniques/T1199/
 WITH calls AS (

@@ -7,6 +7,7 @@
 -- events: route53domains.amazonaws.com:RetrieveDomainAuthCode
 -- description: A registered domain's transfer lock disabled, its auth code retrieved or the domain transferred to
 -- description: another AWS account: the first steps of a domain hijack (notable change).
+-- description: Request shapes read: domainName, accountId (TransferDomainToAnotherAwsAccount).
 -- false_positives: Planned registrar or account moves.
 -- references: https://attack.mitre.org/techniques/T1584/001/,
 -- references: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/domain-transfer-between-aws-accounts.html

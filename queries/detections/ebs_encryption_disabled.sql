@@ -6,6 +6,9 @@
 -- description: DisableEbsEncryptionByDefault (new volumes and snapshot copies of the region are no longer
 -- description: encrypted: medium), and ModifyEbsDefaultKmsKeyId pointing the default EBS key at a KMS key of an
 -- description: unknown account (new volumes encrypted with a key someone else controls, a ransomware set-up: high).
+-- description: Request shapes read: KmsKeyId wherever it is nested (the EC2 ModifyEbsDefaultKmsKeyIdRequest wrapper or
+-- description: top level); a key ARN or an alias ARN names its account, a bare key id or alias name names none (this
+-- description: account).
 -- false_positives: Workloads that need unencrypted volumes (rare); key migrations to a central security account
 -- false_positives: (add it with --known-accounts).
 -- references: https://attack.mitre.org/techniques/T1486/,

@@ -10,6 +10,8 @@
 -- description: is new: created in the dataset (CreateUser, CreateRole, or its access key by CreateAccessKey) or
 -- description: first seen less than min_history_hours before, in an account with that much history. High when
 -- description: both, medium when one.
+-- description: Request shapes read: keyName (details only); responseElements user.arn, role.arn and
+-- description: accessKey.accessKeyId of CreateUser, CreateRole and CreateAccessKey.
 -- false_positives: Engineers starting work in a new region; new automation roles that prepare instances.
 -- references: https://attack.mitre.org/techniques/T1098/004/, https://attack.mitre.org/techniques/T1535/,
 -- references: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-key-pairs.html

@@ -6,6 +6,9 @@
 -- description: ModifyInstanceAttribute changing an instance's user data: code that runs as root at the next boot
 -- description: (persistence or execution). Critical when the same principal stopped that instance within
 -- description: window_minutes before (the stop / change / start pattern), else high.
+-- description: Request shapes read: ModifyInstanceAttribute instanceId with userData (a string, usually
+-- description: <sensitiveDataRemoved>, or a {value} object: the --user-data form) or attribute userData with value
+-- description: (the --attribute form); StopInstances instancesSet.items[].instanceId (a list, or one object).
 -- false_positives: Configuration management that rewrites user data; AMI bake pipelines.
 -- references: https://attack.mitre.org/techniques/T1059/009/,
 -- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.execution.ec2-user-data/
@@ -20,7 +23,8 @@ WITH changes AS (
 ),
 stops AS (
     SELECT actor, event_time AS stopped_at,
-           unnest(coalesce(request_parameters->>'$.instancesSet.items[*].instanceId', [])) AS instance_id
+           unnest(list_transform(tfh_list(request_parameters->'$.instancesSet.items'),
+                                 lambda i: i->>'$.instanceId')) AS instance_id
     FROM events
     WHERE event_source = 'ec2.amazonaws.com' AND event_name = 'StopInstances'
       AND tfh_ok(error_code, response_elements, event_name)

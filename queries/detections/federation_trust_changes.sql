@@ -16,6 +16,8 @@
 -- description: or deleted; IAM Identity Center directory or external IdP changes and trusted token issuers; IAM Roles
 -- description: Anywhere trust anchors and profiles. Rare and high impact, so every successful call is reported
 -- description: (Identity Center's own service-linked changes are left out).
+-- description: Request shapes read: name, sAMLProviderArn, openIDConnectProviderArn, url, trustAnchorId, directoryId
+-- description: (details only: every successful call is reported).
 -- false_positives: Planned IdP migrations and certificate rotations; CI/CD OIDC providers being set up.
 -- references: https://attack.mitre.org/techniques/T1484/002/, https://attack.mitre.org/techniques/T1556/007/,
 -- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.rolesanywhere-create-trust-anchor/

@@ -9,6 +9,8 @@
 -- description: may do). One hit per principal (a role for role sessions) and client (the first two user-agent
 -- description: tokens): a scanner that runs every day is reported once, the same credentials used with another tool
 -- description: again. The details count the calls and failures of that principal and client.
+-- description: Request shapes read: none (the filter parameter is not judged; errorCode, userIdentity and userAgent
+-- description: only).
 -- false_positives: Posture and IAM analysis tools (Prowler, ScoutSuite, PMapper, IAM Access Analyzer-like scripts)
 -- false_positives: run by the security team; pivot on the access key and the source address.
 -- references: https://attack.mitre.org/techniques/T1087/004/,
