@@ -11,13 +11,14 @@
 -- events: elasticfilesystem.amazonaws.com:PutFileSystemPolicy, backup.amazonaws.com:PutBackupVaultAccessPolicy
 -- description: Resource policies (ECR, SQS, SNS, KMS, Secrets Manager, OpenSearch, Glacier, EFS, Backup; queues and
 -- description: topics created with a policy too) given a statement that allows any principal without a restricting
--- description: condition, or that names an account outside known_accounts. S3 bucket policies have their own detection (s3_bucket_exposed).
--- description: Request shapes read (each policy an object or a JSON string; Statement a list or one object):
--- description: policyText (ECR); attributes.Policy (SQS SetQueueAttributes / CreateQueue, SNS CreateTopic);
--- description: attributeName Policy with attributeValue (SNS); policy (KMS PutKeyPolicy / CreateKey, EFS, Backup);
--- description: resourcePolicy (Secrets Manager); accessPolicies (OpenSearch); policy.policy (Glacier); the
--- description: resource from repositoryName, queueUrl / queueName, topicArn / name, keyId, secretId, domainName,
--- description: vaultName, fileSystemId, backupVaultName.
+-- description: condition, or that names an account outside known_accounts. S3 bucket policies have their own
+-- description: detection (s3_bucket_exposed).
+-- description: Request shapes read (each policy an object or a JSON string; Statement a list or one object): policyText
+-- description: (ECR); attributes.Policy (SQS SetQueueAttributes / CreateQueue, SNS CreateTopic); attributeName Policy
+-- description: with attributeValue (SNS); policy (KMS PutKeyPolicy / CreateKey, EFS, Backup); resourcePolicy (Secrets
+-- description: Manager); accessPolicies (OpenSearch); policy.policy (Glacier); the resource from repositoryName,
+-- description: queueUrl / queueName, topicArn / name, keyId, secretId, domainName, vaultName, fileSystemId,
+-- description: backupVaultName.
 -- false_positives: Public container images or topics on purpose; cross-account sharing with organisation accounts
 -- false_positives: not in the dataset (add them with --known-accounts).
 -- references: https://attack.mitre.org/techniques/T1537/,
