@@ -38,9 +38,9 @@ ssm AS (
                               event_name ORDER BY event_time, event_id) AS nth,
            -- instances named in instanceIds[] or in targets [{key: InstanceIds, values: [...]}]
            coalesce(json_array_length(rp, '$.instanceIds'), 0)
-           + coalesce(list_sum(list_transform(
+           + len(flatten(list_transform(
                  list_filter(tfh_list(rp->'$.targets'), lambda t: lower(t->>'$.key') = 'instanceids'),
-                 lambda t: coalesce(json_array_length(t, '$.values'), 0))), 0) AS targets,
+                 lambda t: coalesce(t->>'$.values[*]', [])))) AS targets,
            -- tags, resource groups, or every managed instance (InstanceIds *): a fleet, not a list
            len(list_filter(tfh_list(rp->'$.targets'),
                            lambda t: coalesce(lower(t->>'$.key'), '') <> 'instanceids'
