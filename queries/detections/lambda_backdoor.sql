@@ -8,6 +8,11 @@
 -- description: Successful Lambda changes that let outsiders in or run their code: a resource policy statement for
 -- description: principal * or for an account outside known_accounts; a function URL without authentication (authType
 -- description: NONE); a layer from an account outside known_accounts added to a function.
+-- description: A principal * restricted by sourceAccount, sourceArn or principalOrgID is not reported; a service
+-- description: principal whose sourceAccount (or sourceArn) is an unknown account is.
+-- description: Request shapes read: principal, sourceAccount, sourceArn, principalOrgID, action,
+-- description: functionUrlAuthType (AddPermission); authType of the request or the response (function URLs);
+-- description: layers[] of the request (ARN strings) or of the response (objects with arn); functionName.
 -- false_positives: Public webhooks served by function URLs; layers published by vendors (add their publishing
 -- false_positives: accounts with --known-accounts) or by AWS itself.
 -- references: https://attack.mitre.org/techniques/T1546/,
@@ -26,17 +31,23 @@ WITH calls AS (
 judged AS (
     SELECT *, CASE
         WHEN starts_with(event_name, 'AddPermission') THEN CASE
-            WHEN (rp->>'$.principal') = '*' THEN
+            WHEN (rp->>'$.principal') = '*' AND coalesce(rp->>'$.sourceAccount', rp->>'$.sourceArn',
+                                                         rp->>'$.principalOrgID') IS NULL THEN
                 'function ' || fn || ' invocable by any principal' || coalesce(' (' || (rp->>'$.action') || ')', '')
+                || CASE WHEN upper(rp->>'$.functionUrlAuthType') = 'NONE' THEN ' through its URL without authentication'
+                        ELSE '' END
             WHEN len(tfh_unknown([coalesce(tfh_arn_account(rp->>'$.principal'),
                                            regexp_extract(rp->>'$.principal', '^([0-9]{12})$', 1))])) > 0
                  AND nullif(coalesce(tfh_arn_account(rp->>'$.principal'),
                                      regexp_extract(rp->>'$.principal', '^([0-9]{12})$', 1)), '') IS NOT NULL THEN
                 'function ' || fn || ' invocable by unknown account ' || coalesce(tfh_arn_account(rp->>'$.principal'),
                                                                                   rp->>'$.principal')
+            WHEN len(tfh_unknown([coalesce(tfh_arn_account(rp->>'$.sourceArn'), rp->>'$.sourceAccount')])) > 0 THEN
+                'function ' || fn || ' invocable by ' || coalesce(rp->>'$.principal', '?') || ' for unknown account '
+                || coalesce(tfh_arn_account(rp->>'$.sourceArn'), rp->>'$.sourceAccount')
         END
         WHEN (starts_with(event_name, 'CreateFunctionUrlConfig') OR starts_with(event_name, 'UpdateFunctionUrlConfig'))
-             AND upper(rp->>'$.authType') = 'NONE' THEN
+             AND upper(coalesce(rp->>'$.authType', response_elements->>'$.authType')) = 'NONE' THEN
             'function URL without authentication for ' || fn
         WHEN starts_with(event_name, 'UpdateFunctionConfiguration') OR starts_with(event_name, 'CreateFunction') THEN
             CASE WHEN len(tfh_unknown(list_transform(

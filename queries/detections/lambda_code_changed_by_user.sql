@@ -7,6 +7,8 @@
 -- description: user, IAM Identity Center / SSO session, or any console session) rather than by a deployment role:
 -- description: hand-made changes to code that runs with the function's role. One hit per principal, function,
 -- description: kind of change and day.
+-- description: Request shapes read: functionName (of the request or the response); layers[] of the request (ARN
+-- description: strings) or of the response (objects with arn), whichever lists more.
 -- false_positives: Developers deploying by hand from their workstation or the console; hot fixes.
 -- references: https://attack.mitre.org/techniques/T1546/,
 -- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.lambda-overwrite-code/

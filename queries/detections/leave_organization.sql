@@ -6,6 +6,7 @@
 -- description: LeaveOrganization calls, successful or not: an account leaving its organisation escapes the
 -- description: service control policies and the organisation trail. Failed attempts are reported too (the attempt
 -- description: itself is the signal).
+-- description: Request shapes read: none (eventName and errorCode only: the attempt itself is the signal).
 -- false_positives: Planned account transfers between organisations.
 -- references: https://attack.mitre.org/techniques/T1666/,
 -- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.defense-evasion.organizations-leave/

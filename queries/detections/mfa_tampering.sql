@@ -7,6 +7,9 @@
 -- description: MFA deactivated or a virtual MFA device deleted; an MFA device enabled for a user by someone else;
 -- description: a virtual MFA device created or enabled with temporary API credentials (ASIA keys not from a console
 -- description: session): an attacker registering their own second factor.
+-- description: Request shapes read: userName (absent when callers act on their own device, root included),
+-- description: serialNumber; CreateVirtualMFADevice is judged on the caller's key alone (its requestParameters may be
+-- description: null).
 -- false_positives: Users replacing a lost phone (deactivate then enable); administrators resetting MFA for users.
 -- references: https://attack.mitre.org/techniques/T1556/006/
 WITH candidates AS (

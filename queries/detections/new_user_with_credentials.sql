@@ -7,17 +7,20 @@
 -- description: CreateUser followed, within window_minutes and by the same principal, by an access key, a console
 -- description: password, a policy or a group membership for that new user. The hit is the first follow-up call; the
 -- description: details list every follow-up in the window.
+-- description: Request shapes read: userName of CreateUser (or responseElements user.userName) and of the follow-up
+-- description: call; policyArn (AttachUserPolicy), groupName (AddUserToGroup).
 -- false_positives: Onboarding scripts and identity tooling that create users with keys (prefer roles or SSO); the
 -- false_positives: console's create-user wizard.
 -- references: https://attack.mitre.org/techniques/T1136/003/,
 -- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.iam-create-admin-user/
 -- param: window_minutes int 60 | Time allowed between CreateUser and the follow-up calls
 WITH created AS (
-    SELECT actor AS creator, request_parameters->>'$.userName' AS new_user, event_time AS created_at
+    SELECT actor AS creator, event_time AS created_at,
+           coalesce(request_parameters->>'$.userName', response_elements->>'$.user.userName') AS new_user
     FROM events
     WHERE event_source = 'iam.amazonaws.com' AND event_name = 'CreateUser'
       AND tfh_ok(error_code, response_elements, event_name)
-      AND request_parameters->>'$.userName' IS NOT NULL
+      AND coalesce(request_parameters->>'$.userName', response_elements->>'$.user.userName') IS NOT NULL
 ),
 follow AS (
     SELECT e.*, e.request_parameters->>'$.userName' AS new_user,

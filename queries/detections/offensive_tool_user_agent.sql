@@ -7,6 +7,7 @@
 -- description: CloudMapper, S3 Browser, Kali or Parrot Linux, Stratus Red Team, Prowler...; the list is the agents
 -- description: parameter, case-insensitive substrings). One hit per principal, access key, user agent and day: the
 -- description: first call, with the number of calls in the details.
+-- description: Request shapes read: none (userAgent, eventName and errorCode only).
 -- false_positives: Sanctioned penetration tests and posture audits (Prowler, ScoutSuite); administrators running S3
 -- false_positives: Browser. The user agent is chosen by the caller: its absence proves nothing.
 -- references: https://attack.mitre.org/techniques/T1078/004/,

@@ -17,6 +17,9 @@
 -- description: the call that reaches the threshold, and only the first such burst of each principal with each
 -- description: client is reported. With report_routine = 1 the other bursts (the first per principal and client)
 -- description: are reported too, as low.
+-- description: Request shapes read: none of the discovery calls (eventName, eventSource, awsRegion, errorCode,
+-- description: userIdentity, sourceIPAddress, userAgent); responseElements user.arn / role.arn / accessKey.accessKeyId
+-- description: of CreateUser, CreateRole and CreateAccessKey.
 -- false_positives: Inventory and posture tools (CSPM, Steampipe, Config-like scanners) run with new credentials or
 -- false_positives: from a new place; an engineer on a new laptop and network. Pivot on the access key and the source
 -- false_positives: address to tell them apart.

@@ -5,6 +5,7 @@
 -- events: *:EnableRegion
 -- description: An opt-in region enabled for the account (account.amazonaws.com, whatever service a log names):
 -- description: attackers use regions nobody watches (notable change).
+-- description: Request shapes read: RegionName (the Account API's spelling) or regionName.
 -- false_positives: Expansion into a new region.
 -- references: https://attack.mitre.org/techniques/T1535/,
 -- references: https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html

@@ -10,6 +10,7 @@
 -- description: where only they act is not reported), with the
 -- description: calls, writes, failures, principals and APIs of its first window_minutes. Medium when that window
 -- description: holds writes, low for reads only. Insight events are left out.
+-- description: Request shapes read: none (eventName, awsRegion, readOnly, errorCode, userIdentity only).
 -- false_positives: Expansion into a new region; a new service whose global calls are logged in another region; a
 -- false_positives: dataset too short to show the regions used once a week.
 -- references: https://attack.mitre.org/techniques/T1535/,

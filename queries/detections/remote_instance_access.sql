@@ -10,6 +10,9 @@
 -- description: min_instances or more instances (or at tag targets); EC2 Instance Connect keys pushed to at least
 -- description: min_connect_instances distinct instances within window_minutes; serial-console keys and enabling
 -- description: serial-console access. Calls made by AWS services (State Manager) are left out.
+-- description: Request shapes read: instanceIds[], targets[] (key InstanceIds with values[] counts as instances,
+-- description: with value * as every instance; any other key, tag:..., resource-groups:..., as a fleet),
+-- description: documentName (SendCommand); target (StartSession); instanceId (Instance Connect keys).
 -- false_positives: Administrators' first session in the period covered; patching and fleet automation using
 -- false_positives: SendCommand with tag targets.
 -- references: https://attack.mitre.org/techniques/T1651/,
@@ -33,8 +36,15 @@ ssm AS (
            tfh_principal(user_identity_type, user_identity_arn, session_issuer_arn, actor) AS principal,
            row_number() OVER (PARTITION BY tfh_principal(user_identity_type, user_identity_arn, session_issuer_arn, actor),
                               event_name ORDER BY event_time, event_id) AS nth,
-           coalesce(json_array_length(rp, '$.instanceIds'), 0) AS targets,
-           json_type(rp, '$.targets') IS NOT NULL AS tag_targets
+           -- instances named in instanceIds[] or in targets [{key: InstanceIds, values: [...]}]
+           coalesce(json_array_length(rp, '$.instanceIds'), 0)
+           + len(flatten(list_transform(
+                 list_filter(tfh_list(rp->'$.targets'), lambda t: lower(t->>'$.key') = 'instanceids'),
+                 lambda t: coalesce(t->>'$.values[*]', [])))) AS targets,
+           -- tags, resource groups, or every managed instance (InstanceIds *): a fleet, not a list
+           len(list_filter(tfh_list(rp->'$.targets'),
+                           lambda t: coalesce(lower(t->>'$.key'), '') <> 'instanceids'
+                                     OR contains(CAST(t AS VARCHAR), '"*"'))) > 0 AS tag_targets
     FROM calls WHERE event_name IN ('SendCommand', 'StartSession')
 ),
 principal_start AS (   -- whole-dataset baseline (main.events is never narrowed)
@@ -54,7 +64,7 @@ ssm_hits AS (
         CASE WHEN first_new THEN 'first ' || event_name || ' by ' || principal || ' (active since '
                                  || strftime(since, '%Y-%m-%d') || ')' END,
         CASE WHEN targets >= $min_instances THEN 'command sent to ' || targets || ' instances' END,
-        CASE WHEN tag_targets THEN 'command sent to tag/resource-group targets' END)
+        CASE WHEN tag_targets THEN 'command sent to tag, resource-group or all-instance targets' END)
         || coalesce(' (' || (rp->>'$.documentName') || ')', '')
         || coalesce(' to ' || (rp->>'$.target'), '') AS details
     FROM ssm_judged

@@ -13,6 +13,8 @@
 -- description: although the calling role has at least min_history_hours of history. Routine chains (a path seen
 -- description: before, from an established identity) and AWS services are not reported. The details give the
 -- description: whole chain with its keys, so that the session keys can be traced.
+-- description: Request shapes read: roleArn, roleSessionName; responseElements credentials.accessKeyId of the STS
+-- description: calls, user.arn of CreateUser and accessKey.accessKeyId of CreateAccessKey.
 -- false_positives: Pipelines and administrators that hop through a deployment or hub role into a role they never
 -- false_positives: used before in the dataset; identity migrations that create users and roles together.
 -- references: https://attack.mitre.org/techniques/T1078/004/,

@@ -7,6 +7,9 @@
 -- description: principal assume it without a restricting condition (org id, source account...; an ExternalId does not
 -- description: count), or that trusts an AWS account outside known_accounts (the dataset's accounts plus
 -- description: --known-accounts).
+-- description: Request shapes read: policyDocument (UpdateAssumeRolePolicy) or assumeRolePolicyDocument (CreateRole),
+-- description: an object or a JSON string; Statement a list or one object; Principal "*", {"AWS": "*"}, an account id
+-- description: or ARN, or a list of them; Condition keys; roleName.
 -- false_positives: Cross-account roles for vendors and partners (add their accounts with --known-accounts); roles for
 -- false_positives: accounts of the same organisation that are not in the dataset.
 -- references: https://attack.mitre.org/techniques/T1098/003/,

@@ -12,6 +12,8 @@
 -- description: as critical; other root calls are grouped per account, access key and source address per day (the
 -- description: first call is the hit, the details count the calls): high when they include writes, medium for
 -- description: read-only sessions.
+-- description: Request shapes read: userName (keys, passwords and MFA devices for a user rather than root itself);
+-- description: additionalEventData.MFAUsed (ConsoleLogin); responseElements.ConsoleLogin (a failed sign-in is no use).
 -- false_positives: The few tasks that require root (closing the account, changing the support plan, restoring a
 -- false_positives: locked-out administrator); break-glass drills.
 -- references: https://attack.mitre.org/techniques/T1078/004/,

@@ -6,6 +6,7 @@
 -- description: A ConsoleLogin of the root user that failed (wrong password or MFA): someone holds, or is guessing,
 -- description: the account's root e-mail address. One hit per account and source address per window_minutes
 -- description: (the first failure, with the count): medium, high from min_failures failures on.
+-- description: Request shapes read: responseElements.ConsoleLogin Failure (or an errorCode); errorMessage.
 -- false_positives: The account owner mistyping the password; a password manager with an old password.
 -- references: https://attack.mitre.org/techniques/T1110/001/,
 -- references: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html

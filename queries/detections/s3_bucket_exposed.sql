@@ -10,6 +10,11 @@
 -- description: restricting condition, or naming an account outside known_accounts; an ACL granting AllUsers or
 -- description: AuthenticatedUsers (or a public canned ACL); a bucket or account public access block removed or
 -- description: with a protection turned off; replication to a bucket owned by an unknown account.
+-- description: Request shapes read: bucketName, key; bucketPolicy (an object or a JSON string; Statement a list or
+-- description: one object; Principal "*", {"AWS": "*"} or a list); the ACL anywhere in the request
+-- description: (AccessControlPolicy grants, a list or one grant; x-amz-grant-* headers; x-amz-acl a string or a
+-- description: list); PublicAccessBlockConfiguration (true / false as booleans or strings, a setting left out
+-- description: being off); ReplicationConfiguration Rule (a list or one rule) Destination.Account.
 -- false_positives: Static website and public dataset buckets; cross-account log or backup buckets of the same
 -- false_positives: organisation (add the accounts with --known-accounts).
 -- references: https://attack.mitre.org/techniques/T1530/, https://attack.mitre.org/techniques/T1537/,
@@ -37,13 +42,14 @@ judged AS (
                  THEN 'public ACL on ' || bucket || coalesce('/' || (rp->>'$.key'), '') END
         WHEN event_name IN ('DeleteBucketPublicAccessBlock', 'DeleteAccountPublicAccessBlock') THEN
             'public access block removed from ' || CASE WHEN event_name LIKE '%Account%' THEN 'the account' ELSE bucket END
-        WHEN event_name IN ('PutBucketPublicAccessBlock', 'PutAccountPublicAccessBlock') THEN
+        WHEN event_name IN ('PutBucketPublicAccessBlock', 'PutAccountPublicAccessBlock')
+             AND json_type(rp, '$.PublicAccessBlockConfiguration') = 'OBJECT' THEN   -- a setting left out is off
             CASE WHEN len(list_filter(['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'],
-                          lambda k: (rp->>('$.PublicAccessBlockConfiguration.' || k)) = 'false')) > 0
+                          lambda k: coalesce(rp->>('$.PublicAccessBlockConfiguration.' || k), 'false') = 'false')) > 0
                  THEN 'public access block weakened on ' || CASE WHEN event_name LIKE '%Account%' THEN 'the account'
                       ELSE bucket END || ': ' || array_to_string(list_filter(['BlockPublicAcls', 'IgnorePublicAcls',
                       'BlockPublicPolicy', 'RestrictPublicBuckets'],
-                      lambda k: (rp->>('$.PublicAccessBlockConfiguration.' || k)) = 'false'), ', ') || ' off' END
+                      lambda k: coalesce(rp->>('$.PublicAccessBlockConfiguration.' || k), 'false') = 'false'), ', ') || ' off' END
         WHEN event_name = 'PutBucketReplication' THEN
             CASE WHEN len(tfh_unknown(coalesce(rp->>'$..Destination.Account', []))) > 0
                  THEN 'bucket ' || bucket || ' replicated to unknown account(s) '

@@ -8,6 +8,8 @@
 -- description: it. High when that account is unknown (not an account of the dataset or of known_accounts), low for
 -- description: a known one. One hit per principal, destination account and day, with the count and buckets.
 -- description: Replication to another account's bucket is reported by s3_bucket_exposed.
+-- description: Request shapes read: resources[] (type AWS::S3::Bucket with accountId; Type / AccountId as some exports
+-- description: spell them); bucketName, x-amz-copy-source.
 -- false_positives: Cross-account pipelines and backups (add the partner accounts with --known-accounts).
 -- references: https://attack.mitre.org/techniques/T1537/,
 -- references: https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-understanding-s3-entries.html

@@ -10,6 +10,9 @@
 -- description: encrypted with a KMS key of another account than the caller's and the bucket owner's (the
 -- description: attacker's key; medium when it is a known account); objects written under a ransom-note name (note_words, matched on the file name with
 -- description: separators removed).
+-- description: Request shapes read: bucketName, key; x-amz-server-side-encryption-customer-algorithm (SSE-C, any
+-- description: value); x-amz-server-side-encryption-aws-kms-key-id (a key ARN, a string or a one-element list; a bare
+-- description: key id or alias names no account and is not judged).
 -- false_positives: Lifecycle-like clean-up jobs run by hand; applications that use SSE-C by design.
 -- references: https://attack.mitre.org/techniques/T1485/, https://attack.mitre.org/techniques/T1486/,
 -- references: https://www.halcyon.ai/blog/abusing-aws-native-services-ransomware-encrypting-s3-buckets-with-sse-c
@@ -17,7 +20,10 @@
 -- param: min_deletes int 50 | DeleteObject(s) requests within the window
 -- param: note_words text howtodecrypt,howtorestore,howtorecover,ransom,decryptinstructions,decryptfiles,decryptmyfiles,recoverfiles,recoveryourfiles,restoreyourfiles,readmetodecrypt,readmefordecrypt | Words looked for in object file names (letters and digits only, lower case)
 WITH data AS NOT MATERIALIZED (   -- each part reads its own rows and columns: holding all of them costs GBs
-    SELECT *, request_parameters AS rp
+    SELECT *, request_parameters AS rp,
+           -- the header as a string, or as the one-element list S3 logs some headers as
+           nullif(regexp_replace(coalesce(request_parameters->>'$."x-amz-server-side-encryption-aws-kms-key-id"', ''),
+                                 '^\["|"\]$', '', 'g'), '') AS kms_key
     FROM events
     WHERE event_source = 's3.amazonaws.com'
       AND event_name IN ('DeleteObject', 'DeleteObjects', 'PutObject', 'CopyObject', 'CreateMultipartUpload')
@@ -42,18 +48,18 @@ ssec AS (
     QUALIFY row_number() OVER (PARTITION BY actor, rp->>'$.bucketName' ORDER BY event_time, event_id) = 1
 ),
 foreign_kms AS (   -- writes encrypted with another account's KMS key (the key ARN names its account)
-    SELECT *, tfh_arn_account(rp->>'$."x-amz-server-side-encryption-aws-kms-key-id"') AS key_account,
+    SELECT *, tfh_arn_account(kms_key) AS key_account,
            count(*) OVER (PARTITION BY actor, rp->>'$.bucketName') AS n
     FROM data
     WHERE event_name IN ('PutObject', 'CopyObject', 'CreateMultipartUpload')
-      AND tfh_arn_account(rp->>'$."x-amz-server-side-encryption-aws-kms-key-id"')
+      AND tfh_arn_account(kms_key)
           NOT IN (coalesce(user_identity_account_id, ''), coalesce(recipient_account_id, ''))
     QUALIFY row_number() OVER (PARTITION BY actor, rp->>'$.bucketName' ORDER BY event_time, event_id) = 1
 ),
 kms_hits AS (
     SELECT * EXCLUDE (key_account), CASE WHEN len(tfh_unknown([key_account])) > 0 THEN 'high' ELSE 'medium' END
               AS severity, 'objects written in bucket ' || coalesce(rp->>'$.bucketName', '?')
-              || ' encrypted with KMS key ' || (rp->>'$."x-amz-server-side-encryption-aws-kms-key-id"')
+              || ' encrypted with KMS key ' || kms_key
               || ' of account ' || key_account || ': ' || n || ' request(s)' AS details
     FROM foreign_kms
 ),

@@ -9,6 +9,7 @@
 -- description: (replication, Athena, Glue...) are left out. One hit per burst (reads of the principal and key with
 -- description: no pause longer than window_minutes): the call that reaches the threshold, with the whole burst in
 -- description: the details: objects, bytes, buckets, first and last read and duration.
+-- description: Request shapes read: bucketName; additionalEventData.bytesTransferredOut (a number or a numeric string).
 -- false_positives: Backups, analytics jobs and data pipelines that read whole prefixes; pivot on the principal, the
 -- false_positives: source address and the user agent to tell a job from a person.
 -- references: https://attack.mitre.org/techniques/T1530/, https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-s3-info.html

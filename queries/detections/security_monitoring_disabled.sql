@@ -21,25 +21,39 @@
 -- events: wafv2.amazonaws.com:DeleteWebACL, waf-regional.amazonaws.com:DeleteWebACL,
 -- events: monitoring.amazonaws.com:DeleteAlarms, monitoring.amazonaws.com:DisableAlarmActions,
 -- events: events.amazonaws.com:DeleteRule, events.amazonaws.com:DisableRule, events.amazonaws.com:RemoveTargets,
--- events: bedrock.amazonaws.com:DeleteGuardrail
+-- events: bedrock.amazonaws.com:DeleteGuardrail, bedrock.amazonaws.com:UpdateGuardrail
 -- description: Successful calls that switch off or blind a security service: GuardDuty detector deleted or disabled,
 -- description: members or the administrator account dropped, findings auto-archived by a filter, a trusted IP list
 -- description: added (GuardDuty stops reporting those addresses); Security Hub disabled, standards or product imports
 -- description: disabled, findings suppressed or archived; AWS Config recording stopped or removed; Detective, Macie,
 -- description: Inspector or IAM Access Analyzer disabled; a WAF web ACL detached from its resource. Medium: a WAF web
 -- description: ACL deleted; CloudWatch alarms deleted or their actions disabled; EventBridge rules deleted, disabled
--- description: or stripped of their targets (the alerting path); a Bedrock guardrail deleted. Changes made by
--- description: CloudFormation or another service on the caller's behalf are left out of the medium ones.
+-- description: or stripped of their targets (the alerting path); a Bedrock guardrail deleted or weakened (a content
+-- description: filter set to strength NONE, switched off or made to detect without blocking; all content filters
+-- description: or all denied topics removed; an update whose policies CloudTrail does not show is not judged).
+-- description: Changes made by CloudFormation or another service on the caller's behalf are left out of the medium
+-- description: ones.
 -- description: Request shapes read: enable, action, name / filterName, location (GuardDuty); Workflow.Status,
 -- description: FindingIdentifiers, RecordState (Security Hub); status (Macie); resourceTypes[] (Inspector);
--- description: resourceArn, name / id (WAF); alarmNames[]; name / rule / ids[] (EventBridge); guardrailIdentifier.
+-- description: resourceArn, name / id (WAF); alarmNames[]; name / rule / ids[] (EventBridge); guardrailIdentifier,
+-- description: contentPolicyConfig.filtersConfig[] (a list or one filter: type, inputStrength, outputStrength,
+-- description: inputEnabled / outputEnabled, inputAction / outputAction), topicPolicyConfig.topicsConfig[] (Bedrock).
 -- false_positives: Decommissioning of an account or region; the security team reorganising the delegated administrator;
 -- false_positives: suppression rules for findings triaged as benign; WAF changes during a load-balancer migration.
 -- references: https://attack.mitre.org/techniques/T1562/001/,
 -- references: https://stratus-red-team.cloud/attack-techniques/AWS/aws.defense-evasion.organizations-leave/,
--- references: https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_upload-lists.html
+-- references: https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_upload-lists.html,
+-- references: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_UpdateGuardrail.html
 WITH candidates AS (
-    SELECT *, request_parameters AS rp
+    SELECT *, request_parameters AS rp,
+           -- Bedrock content filters that no longer block (PROMPT_ATTACK takes no output strength by design)
+           CASE WHEN event_name = 'UpdateGuardrail' THEN list_transform(list_filter(
+               tfh_list(request_parameters->'$.contentPolicyConfig.filtersConfig'), lambda f:
+                   upper(f->>'$.inputStrength') = 'NONE'
+                   OR (upper(f->>'$.outputStrength') = 'NONE' AND upper(coalesce(f->>'$.type', '')) <> 'PROMPT_ATTACK')
+                   OR (f->>'$.inputEnabled') = 'false' OR (f->>'$.outputEnabled') = 'false'
+                   OR upper(f->>'$.inputAction') = 'NONE' OR upper(f->>'$.outputAction') = 'NONE'),
+               lambda f: coalesce(f->>'$.type', '?')) END AS weak_filters
     FROM events
     WHERE event_source IN ('guardduty.amazonaws.com', 'securityhub.amazonaws.com', 'config.amazonaws.com',
                            'detective.amazonaws.com', 'macie2.amazonaws.com', 'macie.amazonaws.com',
@@ -54,7 +68,7 @@ WITH candidates AS (
                          'StopConfigurationRecorder', 'DeleteConfigurationRecorder', 'DeleteDeliveryChannel',
                          'DeleteGraph', 'DisassociateMembership', 'DisableMacie', 'UpdateMacieSession', 'Disable',
                          'DeleteAnalyzer', 'DisassociateWebACL', 'DeleteWebACL', 'DeleteAlarms', 'DisableAlarmActions',
-                         'DeleteRule', 'DisableRule', 'RemoveTargets', 'DeleteGuardrail')
+                         'DeleteRule', 'DisableRule', 'RemoveTargets', 'DeleteGuardrail', 'UpdateGuardrail')
       AND tfh_ok(error_code, response_elements, event_name)
 ),
 judged AS (
@@ -107,6 +121,16 @@ judged AS (
                 ELSE ' stripped of target(s) ' || coalesce(array_to_string(rp->>'$.ids[*]', ', '), '?') END
         WHEN event_name = 'DeleteGuardrail' THEN
             'Bedrock guardrail ' || coalesce(rp->>'$.guardrailIdentifier', '?') || ' deleted'
+        WHEN event_name = 'UpdateGuardrail' THEN
+            'Bedrock guardrail ' || coalesce(rp->>'$.guardrailIdentifier', '?') || ' weakened: ' || nullif(concat_ws('; ',
+                CASE WHEN len(weak_filters) > 0
+                     THEN 'content filter(s) ' || array_to_string(list_distinct(weak_filters), ', ') || ' not blocking' END,
+                CASE WHEN json_type(rp, '$.contentPolicyConfig') = 'OBJECT'
+                          AND len(tfh_list(rp->'$.contentPolicyConfig.filtersConfig')) = 0
+                     THEN 'all content filters removed' END,
+                CASE WHEN json_type(rp, '$.topicPolicyConfig') = 'OBJECT'
+                          AND len(tfh_list(rp->'$.topicPolicyConfig.topicsConfig')) = 0
+                     THEN 'all denied topics removed' END), '')
     END AS details
     FROM candidates
 )

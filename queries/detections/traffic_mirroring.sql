@@ -12,6 +12,8 @@
 -- description: a network sniffer that needs no access to the instance. Sessions, targets, filters and filter rules
 -- description: created or modified are medium; deletions (clean-up after sniffing) and failed attempts are low.
 -- description: Calls made by AWS services are left out.
+-- description: Request shapes read: NetworkInterfaceId, TrafficMirrorTargetId, TrafficMirrorFilterId and
+-- description: TrafficMirrorSessionId at any depth: top level or inside the <Action>Request wrapper CloudTrail logs.
 -- false_positives: Network monitoring and IDS appliances (the security or network team setting up mirroring).
 -- references: https://attack.mitre.org/techniques/T1040/,
 -- references: https://docs.aws.amazon.com/vpc/latest/mirroring/what-is-traffic-mirroring.html
