@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 from trailforensics.output.sink import OutputError
 from trailforensics.report.charts import all_charts
-from trailforensics.report.gather import ReportData, ReportOptions, gather
+from trailforensics.report.gather import gather
 from trailforensics.report.html import render_html
 from trailforensics.report.markdown import render_markdown
+from trailforensics.report.model import ReportData, ReportOptions
 
 if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset

@@ -13,8 +13,8 @@ import pyarrow as pa
 
 from trailforensics.output.formats import plain
 from trailforensics.report.escape import md, md_code
-from trailforensics.report.gather import ReportData
 from trailforensics.report.html import EVIDENCE_COLUMNS, SECTIONS
+from trailforensics.report.model import ReportData
 from trailforensics.report.reproduce import Commands
 
 LIST_SHOWN = 8

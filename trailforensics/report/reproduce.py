@@ -6,7 +6,7 @@ import shlex
 from pathlib import Path
 
 from trailforensics.output.formats import plain
-from trailforensics.report.gather import ReportOptions
+from trailforensics.report.model import ReportOptions
 
 INCIDENT_SEVERITY_SQL = "severity IN ('high', 'critical')"
 
