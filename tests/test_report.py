@@ -227,6 +227,35 @@ def test_cli_prints_the_path_and_rejects_a_bad_format(sample_ds: Path, tmp_path:
     assert bad.returncode == 1 and "--format must be one of html, md" in bad.stderr
 
 
+def test_failed_detections_are_flagged_in_the_overview_and_listed_in_the_appendix(
+    sample_ds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trailforensics.hunt.runner as runner
+    from trailforensics.report.markdown import render_markdown
+
+    real = runner.run_detection
+
+    def broken(ds: Dataset, det: Any, *args: Any, **kwargs: Any) -> Any:
+        if det.id == "cloudtrail_tampering":
+            raise RuntimeError("Binder Error: <b>no such column</b>")
+        return real(ds, det, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_detection", broken)
+    with Dataset(sample_ds) as ds:
+        data = gather(ds, ReportOptions())
+    assert [d for d, _ in data.hunt.errors] == ["cloudtrail_tampering"]
+    text = render_html(data)
+    overview = text[text.index('<section id="overview">') : text.index('<section id="activity">')]
+    assert "INCOMPLETE HUNT: 1 detection(s) failed" in overview and "cloudtrail_tampering" in overview
+    appendix = text[text.index('<section id="appendix">') :]
+    failures = appendix[appendix.index('id="hunt-failures"') :]
+    assert "cloudtrail_tampering" in failures and "&lt;b&gt;no such column&lt;/b&gt;" in failures
+    assert "trailforensics hunt -d" in failures and "--only cloudtrail_tampering" in failures
+    markdown = render_markdown(data)
+    assert "**INCOMPLETE HUNT**: 1 detection(s) failed" in markdown
+    assert re.search(r"\| cloudtrail_tampering \| .*&lt;b>no such column&lt;/b> \|", markdown)
+
+
 def test_report_of_an_empty_window_still_renders(sample_ds: Path) -> None:
     with Dataset(sample_ds) as ds:
         data = gather(ds, ReportOptions(since=datetime(2030, 1, 1, tzinfo=timezone.utc)))

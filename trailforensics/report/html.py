@@ -59,6 +59,7 @@ def _overview(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
     incident = f"{plain(data.incident[0])} to {plain(data.incident[1])}" if data.incident else "no high-severity hit"
     parts = [
         f'<div class="cards">{card_html}</div>',
+        _hunt_failed(data),
         kv(
             [
                 ("time range", f"{plain(o.get('first_event'))} to {plain(o.get('last_event'))}"),
@@ -170,7 +171,6 @@ def _finding(f: Finding, c: Commands) -> str:
 
 
 def _findings(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
-    hunt = data.hunt
     if not data.findings:
         return "<p>The hunt found nothing.</p>" + cmd(c.hunt())
     index = "".join(
@@ -186,8 +186,7 @@ def _findings(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
         '<table class="sortable"><thead><tr><th>severity</th><th>finding</th><th>detection</th><th>hits</th>'
         f"<th>ATT&amp;CK</th><th>first hit</th></tr></thead><tbody>{index}</tbody></table>",
     ]
-    if hunt.errors:
-        parts.append(table([{"detection": d, "error": e} for d, e in hunt.errors], caption="detections that failed"))
+    parts.append(_hunt_failed(data))
     parts += [_finding(f, c) for f in data.findings]
     return "".join(parts)
 
@@ -204,8 +203,17 @@ def _path(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
     ]
     if path.omitted:
         parts.append(f'<p class="more">{path.omitted:,} more derived sessions not drawn (see the trace commands).</p>')
+    if path.not_loaded:
+        parts.append(
+            f'<p class="more">At least {path.not_loaded:,} more credentials derived from these origins were not '
+            "followed (the report loads a bounded part of the session graph). All of them: the trace commands "
+            "below.</p>"
+        )
     if path.untraced:
-        parts.append(f'<p class="more">{path.untraced} more keys or principals not traced.</p>')
+        parts.append(
+            f'<p class="more">{path.untraced} more keys or principals of high-severity findings not traced. '
+            f"All of them: <code>{h(c.hunt_high())}</code></p>"
+        )
     for e in path.errors:
         parts.append(f'<p class="note">{h(e)}</p>')
     rows = [
@@ -299,6 +307,18 @@ def _who(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
     )
 
 
+def _hunt_failed(data: ReportData) -> str:
+    """The flag that the hunt is incomplete (the failures themselves are listed in the appendix)."""
+    failed = [d for d, _ in data.hunt.errors]
+    if not failed:
+        return ""
+    return (
+        f'<p class="status-bad">INCOMPLETE HUNT: {len(failed)} detection(s) failed, so their findings are missing '
+        f"from this report: {h(', '.join(failed))}. Their errors: "
+        '<a href="#hunt-failures">appendix, detections that failed</a>.</p>'
+    )
+
+
 def _appendix(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
     hunt = data.hunt
     dets = [
@@ -317,7 +337,15 @@ def _appendix(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
         f"<p>{len(hunt.detections)} built-in detections ran over the whole dataset (baselines use every event; "
         "hits are kept in the report window). Severity is written out everywhere; colour only repeats it.</p>",
         table(dets, caption="detections run, with their parameters"),
+        '<h3 id="hunt-failures">Detections that failed</h3>',
+        table(
+            [{"detection": d, "error": e} for d, e in hunt.errors],
+            ["detection", "error"],
+            caption="detections that failed (their hits are missing from this report)",
+        ),
     ]
+    if hunt.errors:
+        parts.append("<p>Run them again, alone:</p>" + "".join(cmd(c.hunt(d)) for d, _ in hunt.errors if d != "sigma"))
     if hunt.sigma is not None:
         s = hunt.sigma
         parts.append(
@@ -380,7 +408,9 @@ def render_html(data: ReportData, charts: dict[str, Svg] | None = None) -> str:
         f"<title>{h(data.title)}</title><style>{CSS}</style></head><body>"
         f'<header class="top"><h1>{h(data.title)}</h1><p>trailforensics {h(data.custody.tool_version)} · '
         f"generated {h(plain(data.custody.generated_at))} · dataset generation {data.custody.generation} · "
-        f"{len(data.findings)} finding(s), {high} high or critical</p></header>"
+        f"{len(data.findings)} finding(s), {high} high or critical"
+        + (f" · <b>{len(data.hunt.errors)} detection(s) FAILED</b>" if data.hunt.errors else "")
+        + "</p></header>"
         f'<nav class="toc" aria-label="Sections">{toc}</nav><main>{body}</main>'
         f'<script nonce="{nonce}">{SCRIPT}</script></body></html>\n'
     )

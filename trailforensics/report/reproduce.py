@@ -52,6 +52,12 @@ class Commands:
         only = ["--only", detection_id] if detection_id and not sigma_rule else []
         return self._cli("hunt", "-d", self.dataset, *only, *self._window(), *self._hunt_extra(), "-f", "csv")
 
+    def hunt_high(self) -> str:
+        """The high and critical hits, whose keys and principals the attacker's path traces."""
+        return self._cli(
+            "hunt", "-d", self.dataset, "--min-severity", "high", *self._window(), *self._hunt_extra(), "-f", "csv"
+        )
+
     def detections(self) -> str:
         return self._cli("detections")
 
