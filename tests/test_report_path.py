@@ -80,3 +80,14 @@ def test_attack_path_notes_the_credentials_beyond_the_cap(ds: Dataset, full: Ses
     capped = attack_path(ds, high, scope_cap=0)
     assert whole.not_loaded == 0 and capped.not_loaded > 0
     assert {n.id for n in capped.nodes} < {n.id for n in whole.nodes}
+
+
+def test_scope_from_a_scan_matches_the_scope_from_the_rollups(
+    ds: Dataset, full: SessionGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    targets = _targets(full)
+    assert ds.has_rollups
+    with_rollups = [credential_scope(ds, [t], cap=10_000) for t in targets]
+    monkeypatch.setattr(Dataset, "has_rollups", property(lambda self: False))
+    scanned = [credential_scope(ds, [t], cap=10_000) for t in targets]
+    assert [(s.keys, s.principals) for s in scanned] == [(s.keys, s.principals) for s in with_rollups]
