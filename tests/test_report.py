@@ -77,15 +77,54 @@ def test_html_escape_leaves_no_markup(payload: str) -> None:
 
 def test_controls_and_bidi_are_shown_as_escapes() -> None:
     assert h("a\u202eb\x1b[31mc\x85d\x00e\u2028f") == "a\\u202eb\\x1b[31mc\\x85d\\x00e\\u2028f"
-    assert md("a\u202eb") == "a\\\\u202eb"  # the backslash itself escaped for Markdown
+    assert md("a\u202eb\nc") == "a\\u202eb\\nc"  # a backslash before a letter is literal Markdown
 
 
-@pytest.mark.parametrize("payload", [*PAYLOADS, "[x](javascript:alert(1))", "*bold* _it_ `code` | pipe"])
-def test_markdown_escape_leaves_no_syntax(payload: str) -> None:
-    out = md(payload)
-    assert "<" not in out and ">" not in out
-    # every Markdown-active character is preceded by a backslash
-    assert not re.search(r"(?<!\\)[\[\]()*_`|]", out)
+MD_PAYLOADS = [
+    *PAYLOADS,
+    "[x](javascript:alert(1))",
+    "![i](http://e/x.png)",
+    "*bold* _it_ `code` | pipe ~~gone~~ **b** __u__",
+    "<http://evil.example> http://evil.example/x www.evil.example me@evil.example",
+    "&amp; &#60; &copy; & plain",
+    "a\\*b \\ c\\ \\[x](y) \\_x_",
+    "[ref]: http://x",
+    "<!-- comment -->",
+    "a\u202eb\x1b[31mc\nd\u2028e",
+]
+
+
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt  # rich's Markdown parser: CommonMark + GitHub tables and strike-through
+
+    return MarkdownIt("commonmark").enable("table").enable("strikethrough")
+
+
+@pytest.mark.parametrize("payload", MD_PAYLOADS)
+def test_markdown_escape_renders_literally(payload: str) -> None:
+    from markdown_it.common.utils import escapeHtml
+
+    from trailforensics.report.escape import visible
+
+    # a real renderer shows exactly the visible text: no tag, link, image, emphasis, code or entity
+    assert _markdown().renderInline(md(payload)) == escapeHtml(visible(payload))
+    # GitHub also links bare URLs and e-mail addresses: the escapes break each of them
+    assert not re.search(r"(?<!\\)://|www\.|\w@\w", md(payload))
+    # a table cell stays one cell
+    html = _markdown().render(f"| a | b |\n|---|---|\n| {md(payload)} | z |\n")
+    assert html.count("<td>") == 2 and "<td>z</td>" in html
+
+
+def test_markdown_escape_leaves_ordinary_values_readable() -> None:
+    for value in (
+        "arn:aws:iam::483920175562:user/svc_backup_sync",
+        "AWSReservedSSO_AdministratorAccess_1a2b",
+        "aws-cli/2.15.0 Python/3.11.6 Linux/6.5 exe/x86_64.ubuntu.22 prompt/off",
+        "s3.amazonaws.com",
+        "2026-03-10T02:14:55Z",
+        "AccessDenied: user is not authorized (ListBuckets) > 5 times; ratio 1.5",
+    ):
+        assert md(value) == value
 
 
 # -- ATT&CK ------------------------------------------------------------------------------------------
@@ -186,6 +225,35 @@ def test_cli_prints_the_path_and_rejects_a_bad_format(sample_ds: Path, tmp_path:
     assert out.stat().st_size > 10_000
     bad = cli("report", "-d", str(sample_ds), "-o", str(out), "--format", "pdf")
     assert bad.returncode == 1 and "--format must be one of html, md" in bad.stderr
+
+
+def test_failed_detections_are_flagged_in_the_overview_and_listed_in_the_appendix(
+    sample_ds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trailforensics.hunt.runner as runner
+    from trailforensics.report.markdown import render_markdown
+
+    real = runner.run_detection
+
+    def broken(ds: Dataset, det: Any, *args: Any, **kwargs: Any) -> Any:
+        if det.id == "cloudtrail_tampering":
+            raise RuntimeError("Binder Error: <b>no such column</b>")
+        return real(ds, det, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_detection", broken)
+    with Dataset(sample_ds) as ds:
+        data = gather(ds, ReportOptions())
+    assert [d for d, _ in data.hunt.errors] == ["cloudtrail_tampering"]
+    text = render_html(data)
+    overview = text[text.index('<section id="overview">') : text.index('<section id="activity">')]
+    assert "INCOMPLETE HUNT: 1 detection(s) failed" in overview and "cloudtrail_tampering" in overview
+    appendix = text[text.index('<section id="appendix">') :]
+    failures = appendix[appendix.index('id="hunt-failures"') :]
+    assert "cloudtrail_tampering" in failures and "&lt;b&gt;no such column&lt;/b&gt;" in failures
+    assert "trailforensics hunt -d" in failures and "--only cloudtrail_tampering" in failures
+    markdown = render_markdown(data)
+    assert "**INCOMPLETE HUNT**: 1 detection(s) failed" in markdown
+    assert re.search(r"\| cloudtrail_tampering \| .*&lt;b>no such column&lt;/b> \|", markdown)
 
 
 def test_report_of_an_empty_window_still_renders(sample_ds: Path) -> None:

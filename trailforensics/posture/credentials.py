@@ -80,8 +80,9 @@ class Evidence:
     created_users: dict[tuple[Any, Any], dict[str, Any]] = field(default_factory=dict)  # (account, user)
 
 
-def load_evidence(ds: Dataset) -> Evidence:
-    rows = _issue_rows(ds)
+def load_evidence(ds: Dataset, keys: set[str] | None = None) -> Evidence:
+    """The evidence of every credential, or (``keys``) of these access keys only (``.graph_scope``)."""
+    rows = _issue_rows(ds, keys)
     issues = _merge_issues([r for r in rows if r["event_source"] == "sts.amazonaws.com"])
     key_issues = _access_key_issues(rows)
     logins = [
@@ -105,7 +106,9 @@ def load_evidence(ds: Dataset) -> Evidence:
     name = f"tf_posture_issues_{id(table)}"
     ds.con.register(name, table)
     try:
-        sessions = ds.sql(_SESSIONS_SQL.format(issues=name)).to_pylist()
+        only = "" if keys is None else "AND user_identity_access_key_id IN (SELECT unnest(?::VARCHAR[]))"
+        sessions = ds.sql(_SESSIONS_SQL.format(issues=name, only=only), None if keys is None else [sorted(keys)])
+        sessions = sessions.to_pylist()
     finally:
         ds.con.unregister(name)
     for s in sessions:
@@ -121,9 +124,17 @@ def rank_activity(row: dict[str, Any]) -> None:
     row["distinct_event_names"] = len(row["event_names"])
 
 
-def _issue_rows(ds: Dataset) -> list[dict[str, Any]]:
+def _issue_rows(ds: Dataset, keys: set[str] | None = None) -> list[dict[str, Any]]:
     names = ", ".join(f"'{n}'" for n in STS_ISSUERS)
-    return ds.sql(f"""
+    only = ""
+    if keys is not None:  # the calls that issued these keys (sign-in and CreateUser events are few: all kept)
+        only = (
+            "AND (event_source = 'signin.amazonaws.com' OR event_name = 'CreateUser' OR coalesce("
+            "json_extract_string(response_elements, '$.credentials.accessKeyId'), "
+            "json_extract_string(response_elements, '$.accessKey.accessKeyId')) IN (SELECT unnest(?::VARCHAR[])))"
+        )
+    return ds.sql(
+        f"""
         SELECT event_time, event_id, shared_event_id, request_id, event_name, event_source,
                recipient_account_id, aws_region, actor, user_identity_type AS type, user_identity_arn AS arn,
                user_identity_access_key_id AS key, session_creation_date AS created,
@@ -135,8 +146,10 @@ def _issue_rows(ds: Dataset) -> list[dict[str, Any]]:
         WHERE error_code IS NULL AND event_time IS NOT NULL AND (
               (event_source = 'sts.amazonaws.com' AND event_name IN ({names}))
            OR (event_source = 'iam.amazonaws.com' AND event_name IN ('CreateAccessKey', 'CreateUser'))
-           OR (event_source = 'signin.amazonaws.com' AND event_name IN ('ConsoleLogin', 'SwitchRole')))
-        ORDER BY event_time, event_id""").to_pylist()
+           OR (event_source = 'signin.amazonaws.com' AND event_name IN ('ConsoleLogin', 'SwitchRole'))) {only}
+        ORDER BY event_time, event_id""",
+        None if keys is None else [sorted(keys)],
+    ).to_pylist()
 
 
 def _caller(row: dict[str, Any]) -> dict[str, Any]:
@@ -267,7 +280,7 @@ WITH ev AS (
            event_name, source_ip_address AS ip, error_code, aws_region
     FROM events
     WHERE user_identity_access_key_id IS NOT NULL AND user_identity_access_key_id <> ''
-      AND event_time IS NOT NULL
+      AND event_time IS NOT NULL {only}
 ), joined AS (
     SELECT ev.*, i.issue_time
     FROM ev ASOF LEFT JOIN {issues} i ON ev.key = i.key AND ev.event_time + INTERVAL 5 SECOND >= i.issue_time

@@ -69,8 +69,9 @@ class SessionGraph:
 
     # -- building -------------------------------------------------------------------------
     @classmethod
-    def build(cls, ds: Dataset) -> SessionGraph:
-        ev = load_evidence(ds)
+    def build(cls, ds: Dataset, keys: set[str] | None = None) -> SessionGraph:
+        """The graph of every credential, or only of ``keys`` (``graph_scope.credential_scope``'s, for a few chains)."""
+        ev = load_evidence(ds, keys)
         graph = cls({}, ev.issues + ev.key_issues)
         graph._link(ev)
         graph._principal_activity(ds)

@@ -3,9 +3,12 @@
     >>> from trailforensics.report import ReportOptions, write_report
     >>> result = write_report(Dataset("case42"), Path("case42.html"), ReportOptions(title="Case 42"))
 
-:mod:`.gather` collects the facts through the Python API (summary, hunt, trace, trails, coverage,
-verification), :mod:`.charts` draws them as inline SVG (:mod:`.svg`), :mod:`.html` and
-:mod:`.markdown` render them, every log value escaped by :mod:`.escape`.
+:mod:`.gather` collects the facts (:mod:`.model`) through the Python API: summary, hunt
+(:mod:`.findings`), the attacker's path from a session graph scoped to the flagged credentials
+(:mod:`.path`), trails, coverage, verification, rollup-based activity (:mod:`.activity`) and who and
+where (:mod:`.people`).  :mod:`.charts` draws them as inline SVG (:mod:`.svg`), :mod:`.html` (with
+:mod:`.html_blocks` and :mod:`.html_style`) and :mod:`.markdown` render them, every log value
+escaped by :mod:`.escape`; :mod:`.reproduce` writes the CLI command behind every table.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from typing import TYPE_CHECKING
 
 from trailforensics.output.sink import OutputError
 from trailforensics.report.charts import all_charts
-from trailforensics.report.gather import ReportData, ReportOptions, gather
+from trailforensics.report.gather import gather
 from trailforensics.report.html import render_html
 from trailforensics.report.markdown import render_markdown
+from trailforensics.report.model import ReportData, ReportOptions
 
 if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from trailforensics.output.formats import plain
-from trailforensics.report.gather import Activity, AttackPath, PathNode, ReportData
+from trailforensics.report.model import Activity, AttackPath, PathNode, ReportData
 from trailforensics.report.svg import OTHER_COLOUR, SEVERITY_COLOUR, Svg, colour
 
 WIDTH = 960

@@ -4,8 +4,12 @@ HTML (and the SVG inlined in it): ``&``, ``<``, ``>``, ``"`` and ``'`` become en
 value can open a tag, close the ``<style>`` or an attribute; C0/C1 controls and bidi / zero-width
 characters are shown as ``\\x1b`` / ``\\u202e`` (the terminal's convention, from
 :mod:`trailforensics.output.sanitize`), so a right-to-left override cannot reorder what a reader
-sees.  Markdown: the same visible escapes, then every character CommonMark could read as syntax
-is backslash-escaped and ``<``/``>``/``&`` become entities (no raw HTML, no link, no emphasis).
+sees.  Markdown: the same visible escapes, then only what a CommonMark / GitHub renderer would
+read as syntax inside a line is escaped, so a ticket stays readable (``arn:aws:iam::1:user/a_b``
+is left alone): ``<`` (tags, autolinks), ``&`` starting an entity, ``[`` (links, images), ``|``
+(table cells), emphasis / code / strike characters, a backslash before punctuation, and the
+``://`` / ``www.`` / ``user@host.`` that GitHub would turn into links.  Values are always inline
+(newlines are shown as ``\\n``), so line-start syntax (``#``, ``>``, ``-``, ``1.``) cannot occur.
 """
 
 from __future__ import annotations
@@ -32,15 +36,19 @@ def h(value: Any) -> str:
     return html.escape(visible(value), quote=True)
 
 
-# ASCII punctuation CommonMark allows to be backslash-escaped (all of it), minus the three that
-# become entities instead.
-_MD_PUNCT_RE = re.compile(r"([!\"#$%'()*+,\-./:;=?@\[\\\]^_`{|}~])")
+_MD_RULES = re.compile(
+    r"\\(?=[!-/:-@\[-`{-~])"  # a backslash that would escape the next character
+    r"|[`*~|\[]"  # code spans, emphasis, strike-through, table cells, links and images
+    r"|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"  # "_" emphasises only at a word's edge
+    r"|:(?=//)|(?<=\bwww)\.|@(?=[A-Za-z0-9-]+\.)"  # GitHub's bare-URL and e-mail autolinks
+)
+_MD_ENTITY_RE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 
 
 def md(value: Any) -> str:
-    """A value as Markdown inline text (a table cell or a line): shown literally by any renderer."""
-    shown = visible(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_PUNCT_RE.sub(r"\\\1", shown)
+    """A value as Markdown inline text (a table cell, a heading): shown literally by any renderer."""
+    shown = _MD_ENTITY_RE.sub("&amp;", visible(value)).replace("<", "&lt;")
+    return _MD_RULES.sub(lambda m: "\\" + m.group(0), shown)
 
 
 def md_code(value: str) -> str:

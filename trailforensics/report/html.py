@@ -11,16 +11,14 @@ stylesheet.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
-
-import pyarrow as pa
 
 from trailforensics.output.formats import plain
 from trailforensics.report.charts import all_charts
 from trailforensics.report.escape import h
-from trailforensics.report.gather import Finding, ReportData
+from trailforensics.report.html_blocks import cmd, figure, kv, more, sev, table
+from trailforensics.report.html_style import CSS, SCRIPT, csp
+from trailforensics.report.model import Finding, ReportData
 from trailforensics.report.reproduce import Commands
 from trailforensics.report.svg import Svg
 
@@ -33,152 +31,6 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("who", "Who and where"),
     ("appendix", "Appendix: method and reproduction"),
 )
-
-CSS = """
-:root { --fg:#1d1d1f; --muted:#5f6368; --line:#d9d9de; --bg:#fff; --accent:#0b57a4; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg);
-       background: var(--bg); margin: 0; }
-header.top { background: #14213d; color: #fff; padding: 18px 28px; }
-header.top h1 { margin: 0 0 4px; font-size: 22px; }
-header.top p { margin: 0; color: #dfe6f3; font-size: 12px; }
-nav.toc { padding: 8px 28px; border-bottom: 1px solid var(--line); font-size: 13px; }
-nav.toc a { margin-right: 14px; color: var(--accent); text-decoration: none; }
-main { padding: 0 28px 40px; max-width: 1280px; }
-section { margin-top: 26px; }
-h2 { border-bottom: 2px solid #14213d; padding-bottom: 4px; font-size: 19px; }
-h3 { font-size: 15px; margin: 18px 0 6px; }
-table { border-collapse: collapse; margin: 6px 0 10px; font-size: 12px; width: auto; max-width: 100%; }
-th, td { border: 1px solid var(--line); padding: 3px 7px; text-align: left; vertical-align: top; }
-th { background: #f1f3f6; }
-th[data-sort] { cursor: pointer; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.wrap { overflow-wrap: anywhere; max-width: 520px; }
-td.time { white-space: nowrap; }
-code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12px; }
-pre.cmd { background: #f6f8fa; border: 1px solid var(--line); padding: 6px 8px; white-space: pre-wrap;
-          word-break: break-all; font-size: 12px; }
-.sev { display: inline-block; padding: 0 6px; border-radius: 3px; font-weight: 700; font-size: 11px;
-       color: #fff; letter-spacing: .03em; }
-.sev-critical { background: #7b0000; } .sev-high { background: #c0392b; } .sev-medium { background: #b35900; }
-.sev-low { background: #2e6da4; } .sev-info { background: #6b7378; }
-.sev-error { background: #8a1c12; } .sev-warning { background: #b35900; }
-.flag { font-weight: 700; color: #8a1c12; }
-.more { color: var(--muted); font-style: italic; }
-.note { color: var(--muted); font-size: 12px; }
-.kv { display: grid; grid-template-columns: max-content auto; gap: 2px 14px; font-size: 13px; }
-.kv dt { color: var(--muted); } .kv dd { margin: 0; word-break: break-all; }
-.cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; min-width: 120px; }
-.card b { display: block; font-size: 20px; }
-.figure { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; padding: 6px; margin: 8px 0; }
-svg.chart { max-width: 100%; height: auto; display: block; }
-table.matrix td { min-width: 120px; }
-.cell-hit { display: block; margin: 2px 0; padding: 2px 4px; border-left: 4px solid #999; background: #f7f7f7; }
-.cell-critical { border-color: #7b0000; } .cell-high { border-color: #c0392b; } .cell-medium { border-color: #b35900; }
-.cell-low { border-color: #2e6da4; }
-.status-bad { font-weight: 700; color: #8a1c12; } .status-good { color: #1e6b3a; }
-details summary { cursor: pointer; }
-@media print {
-  nav.toc, .noprint { display: none; }
-  header.top { background: none; color: #000; border-bottom: 2px solid #000; padding: 0 0 8px; }
-  header.top p { color: #000; }
-  main { padding: 0; max-width: none; }
-  section { break-before: page; }
-  section#overview { break-before: auto; }
-  table, .figure, article.finding { break-inside: avoid; }
-  .figure { border: none; overflow: visible; }
-  a { color: #000; text-decoration: none; }
-  .sev { color: #000; border: 1px solid #000; background: none; }
-  details > *:not(summary) { display: block; }
-  @page { size: A4 landscape; margin: 12mm; }
-}
-"""
-
-# Click a header to sort its table (numbers numerically); nothing else needs a script.
-SCRIPT = """
-document.querySelectorAll('table.sortable').forEach(function (table) {
-  table.querySelectorAll('th').forEach(function (th, col) {
-    th.setAttribute('data-sort', '');
-    th.title = 'Sort by this column';
-    th.addEventListener('click', function () {
-      var body = table.tBodies[0];
-      var rows = Array.prototype.slice.call(body.rows);
-      var asc = th.getAttribute('data-dir') !== 'asc';
-      rows.sort(function (a, b) {
-        var x = a.cells[col].textContent, y = b.cells[col].textContent;
-        var nx = parseFloat(x.replace(/,/g, '')), ny = parseFloat(y.replace(/,/g, ''));
-        var r = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-        return asc ? r : -r;
-      });
-      rows.forEach(function (r) { body.appendChild(r); });
-      th.setAttribute('data-dir', asc ? 'asc' : 'desc');
-    });
-  });
-});
-"""
-
-
-def _csp(nonce: str) -> str:
-    return (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        f"script-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'"
-    )
-
-
-# -- building blocks ---------------------------------------------------------------------------------
-def sev(severity: str | None) -> str:
-    s = (severity or "info").lower()
-    return f'<span class="sev sev-{h(s)}">{h(s.upper())}</span>'
-
-
-def _cell(value: Any, column: str) -> str:
-    if isinstance(value, datetime):
-        return f'<td class="time">{h(value)}</td>'
-    v = plain(value)
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return f'<td class="num">{v:,}</td>'
-    if isinstance(v, list):
-        shown = ", ".join(h(x) for x in v[:8]) + (
-            f" <span class='more'>+{len(v) - 8} more</span>" if len(v) > 8 else ""
-        )
-        return f'<td class="wrap">{shown}</td>'
-    if column == "severity" and isinstance(v, str):
-        return f"<td>{sev(v)}</td>"
-    return f'<td class="wrap">{h(v)}</td>'
-
-
-def table(rows: Sequence[dict[str, Any]] | pa.Table, columns: Sequence[str] | None = None, *, caption: str = "") -> str:
-    """An HTML table of ``rows`` (every cell escaped); an empty one says so."""
-    data = rows.to_pylist() if isinstance(rows, pa.Table) else list(rows)
-    cols = list(columns or (rows.column_names if isinstance(rows, pa.Table) else (data[0].keys() if data else [])))
-    if not data:
-        return f'<p class="note">{h(caption) + ": " if caption else ""}none.</p>'
-    head = "".join(f"<th scope='col'>{h(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(_cell(r.get(c), c) for c in cols) + "</tr>" for r in data)
-    cap = f"<caption>{h(caption)}</caption>" if caption else ""
-    return f'<table class="sortable">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def cmd(command: str) -> str:
-    return f'<pre class="cmd"><code>{h(command)}</code></pre>'
-
-
-def more(n: int, what: str, command: str) -> str:
-    """The visible note under a capped table: how many rows are left out and how to list them all."""
-    if n <= 0:
-        return ""
-    return f'<p class="more">{n:,} more {h(what)} not shown. All of them: <code>{h(command)}</code></p>'
-
-
-def figure(chart: Svg | None, caption: str) -> str:
-    if chart is None:
-        return f'<p class="note">{h(caption)}: nothing to draw.</p>'
-    return f'<figure class="figure">{chart.markup()}<figcaption class="note">{h(caption)}</figcaption></figure>'
-
-
-def kv(pairs: Iterable[tuple[str, Any]]) -> str:
-    return '<dl class="kv">' + "".join(f"<dt>{h(k)}</dt><dd>{h(v)}</dd>" for k, v in pairs) + "</dl>"
 
 
 # -- sections --------------------------------------------------------------------------------------
@@ -207,6 +59,7 @@ def _overview(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
     incident = f"{plain(data.incident[0])} to {plain(data.incident[1])}" if data.incident else "no high-severity hit"
     parts = [
         f'<div class="cards">{card_html}</div>',
+        _hunt_failed(data),
         kv(
             [
                 ("time range", f"{plain(o.get('first_event'))} to {plain(o.get('last_event'))}"),
@@ -318,7 +171,6 @@ def _finding(f: Finding, c: Commands) -> str:
 
 
 def _findings(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
-    hunt = data.hunt
     if not data.findings:
         return "<p>The hunt found nothing.</p>" + cmd(c.hunt())
     index = "".join(
@@ -334,8 +186,7 @@ def _findings(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
         '<table class="sortable"><thead><tr><th>severity</th><th>finding</th><th>detection</th><th>hits</th>'
         f"<th>ATT&amp;CK</th><th>first hit</th></tr></thead><tbody>{index}</tbody></table>",
     ]
-    if hunt.errors:
-        parts.append(table([{"detection": d, "error": e} for d, e in hunt.errors], caption="detections that failed"))
+    parts.append(_hunt_failed(data))
     parts += [_finding(f, c) for f in data.findings]
     return "".join(parts)
 
@@ -352,8 +203,17 @@ def _path(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
     ]
     if path.omitted:
         parts.append(f'<p class="more">{path.omitted:,} more derived sessions not drawn (see the trace commands).</p>')
+    if path.not_loaded:
+        parts.append(
+            f'<p class="more">At least {path.not_loaded:,} more credentials derived from these origins were not '
+            "followed (the report loads a bounded part of the session graph). All of them: the trace commands "
+            "below.</p>"
+        )
     if path.untraced:
-        parts.append(f'<p class="more">{path.untraced} more keys or principals not traced.</p>')
+        parts.append(
+            f'<p class="more">{path.untraced} more keys or principals of high-severity findings not traced. '
+            f"All of them: <code>{h(c.hunt_high())}</code></p>"
+        )
     for e in path.errors:
         parts.append(f'<p class="note">{h(e)}</p>')
     rows = [
@@ -447,6 +307,18 @@ def _who(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
     )
 
 
+def _hunt_failed(data: ReportData) -> str:
+    """The flag that the hunt is incomplete (the failures themselves are listed in the appendix)."""
+    failed = [d for d, _ in data.hunt.errors]
+    if not failed:
+        return ""
+    return (
+        f'<p class="status-bad">INCOMPLETE HUNT: {len(failed)} detection(s) failed, so their findings are missing '
+        f"from this report: {h(', '.join(failed))}. Their errors: "
+        '<a href="#hunt-failures">appendix, detections that failed</a>.</p>'
+    )
+
+
 def _appendix(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
     hunt = data.hunt
     dets = [
@@ -465,7 +337,15 @@ def _appendix(data: ReportData, charts: dict[str, Svg], c: Commands) -> str:
         f"<p>{len(hunt.detections)} built-in detections ran over the whole dataset (baselines use every event; "
         "hits are kept in the report window). Severity is written out everywhere; colour only repeats it.</p>",
         table(dets, caption="detections run, with their parameters"),
+        '<h3 id="hunt-failures">Detections that failed</h3>',
+        table(
+            [{"detection": d, "error": e} for d, e in hunt.errors],
+            ["detection", "error"],
+            caption="detections that failed (their hits are missing from this report)",
+        ),
     ]
+    if hunt.errors:
+        parts.append("<p>Run them again, alone:</p>" + "".join(cmd(c.hunt(d)) for d, _ in hunt.errors if d != "sigma"))
     if hunt.sigma is not None:
         s = hunt.sigma
         parts.append(
@@ -522,13 +402,15 @@ def render_html(data: ReportData, charts: dict[str, Svg] | None = None) -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{_csp(nonce)}">'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp(nonce)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
         f"<title>{h(data.title)}</title><style>{CSS}</style></head><body>"
         f'<header class="top"><h1>{h(data.title)}</h1><p>trailforensics {h(data.custody.tool_version)} · '
         f"generated {h(plain(data.custody.generated_at))} · dataset generation {data.custody.generation} · "
-        f"{len(data.findings)} finding(s), {high} high or critical</p></header>"
+        f"{len(data.findings)} finding(s), {high} high or critical"
+        + (f" · <b>{len(data.hunt.errors)} detection(s) FAILED</b>" if data.hunt.errors else "")
+        + "</p></header>"
         f'<nav class="toc" aria-label="Sections">{toc}</nav><main>{body}</main>'
         f'<script nonce="{nonce}">{SCRIPT}</script></body></html>\n'
     )

@@ -13,8 +13,8 @@ import pyarrow as pa
 
 from trailforensics.output.formats import plain
 from trailforensics.report.escape import md, md_code
-from trailforensics.report.gather import ReportData
 from trailforensics.report.html import EVIDENCE_COLUMNS, SECTIONS
+from trailforensics.report.model import ReportData
 from trailforensics.report.reproduce import Commands
 
 LIST_SHOWN = 8
@@ -59,7 +59,7 @@ def render_markdown(data: ReportData, chart_links: dict[str, str] | None = None)
     out: list[str] = [f"# {md(data.title)}\n\n"]
     out.append(
         f"trailforensics {md(data.custody.tool_version)}, generated {md(plain(data.custody.generated_at))}; "
-        f"dataset {md(data.custody.dataset)} generation {data.custody.generation}, `_snapshot.json` SHA\\-256 "
+        f"dataset {md(data.custody.dataset)} generation {data.custody.generation}, `_snapshot.json` SHA-256 "
         f"`{data.custody.snapshot_sha256}`\n\n"
     )
     titles = dict(SECTIONS)
@@ -69,6 +69,11 @@ def render_markdown(data: ReportData, chart_links: dict[str, str] | None = None)
         out.append(f"## {next(n)}. {md(titles[key])}\n\n")
 
     section("overview")
+    if data.hunt.errors:
+        out.append(
+            f"**INCOMPLETE HUNT**: {len(data.hunt.errors)} detection(s) failed, so their findings are missing "
+            f"from this report: {md(', '.join(d for d, _ in data.hunt.errors))} (errors in the appendix).\n\n"
+        )
     out.append(
         table(
             [
@@ -124,7 +129,7 @@ def render_markdown(data: ReportData, chart_links: dict[str, str] | None = None)
     for f in data.findings:
         out.append(f"### {f.severity.upper()}: {md(f.title)} ({md(f.detection_id)})\n\n")
         out.append(
-            f"ATT&amp;CK {md(f.attack or '-')}; {f.hits:,} hit\\(s\\) from {md(plain(f.first_time))} to "
+            f"ATT&CK {md(f.attack or '-')}; {f.hits:,} hit(s) from {md(plain(f.first_time))} to "
             f"{md(plain(f.last_time))}\n\n"
         )
         cols = [col for col in EVIDENCE_COLUMNS if col in f.evidence.column_names]
@@ -152,6 +157,15 @@ def render_markdown(data: ReportData, chart_links: dict[str, str] | None = None)
             caption="credentials on the path (origin first)",
         )
     )
+    if data.path.omitted:
+        out.append(f"*{data.path.omitted:,} more derived sessions not drawn (the trace commands list them).*\n\n")
+    if data.path.not_loaded:
+        out.append(
+            f"*At least {data.path.not_loaded:,} more credentials derived from these origins were not followed "
+            "(the report loads a bounded part of the session graph); the trace commands list them all.*\n\n"
+        )
+    if data.path.untraced:
+        out.append(_more(data.path.untraced, "keys or principals of high-severity findings, not traced", c.hunt_high()))
     out.extend(f"{md_code(c.trace(t))}\n\n" for t in data.path.targets)
 
     section("posture")
@@ -195,6 +209,13 @@ def render_markdown(data: ReportData, chart_links: dict[str, str] | None = None)
                 for d in data.hunt.detections
             ],
             caption="detections run",
+        )
+    )
+    out.append(
+        table(
+            [{"detection": d, "error": e} for d, e in data.hunt.errors],
+            ["detection", "error"],
+            caption="detections that failed (their hits are missing from this report)",
         )
     )
     out.append(table(data.overview["ingest_health"], caption="ingest health"))

@@ -6,7 +6,7 @@ import shlex
 from pathlib import Path
 
 from trailforensics.output.formats import plain
-from trailforensics.report.gather import ReportOptions
+from trailforensics.report.model import ReportOptions
 
 INCIDENT_SEVERITY_SQL = "severity IN ('high', 'critical')"
 
@@ -51,6 +51,12 @@ class Commands:
     def hunt(self, detection_id: str | None = None, *, sigma_rule: bool = False) -> str:
         only = ["--only", detection_id] if detection_id and not sigma_rule else []
         return self._cli("hunt", "-d", self.dataset, *only, *self._window(), *self._hunt_extra(), "-f", "csv")
+
+    def hunt_high(self) -> str:
+        """The high and critical hits, whose keys and principals the attacker's path traces."""
+        return self._cli(
+            "hunt", "-d", self.dataset, "--min-severity", "high", *self._window(), *self._hunt_extra(), "-f", "csv"
+        )
 
     def detections(self) -> str:
         return self._cli("detections")
