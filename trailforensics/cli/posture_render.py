@@ -116,6 +116,11 @@ def render_trace(result: TraceResult, fh: Sink) -> None:
             root = row["root"]
             fh.write("\n")
         fh.line(f"{row['label']}  -- {_activity(row)}")
+    if result.omitted:
+        fh.line(
+            f"\n{result.omitted:,} more credential(s) derived from the origin are not in this tree "
+            "(trace one of the sessions above to follow it further)"
+        )
 
 
 # -- policy --------------------------------------------------------------------------------------

@@ -85,6 +85,7 @@ def _walk(walker: _Walker, scope: Scope, seeds: list[str], cap: int) -> None:
     frontier, principals = set(scope.keys), set(scope.principals)
     while frontier or principals:
         reached = {r["issued"] for r in walker.issues(caller_keys=frontier, callers=principals) if r["issued"]}
+        reached |= walker.switched_to(frontier, principals)  # console role switches made from them
         room = max(cap - len(scope.keys), 0)
         used, more = walker.keys_used_by(principals, limit=room)
         reached = (reached | used) - scope.keys
@@ -155,6 +156,20 @@ class _Walker:
         kept = [r for r in rows if limit is None or limit > 0]
         totals = {r["actor"]: r["total"] for r in rows}
         return {r["key"] for r in kept}, sum(totals.values()) - len(kept)
+
+    def switched_to(self, keys: set[str], principals: set[str]) -> set[str]:
+        """The sessions of console role switches made by these principals or by the principals of these
+        keys (a switch names the principal it came from, not the session: the graph links the exact one)."""
+        if not keys and not principals:
+            return set()
+        rows = self._rows(
+            f"""SELECT DISTINCT key FROM {self.switches}
+                WHERE key IS NOT NULL AND (source IN (SELECT unnest(?::VARCHAR[])) OR source IN (
+                    SELECT actor FROM {self.principals_table}
+                    WHERE user_identity_access_key_id IN (SELECT unnest(?::VARCHAR[]))))""",
+            [sorted(principals), sorted(keys)],
+        )
+        return {r["key"] for r in rows}
 
     def switched_from(self, keys: set[str]) -> set[str]:
         """The session each console SwitchRole of these keys switched from, chosen as the graph does:

@@ -26,7 +26,12 @@ import pyarrow as pa
 
 from trailforensics.errors import TrailforensicsError
 from trailforensics.posture.graph import Node, SessionGraph
+from trailforensics.posture.graph_scope import credential_scope
 from trailforensics.schema import TIMESTAMP
+
+# Credentials derived forward from the origin that `trace` loads (the report's scope is 300):
+# enough for any real chain, small enough that a principal with a million sessions stays bounded.
+TRACE_CAP = 5000
 
 if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset
@@ -129,19 +134,44 @@ class TraceResult:
     chain: pa.Table
     tree: pa.Table
     graph: SessionGraph
+    omitted: int = 0  # credentials derived from the origin beyond the scope (not in the tree)
 
     def sections(self) -> dict[str, pa.Table]:
         return {"chain": self.chain, "tree": self.tree}
 
 
-def trace(ds: Dataset, target: str, *, graph: SessionGraph | None = None, tree_from: str = "origin") -> TraceResult:
+def _scoped(ds: Dataset, target: str, cap: int) -> tuple[SessionGraph, list[Node], int] | None:
+    """The graph around ``target`` alone (bounded by ``cap`` credentials), when the target is a key
+    or a principal the scope can start from; None when it is not (a session name, say)."""
+    scope = credential_scope(ds, [target], cap=cap)
+    graph = SessionGraph.build(ds, scope.keys)
+    targets = graph.find(target)
+    return (graph, targets, scope.omitted) if targets else None
+
+
+def trace(
+    ds: Dataset,
+    target: str,
+    *,
+    graph: SessionGraph | None = None,
+    tree_from: str = "origin",
+    cap: int | None = TRACE_CAP,
+) -> TraceResult:
     """The chain back to the originating identity, and the tree of sessions derived from it.
 
     ``target``: an access key id, a session / IAM user / role ARN, or a session name.
     ``tree_from``: ``origin`` (everything the originating identity led to) or ``target``.
+    ``cap``: the graph is built around the target only, with at most this many credentials
+    derived forward (the chain back is always whole; ``omitted`` counts what was left out), so
+    memory does not grow with the dataset; None builds the graph of every session.
     """
-    graph = graph or SessionGraph.build(ds)
-    targets = graph.find(target)
+    omitted = 0
+    scoped = _scoped(ds, target, cap) if graph is None and cap is not None else None
+    if scoped is not None:
+        graph, targets, omitted = scoped
+    else:
+        graph = graph or SessionGraph.build(ds)
+        targets = graph.find(target)
     if not targets:
         raise TraceError(f"no session, access key or principal matches {target!r}")
     chain_rows: list[dict[str, Any]] = []
@@ -170,6 +200,7 @@ def trace(ds: Dataset, target: str, *, graph: SessionGraph | None = None, tree_f
         pa.Table.from_pylist(chain_rows, schema=CHAIN_SCHEMA),
         pa.Table.from_pylist(tree_rows, schema=TREE_SCHEMA),
         graph,
+        omitted,
     )
 
 
