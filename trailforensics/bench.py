@@ -389,6 +389,8 @@ SCALE_COMMANDS: dict[str, list[str]] = {
     "identities": ["identities", "-f", "jsonl"],
     "timeline_one_principal": ["timeline", "--actor", "*admin*", "--limit", "1000", "-f", "jsonl"],
     "hunt": ["hunt", "-f", "jsonl"],
+    "trails": ["trails", "-f", "json"],
+    "report": ["report", "-o", "{out}/report-scale.html"],
 }
 
 
@@ -396,7 +398,10 @@ def bench_commands(ds_path: Path, label: str, memory_limit: str | None = None) -
     results: dict[str, Any] = {}
     for name, args in SCALE_COMMANDS.items():
         full = args if name == "help" else [*args[:1], "-d", str(ds_path), *args[1:]]
+        full = [a.replace("{out}", str(ds_path.parent)) for a in full]
         results[name] = bench_command(full, memory_limit)
+        if name == "report" and results[name]["exit"] == 0:
+            results[name]["mb"] = round((ds_path.parent / "report-scale.html").stat().st_size / 2**20, 2)
         print(f"{label} {name}: " + json.dumps(results[name]), flush=True)
     return results
 
