@@ -45,9 +45,12 @@ from trailforensics.verify.keys import (
     load_signatures,
     lookup_signature,
 )
-from trailforensics.verify.logs import log_results, object_key, resolve_listings, unlisted_logs
+from trailforensics.verify.listed_logs import log_results
+from trailforensics.verify.listings import resolve_listings
+from trailforensics.verify.log_rows import object_key
 from trailforensics.verify.paths import DAY, Tree, scan
 from trailforensics.verify.run import Run, empty_report, plural
+from trailforensics.verify.unlisted import unlisted_logs
 
 ProgressFn = Callable[[str, int, int], None]
 """progress(event, files, nbytes): ("digests"|"logs", total files, total bytes) starts a phase,
