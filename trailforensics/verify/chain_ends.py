@@ -46,6 +46,7 @@ def _sibling_end(edges: Edges, c: Chain) -> tuple[int, str, str] | None:
 
 
 def check_newest(edges: Edges, c: Chain, logs: list[TreeFile]) -> None:
+    """Digests missing after the chain's end; `logs`: the log files of its folder delivered after it."""
     assert c.end is not None
     end = present_until(c, c.end, edges.latest)
     nxt = end + HOUR  # the next digest's end; it is due DELIVERY_TOLERANCE later
@@ -178,6 +179,7 @@ def _newest_missing(edges: Edges, c: Chain, ev: Evidence, end: int, logs: list[T
 
 
 def check_oldest(edges: Edges, c: Chain, logs: list[TreeFile]) -> None:
+    """Digests missing before the chain's start; `logs`: the log files of its folder delivered before it."""
     assert c.start is not None
     first = c.anchored[0]
     start = c.start

@@ -16,10 +16,11 @@ Steps:
    witnesses of :mod:`.witnesses`);
 7. hash every log file a digest lists (worker processes for big trees; first gzip member
    only, anything after it is a finding) and compare with ``hashValue``; only proven digests
-   vouch for a log (:mod:`.logs`);
+   vouch for a log (:mod:`.listings`, :mod:`.listed_logs`);
 8. every log file no digest lists: unreferenced when inside a chain's coverage, otherwise
-   unproven or not covered; the newest and oldest digests deleted, and regions of a
-   multi-region trail whose digests are all gone (:mod:`.edges`);
+   unproven or not covered (:mod:`.unlisted`); the newest and oldest digests deleted
+   (:mod:`.chain_ends`), and regions of a multi-region trail whose digests are all gone
+   (:mod:`.missing_regions`), in the order :mod:`.edges` runs them;
 9. per (scope, hour) coverage (:mod:`.hour_coverage`) and per-chain summaries.
 """
 

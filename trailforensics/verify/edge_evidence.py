@@ -25,6 +25,8 @@ class Named:
 
 @dataclass
 class Evidence:
+    """What bears on one edge: strong witnesses (the digests are missing) and hints (maybe)."""
+
     strong: list[Witness] = field(default_factory=list)
     hints: list[Witness] = field(default_factory=list)
     reach: list[int] = field(default_factory=list)  # times the strong evidence shows the chain reaching

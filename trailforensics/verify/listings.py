@@ -17,6 +17,8 @@ from trailforensics.verify.paths import Tree, join
 
 @dataclass
 class Listing:
+    """One `logFiles` entry of a digest: the hash it records and the object it names."""
+
     digest: Digest
     expected: str | None
     bucket: str | None
