@@ -7,11 +7,15 @@
 
 Modules: :mod:`.core` (the walk), :mod:`.digests` (one digest: format, location, signature),
 :mod:`.chains` (links between digests, and the time their sound digests cover), :mod:`.edges`
-(digests deleted at a chain's edges: newest, oldest, before a restart), :mod:`.logs` (listed
-and unlisted log files), :mod:`.hour_coverage` (per hour), :mod:`.hashing` (streaming first-member
-SHA-256 in worker processes), :mod:`.keys` (public keys and signature files), :mod:`.paths`
-(tree layout, file names), :mod:`.model` (report, statuses, finding kinds, exit codes),
-:mod:`.report` (text/JSON), :mod:`.store` (dataset tables), :mod:`.run` (one run's state).
+(digests deleted at a chain's edges: before a restart, and the order of the checks) with
+:mod:`.chain_ends` (newest and oldest), :mod:`.missing_regions` (a whole region of a trail) and
+:mod:`.edge_evidence` (the witnesses they gather), :mod:`.witnesses` (what proves a digest was
+due), :mod:`.listings` (where listed log files are), :mod:`.listed_logs` (log files digests
+list), :mod:`.unlisted` (log files no digest lists), :mod:`.log_rows` (a log file's report row),
+:mod:`.hour_coverage` (per hour), :mod:`.hashing` (streaming first-member SHA-256 in worker
+processes), :mod:`.keys` (public keys and signature files), :mod:`.paths` (tree layout, file
+names), :mod:`.model` (report, statuses, finding kinds, exit codes), :mod:`.report` (text/JSON),
+:mod:`.store` (dataset tables), :mod:`.run` (one run's state).
 
 Attributes are loaded lazily so that hashing worker processes start without Arrow or
 cryptography.

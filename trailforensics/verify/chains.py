@@ -107,6 +107,15 @@ def chain_id(n: DigestName) -> str:
     return f"{n.account} {n.region} {n.trail} (home {n.home_region}){' backfill' if n.backfill else ''}"
 
 
+def std_by_scope(chains: dict[str, Chain]) -> dict[str, list[Chain]]:
+    """The standard chains with an extent, by the log folder they cover."""
+    out: dict[str, list[Chain]] = defaultdict(list)
+    for c in chains.values():
+        if not c.summary.backfill and c.summary.scope and c.start is not None:
+            out[c.summary.scope].append(c)
+    return out
+
+
 # -- pass 1: grouping and links --------------------------------------------------------------------------
 def build_chains(run: Run, digests: list[Digest]) -> dict[str, Chain]:
     _mark_copies(digests)

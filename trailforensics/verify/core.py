@@ -16,10 +16,11 @@ Steps:
    witnesses of :mod:`.witnesses`);
 7. hash every log file a digest lists (worker processes for big trees; first gzip member
    only, anything after it is a finding) and compare with ``hashValue``; only proven digests
-   vouch for a log (:mod:`.logs`);
+   vouch for a log (:mod:`.listings`, :mod:`.listed_logs`);
 8. every log file no digest lists: unreferenced when inside a chain's coverage, otherwise
-   unproven or not covered; the newest and oldest digests deleted, and regions of a
-   multi-region trail whose digests are all gone (:mod:`.edges`);
+   unproven or not covered (:mod:`.unlisted`); the newest and oldest digests deleted
+   (:mod:`.chain_ends`), and regions of a multi-region trail whose digests are all gone
+   (:mod:`.missing_regions`), in the order :mod:`.edges` runs them;
 9. per (scope, hour) coverage (:mod:`.hour_coverage`) and per-chain summaries.
 """
 
@@ -45,9 +46,12 @@ from trailforensics.verify.keys import (
     load_signatures,
     lookup_signature,
 )
-from trailforensics.verify.logs import log_results, object_key, resolve_listings, unlisted_logs
+from trailforensics.verify.listed_logs import log_results
+from trailforensics.verify.listings import resolve_listings
+from trailforensics.verify.log_rows import object_key
 from trailforensics.verify.paths import DAY, Tree, scan
 from trailforensics.verify.run import Run, empty_report, plural
+from trailforensics.verify.unlisted import unlisted_logs
 
 ProgressFn = Callable[[str, int, int], None]
 """progress(event, files, nbytes): ("digests"|"logs", total files, total bytes) starts a phase,
