@@ -160,10 +160,15 @@ def _ctrl_c(args: list[str]) -> tuple[int, str]:
 
 
 def test_sigint_during_a_hunt_is_one_line_and_exit_130(ds: Path) -> None:
-    proc = subprocess.Popen([*CLI, "hunt", "-d", str(ds), "-f", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.5)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    for delay in (1.5, 3.0, 6.0):
+        proc = subprocess.Popen(
+            [*CLI, "hunt", "-d", str(ds), "-f", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        if proc.returncode != -signal.SIGINT:
+            break  # else the signal came while the interpreter was still starting (a loaded machine): later
     if proc.returncode == 0:
         pytest.skip("the hunt finished before the signal (a very fast machine)")
     assert proc.returncode == 130, err
