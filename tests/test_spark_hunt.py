@@ -25,7 +25,7 @@ from trailforensics.spark.session import java_available
 if not java_available():
     pytest.skip("no Java runtime (Spark needs Java 17+; CI installs one in .ci/run)", allow_module_level=True)
 
-from trailforensics.spark.hunt import LIGHT_VIEW, SCOPE_VIEW
+from trailforensics.spark.hunt import SCOPE_VIEW
 from trailforensics.spark.hunt import run_hunt as spark_hunt
 from trailforensics.spark.session import get_session
 
@@ -106,7 +106,7 @@ def test_the_hunt_reads_the_events_once_and_releases_its_caches(spark: Any, case
     _local, result = case_hunts
     assert result.prepare_seconds > 0  # the caches were built before the detections ran
     views = {t.name for t in spark.catalog.listTables()}
-    assert not {SCOPE_VIEW, LIGHT_VIEW} & views, "the hunt's caches outlive it"
+    assert SCOPE_VIEW not in views, "the hunt's caches outlive it"
 
 
 def test_unscoped_spark_hunt_finds_the_same(spark: Any, case_hunts: tuple[Any, Any], tmp_path: Path) -> None:

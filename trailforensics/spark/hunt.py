@@ -9,18 +9,17 @@ the runner's own ``run_detection`` (evidence columns, row severity), ``filter_hi
 The events are read once, as by the local hunt (:mod:`trailforensics.hunt.scope`, the same
 rules): the events of every pair a scoped detection declares, only the columns the detections
 name, are cached (on the executors' local disks) as ``tf_hunt_scope``, and each
-scoped detection reads its pairs from it.  The detections reading every event (``events: *``)
-share a second cache, ``tf_hunt_light``: every event, only the columns they name.  Without
-them each detection was a job reading the Parquet files again (886 s for 56 detections on
-2 M events, against 54 s for the local hunt).  ``main.events`` (whole-dataset baselines) stays
-the full view.
+scoped detection reads its pairs from it; the detections over every event (``events: *``)
+read the files themselves.  Without the cache each detection was a job reading the Parquet
+files again (886 s for 56 detections on 2 M events, against 54 s for the local hunt).
+``main.events`` (whole-dataset baselines) stays the full view.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,7 +48,6 @@ if TYPE_CHECKING:
 
 
 SCOPE_VIEW = "tf_hunt_scope"
-LIGHT_VIEW = "tf_hunt_light"
 WHOLE_VIEW = "tf_events_whole"  # DuckDB's main.events when a CTE named events narrows a detection
 
 
@@ -107,32 +105,22 @@ def _cache(spark: SparkSession, view: str, query: str) -> Any:
 
 
 def prepare_caches(spark: SparkSession, detections: Sequence[Detection]) -> _Caches:
-    """The scope (``hunt.scope``'s rules) and the light columns of every event, cached once."""
+    """The scope (``hunt.scope``'s rules), cached once."""
     rows = spark.sql(
         "SELECT DISTINCT event_source, event_name FROM events WHERE event_source IS NOT NULL AND event_name IS NOT NULL"
     ).collect()
     present = frozenset((r["event_source"], r["event_name"]) for r in rows)
     described = spark.table("events").columns
     scoped = [d for d in detections if hunt_scope.is_scoped(d)]
-    unscoped = [d for d in detections if not hunt_scope.is_scoped(d)]
     spark.table("events").createOrReplaceTempView(WHOLE_VIEW)
     views: dict[str, Any] = {WHOLE_VIEW: None}
     # The pairs come from the logs (hostile text): sqlglot prints the literals in Spark's escaping.
     where = sqlglot.parse_one(hunt_scope.scope_filter(scoped, present), read="duckdb").sql(dialect=SPARK)
     columns = ", ".join(f"`{c}`" for c in hunt_scope.named_columns(described, scoped))
     views[SCOPE_VIEW] = _cache(spark, SCOPE_VIEW, f"SELECT {columns} FROM events WHERE {where}")
-    if unscoped:
-        light = ", ".join(f"`{c}`" for c in hunt_scope.named_columns(described, unscoped))
-        views[LIGHT_VIEW] = _cache(spark, LIGHT_VIEW, f"SELECT {light} FROM events")
+    # The `events: *` detections read the Parquet files themselves (pruned, filters pushed down):
+    # a shared copy of the columns they name held every event's JSON columns (2.1 GB at 2 M events).
     return _Caches(spark, SparkScope(present, Path(SCOPE_VIEW)), views)
-
-
-def _narrowed(det: Detection) -> Detection:
-    """An unscoped detection reading the light cache (scoped ones get their pairs from ``run_detection``)."""
-    if hunt_scope.is_scoped(det):
-        return det
-    query = replace(det.query, sql=hunt_scope.with_events(det.sql, f"SELECT * FROM {LIGHT_VIEW}"))
-    return replace(det, query=query)
 
 
 def known_accounts(spark: SparkSession, extra: Iterable[str] | None) -> list[str]:
@@ -189,7 +177,7 @@ def run_hunt(
                 else:
                     table = run_detection(
                         queries,  # type: ignore[arg-type]
-                        _narrowed(det),
+                        det,
                         (params or {}).get(det.id),
                         narrowed=caches.scope,
                     )
