@@ -42,6 +42,23 @@ def test_unknown_engine_and_table() -> None:
         create_statements("athena", LOCATION, only=["nope"])
 
 
+# What Athena and Trino cannot get, and why: every query reading a `..` path (DuckDB's recursive
+# descent, a list).  On Spark it is SQL over maps and VARIANTs (`tfs_json_descend`: `from_json`,
+# `aggregate` over the depth, typed structs) with no Trino form yet.
+RECURSIVE_PATH_QUERIES = {
+    "detections/audit_logs_deleted.sql",
+    "detections/compute_hijacking.sql",
+    "detections/compute_service_hijacking.sql",
+    "detections/ebs_encryption_disabled.sql",
+    "detections/network_exposure_opened.sql",
+    "detections/recovery_inhibition.sql",
+    "detections/s3_bucket_exposed.sql",
+    "detections/snapshot_or_image_shared.sql",
+    "detections/traffic_mirroring.sql",
+    "security_group_changes.sql",
+}
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_exported_queries_parse_back(engine: str, tmp_path: Path) -> None:
     problems: dict[str, str] = {}
@@ -50,7 +67,9 @@ def test_exported_queries_parse_back(engine: str, tmp_path: Path) -> None:
     if engine == "spark":
         assert not problems  # everything runs on Spark (see test_spark_hunt.py)
     else:  # what sqlglot cannot print for Trino is listed, never written half-translated
+        assert set(problems) == RECURSIVE_PATH_QUERIES
         assert set(problems) == {ln.split(":")[0] for ln in (tmp_path / "NOT-EXPORTED.txt").read_text().splitlines()}
+        assert not {p.relative_to(tmp_path).as_posix() for p in files} & RECURSIVE_PATH_QUERIES
     assert len(detections) >= 20 and len(files) > len(detections)
     for f in files:
         text = f.read_text(encoding="utf-8")

@@ -96,14 +96,9 @@ def prepare_scope(ds: Dataset, detections: Iterable[Detection]) -> Scope | None:
     ).to_pylist()
     present = frozenset((r["event_source"], r["event_name"]) for r in rows)
     scoped = [d for d in detections if is_scoped(d)]
-    wanted: set[tuple[str, str]] = set()
-    for det in scoped:
-        wanted.update(matching_pairs(det, present))
-    names = sorted({n for _, n in wanted})
-    where = (
-        f"event_name IN ({', '.join(map(_lit, names))}) AND ({_pairs_condition(sorted(wanted))})" if names else "false"
-    )
-    columns = ", ".join(_quote_ident(c) for c in _named_columns(ds, scoped))
+    where = scope_filter(scoped, present)
+    described = ds.sql("SELECT column_name FROM (DESCRIBE main.events)").column("column_name").to_pylist()
+    columns = ", ".join(_quote_ident(c) for c in named_columns(described, scoped))
     path = ds.scratch / SCOPE_FILE
     # Small row groups: a detection reading a rare pair decodes the JSON columns of few rows.
     try:
@@ -117,10 +112,21 @@ def prepare_scope(ds: Dataset, detections: Iterable[Detection]) -> Scope | None:
     return Scope(present, path)
 
 
-def _named_columns(ds: Dataset, detections: list[Detection]) -> list[str]:
-    """The columns of ``events`` (in order) that the detections' SQL names, and the pair columns."""
+def scope_filter(scoped: Iterable[Detection], present: Iterable[tuple[str, str]]) -> str:
+    """The WHERE condition (SQL) of the copy: the events of every pair a scoped detection declares."""
+    wanted: set[tuple[str, str]] = set()
+    present = list(present)
+    for det in scoped:
+        wanted.update(matching_pairs(det, present))
+    names = sorted({n for _, n in wanted})
+    if not names:
+        return "false"
+    return f"event_name IN ({', '.join(map(_lit, names))}) AND ({_pairs_condition(sorted(wanted))})"
+
+
+def named_columns(described: Iterable[str], detections: Iterable[Detection]) -> list[str]:
+    """The columns of ``events`` (``described``, in order) that the detections' SQL names, and the pair columns."""
     words = {w.lower() for d in detections for w in _WORD_RE.findall(d.sql)} | {"event_source", "event_name"}
-    described = ds.sql("SELECT column_name FROM (DESCRIBE main.events)").column("column_name").to_pylist()
     return [c for c in described if c.lower() in words]
 
 
@@ -138,8 +144,13 @@ def scoped_sql(det: Detection, scope: Scope) -> str:
     if not is_scoped(det):
         return det.sql
     condition = _pairs_condition(matching_pairs(det, scope.present))
-    cte = f"events AS (SELECT * FROM {scope.source} WHERE {condition})"
-    sql = det.sql
+    return with_events(det.sql, f"SELECT * FROM {scope.source} WHERE {condition}")
+
+
+def with_events(sql: str, relation: str) -> str:
+    """``sql`` with ``events`` replaced by ``relation`` (a SELECT) through a leading CTE (``main.events``
+    still names the whole view); ``sql`` unchanged when it is not a plain query or a non-recursive WITH."""
+    cte = f"events AS ({relation})"
     m = _WITH_RE.match(sql)
     if m:
         return f"WITH {cte},\n{sql[m.end() :]}"

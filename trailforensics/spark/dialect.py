@@ -6,6 +6,8 @@ what sqlglot cannot know about our SQL before it prints the target dialect:
 * parameters (``$name``) become typed literals of the bound values;
 * JSON paths with wildcards (``j->>'$.a[*].b'``: a list in DuckDB) become ``from_json`` +
   ``transform`` over the JSON text (``get_json_object`` would return one JSON string);
+* recursive paths (``j->>'$..key'``, a list in DuckDB) become the SQL macros of :mod:`.macros`
+  (``tfs_json_descend``...: no Python UDF);
 * macros stay calls: on Spark they are SQL functions (:mod:`.macros`); for Athena/Trino export
   they are expanded inline (:func:`expand_macros`).
 """
@@ -101,22 +103,36 @@ def to_dialect(
     params: Mapping[str, Any] | Sequence[Any] | None = None,
     pretty: bool = False,
     known_accounts: list[str] | None = None,
+    main_events: str | None = None,
 ) -> str:
-    """``sql`` (DuckDB) in ``dialect`` (``spark``, ``athena`` or ``trino``), macros expanded inline."""
+    """``sql`` (DuckDB) in ``dialect`` (``spark``, ``athena`` or ``trino``), macros expanded inline.
+
+    ``main_events``: the view DuckDB's ``main.events`` names, when a CTE ``events`` narrows the
+    query's own (the hunt's scope); by default ``main.events`` is ``events``."""
     from trailforensics.spark.macros import expand
 
     tree = parse_duckdb(sql)
+    if main_events:
+
+        def whole_view(node: Tree) -> Tree:
+            if isinstance(node, exp.Table) and node.db == "main" and node.name == "events":
+                return exp.table_(main_events, alias=node.alias or None)
+            return node
+
+        tree = tree.transform(whole_view)
     if params is not None:
         tree = bind_parameters(tree, params)
     tree = _rewrite_json_paths(tree, SPARK)
     # Every target gets the Spark form with the macros expanded (Athena and Trino: printed in
     # their dialect).  Twice: a rewrite may bring in nodes (a window's frame) the first pass missed.
     tree = tree.transform(_spark_function).transform(_spark_function)
+    if dialect == SPARK:
+        tree = tree.transform(_double_text)
     tree = sqlglot.parse_one(tree.sql(dialect=SPARK), read=SPARK)
     tree = expand(tree, known_accounts)
     try:
         if dialect != SPARK:
-            tree = sqlglot.parse_one(tree.sql(dialect=SPARK), read=SPARK)
+            tree = sqlglot.parse_one(tree.sql(dialect=SPARK), read=SPARK).transform(_typed_concat_ws)
         return tree.sql(dialect=dialect, pretty=pretty, unsupported_level=sqlglot.ErrorLevel.RAISE)
     except sqlglot.errors.UnsupportedError as exc:
         raise TranspileError(f"cannot express in {dialect}: {exc}") from exc
@@ -128,10 +144,6 @@ def to_dialect(
 def _path_text(node: Tree) -> str | None:
     path = node.expression if hasattr(node, "expression") else None
     if isinstance(path, exp.JSONPath):
-        parts = path.expressions
-        if len(parts) >= 2 and isinstance(parts[1], exp.JSONPathRecursive):
-            rest = "".join(f".{p.this}" for p in parts[2:] if isinstance(p, exp.JSONPathKey))
-            return f"$..{parts[1].this}{rest}"
         return path.sql(dialect="duckdb").strip("'")
     if isinstance(path, exp.Literal) and path.is_string:
         return path.this
@@ -142,6 +154,10 @@ def _rewrite_json_paths(tree: Tree, dialect: str) -> Tree:
     """``->>`` / ``->`` with ``[*]`` (a list in DuckDB) as the target's list functions."""
 
     def replace(node: Tree) -> Tree:
+        if isinstance(node, exp.TryCast) and not node.to.is_type(exp.DataType.Type.ARRAY):
+            inner = node.this.unnest()
+            if isinstance(inner, (exp.JSONExtractScalar, exp.JSONExtract)) and _recursive_steps(inner.expression):
+                return exp.cast(exp.Null(), node.to.copy())  # DuckDB: a list cast to a scalar is NULL
         if (
             isinstance(node, exp.Lambda)
             and isinstance(node.this, exp.Literal)
@@ -150,25 +166,68 @@ def _rewrite_json_paths(tree: Tree, dialect: str) -> Tree:
             and len(node.expressions) == 1
         ):
             # `f(x->'$.a')`: sqlglot reads an arrow inside a call's arguments as a lambda.
-            node = exp.JSONExtract(this=exp.column(node.expressions[0].name), expression=node.this)
+            parsed = sqlglot.parse_one(f"SELECT j -> {node.this.sql(dialect='duckdb')}", read="duckdb")
+            extract = parsed.find(exp.JSONExtract)
+            assert extract is not None
+            node = exp.JSONExtract(this=exp.column(node.expressions[0].name), expression=extract.expression)
         if isinstance(node, (exp.JSONExtractScalar, exp.JSONExtract)):
+            # The replacement is not visited again: rewrite the document's own paths first
+            # (`(f(d->'$.a')[1]->'$.b')->>'$.c'`).
+            node.set("this", node.this.transform(replace))
+            steps = _recursive_steps(node.expression)
+            if steps is not None:
+                return _descend(node.this, steps, scalar=isinstance(node, exp.JSONExtractScalar))
             path = _path_text(node)
             if path is not None and "[*]" in path:
                 return _wildcard_extract(node.this, path, scalar=isinstance(node, exp.JSONExtractScalar))
-            if path is not None and not path.startswith("$.."):
+            if path is not None:
                 # Spark reads `x -> 'p'` as a lambda: spell the extraction out.
                 return exp.Anonymous(this="get_json_object", expressions=[node.this, exp.Literal.string(path)])
-            if path is not None and path.startswith("$.."):
-                key, _, rest = path[3:].partition(".")
-                text = f"tfs_json_descend(__doc__, '{key}')"
-                if rest:
-                    text = f"filter(transform({text}, d0 -> get_json_object(d0, '$.{rest}')), d0 -> d0 IS NOT NULL)"
-                return sqlglot.parse_one(text, read="spark").transform(
-                    lambda n: node.this.copy() if isinstance(n, exp.Column) and n.name == "__doc__" else n
-                )
         return node
 
     return tree.transform(replace)
+
+
+def _recursive_steps(path: Tree) -> list[tuple[str, str]] | None:
+    """The steps of a path with a ``..`` (``$..a.b[*]..c``: a list in DuckDB), None for any other path."""
+    if not isinstance(path, exp.JSONPath) or not any(isinstance(p, exp.JSONPathRecursive) for p in path.expressions):
+        return None
+    steps: list[tuple[str, str]] = []
+    for part in path.expressions[1:]:
+        if isinstance(part, (exp.JSONPathRecursive, exp.JSONPathKey)) and isinstance(part.this, str):
+            if any(c in part.this for c in "\\\"'"):
+                raise TranspileError(f"JSON path key {part.this!r}: quotes and backslashes are not supported here")
+            steps.append(("descend" if isinstance(part, exp.JSONPathRecursive) else "member", part.this))
+        elif isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, exp.JSONPathWildcard):
+            steps.append(("elements", ""))
+        elif isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, int) and part.this >= 0:
+            steps.append(("index", str(part.this)))
+        else:
+            raise TranspileError(f"JSON path step {part!r} (after a `..`) is not supported")
+    return steps
+
+
+def _descend(doc: Tree, steps: list[tuple[str, str]], scalar: bool) -> Tree:
+    """A path with ``..`` as the list DuckDB returns: each step maps the list of values (JSON text)
+    to the next (:mod:`.macros`: ``tfs_json_descend``, ``tfs_json_member``, ``tfs_json_elements``),
+    and ``->>`` unquotes the values at the end.  NULL for a NULL document, as in DuckDB."""
+    current = ""
+    for i, (kind, arg) in enumerate(steps):
+        item = "__doc__" if i == 0 else f"m_p{i}"
+        if kind == "descend":
+            one = f"tfs_json_descend({item}, '{arg}')"
+        elif kind == "member":
+            one = f"tfs_json_member({item}, '{arg}')"
+        elif kind == "elements":
+            one = f"tfs_json_elements({item})"
+        else:
+            one = f"slice(tfs_json_elements({item}), {int(arg) + 1}, 1)"
+        current = one if i == 0 else f"flatten(transform({current}, {item} -> {one}))"
+    if scalar:
+        current = f"transform({current}, m_v -> tfs_json_unquote(m_v))"
+    current = f"CASE WHEN __doc__ IS NULL THEN NULL ELSE {current} END"
+    parsed = sqlglot.parse_one(current, read="spark")
+    return parsed.transform(lambda n: doc.copy() if isinstance(n, exp.Column) and n.name == "__doc__" else n)
 
 
 def _wildcard_extract(doc: Tree, path: str, scalar: bool) -> Tree:
@@ -251,6 +310,33 @@ def glob_regex(pattern: str) -> str:
     return "".join(out) + "$"
 
 
+def _typed_concat_ws(node: Tree) -> Tree:
+    """``concat_ws`` of strings (our SQL never passes it a list): said so, sqlglot cannot print it
+    for Trino without knowing the arguments' types."""
+    if isinstance(node, exp.ConcatWs):
+        sep, *args = node.expressions
+        typed = [a if isinstance(a, exp.Literal) else exp.cast(a, "STRING") for a in args]
+        return exp.ConcatWs(expressions=[sep, *typed])
+    return node
+
+
+def _double_text(node: Tree) -> Tree:
+    """``CAST(x AS VARCHAR)``: DuckDB prints a DOUBLE as Python's repr does (``9.25e-05``), Spark as
+    Java does (``9.25E-5``); the type is known only when Spark analyses the query (``typeof``, folded)."""
+    if (
+        isinstance(node, exp.Cast)
+        and not isinstance(node, exp.TryCast)
+        and node.to.is_type(*exp.DataType.TEXT_TYPES)
+        and not isinstance(node.this, (exp.Literal, exp.Null))
+    ):
+        is_double = exp.EQ(this=call("typeof", node.this.copy()), expression=exp.Literal.string("double"))
+        plain = exp.cast(node.this.copy(), "STRING")
+        # Both branches must type-check whatever x is: the macro reads the double back from its text.
+        text = call("tfs_double_text", plain.copy())
+        return exp.Case(ifs=[exp.If(this=is_double, true=text)], default=plain)
+    return node
+
+
 def _spark_function(node: Tree) -> Tree:
     if isinstance(node, exp.Table) and node.args.get("db") is not None and node.db == "main":
         node.set("db", None)  # DuckDB's `main.events`: the view not narrowed by a CTE of that name
@@ -273,6 +359,13 @@ def _spark_function(node: Tree) -> Tree:
                 like = call("replace", like, exp.Literal.string(old), exp.Literal.string(new))
             return exp.Like(this=node.this, expression=like)
         return exp.RegexpLike(this=node.this, expression=exp.Literal.string(glob_regex(pattern.this)))
+    if isinstance(node, exp.JSONObject) and all(isinstance(kv, exp.JSONKeyValue) for kv in node.expressions):
+        # DuckDB keeps NULL members (`"k":null`); Spark's to_json leaves them out unless told.
+        fields = [exp.Alias(this=kv.expression, alias=exp.to_identifier(kv.this.name)) for kv in node.expressions]
+        options = call("map", exp.Literal.string("ignoreNullFields"), exp.Literal.string("false"))
+        return call("to_json", exp.Struct(expressions=fields), options)
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.JSON:
+        return exp.DataType.build("STRING")  # JSON is text on Spark (``CAST([] AS JSON[])``)
     if isinstance(node, exp.ArrayOverlaps):
         return call("arrays_overlap", node.this, node.expression)
     if isinstance(node, exp.DateDiff) and node.args.get("date_part_boundary"):

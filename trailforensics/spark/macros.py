@@ -2,13 +2,14 @@
 
 Each is a SQL function (``CREATE TEMPORARY FUNCTION ... RETURN expr``), with the DuckDB macro's
 semantics on the JSON text Spark reads (``get_json_object`` returns a string value unquoted,
-an object or array as compact JSON text).  One helper cannot be SQL: ``tfs_json_descend``
-(DuckDB's recursive ``$..key`` path) is an Arrow-vectorised Python UDF.
+an object or array as compact JSON text).  There is no Python UDF: Spark refuses them inside
+lambdas, and each one is a Python worker per task that can fail under load.
 
 =========================  ===================================================================
 macro                      Spark implementation
 =========================  ===================================================================
 tf_pointer, tf_clip        SQL (string functions)
+CAST(double AS VARCHAR)    SQL ``tfs_double_text`` (DuckDB prints Python's repr, Spark Java's)
 tf_param_summary           SQL (``json_object_keys`` + ``get_json_object`` + ``filter``)
 tf_json_eq                 SQL (``contains`` prefilter + ``get_json_object``)
 tf_ip_list, tf_ipv4_int    SQL (``split``/``filter``; ``rlike`` + ``split_part`` + shifts)
@@ -22,7 +23,9 @@ tfh_known, tfh_unknown     SQL (the known accounts as an array literal, made per
 tfh_arn_account            SQL
 tfh_private_ipv4/_ip       SQL
 tfh_is_ip                  SQL
-``$..key`` paths           Arrow UDF ``tfs_json_descend`` (SQL has no recursion over JSON)
+``$..key`` paths           SQL ``tfs_json_descend`` (``aggregate`` over the depth: a level per
+                           step, matches sorted into DuckDB's order), ``tfs_json_member``,
+                           ``tfs_json_elements``, ``tfs_json_unquote`` for the steps after it
 =========================  ===================================================================
 """
 
@@ -31,8 +34,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from trailforensics.hunt.sqlenv import _RESTRICTING_RE
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 
 S = "STRING"
 _PRIVATE_V6 = "^(f[cd][0-9a-f]{0,2}:|fe80:|::1$)"
+_MATCHES = "ARRAY<STRUCT<o: ARRAY<INT>, v: STRING>>"
+_MAX_DEPTH = 64
 _IPV4 = r"^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$"
 
 
@@ -66,6 +69,103 @@ FUNCTIONS: tuple[tuple[str, str, str, str], ...] = (
         "v STRING",
         "BOOLEAN",
         "(startswith(ltrim(v), '{') OR startswith(ltrim(v), '[')) AND try_parse_json(v) IS NOT NULL",
+    ),
+    # -- DuckDB JSON paths with ``..`` (a list): each value as JSON text ("JSON form": strings quoted),
+    # containers as the document's own text (key order kept: a VARIANT would sort the keys).
+    (
+        "tfs_json_form",
+        "s STRING, v VARIANT",
+        S,
+        "CASE WHEN v IS NULL THEN NULL WHEN (startswith(s, '{') OR startswith(s, '[')) "
+        "AND left(schema_of_variant(v), 1) IN ('O', 'A') THEN s "
+        "WHEN startswith(to_json(v), '\"') THEN to_json(v) ELSE lower(to_json(v)) END",  # 1.5E-7: 1.5e-7
+    ),
+    (
+        "tfs_json_unquote",  # JSON form -> DuckDB ->> text (a string unquoted, JSON null a NULL)
+        "m STRING",
+        S,
+        "CASE WHEN m = 'null' THEN NULL WHEN startswith(m, '\"') THEN variant_get(try_parse_json(m), '$', 'string') "
+        "ELSE m END",
+    ),
+    (
+        "tfs_json_member",
+        "m STRING, k STRING",
+        "ARRAY<STRING>",
+        "CASE WHEN startswith(ltrim(m), '{') AND map_contains_key(from_json(m, 'map<string,string>'), k) "
+        "THEN array(tfs_json_form(from_json(m, 'map<string,string>')[k], from_json(m, 'map<string,variant>')[k])) "
+        "ELSE array() END",
+    ),
+    (
+        "tfs_json_elements",
+        "m STRING",
+        "ARRAY<STRING>",
+        "coalesce(zip_with(from_json(m, 'array<string>'), from_json(m, 'array<variant>'), "
+        "(s, v) -> tfs_json_form(s, v)), array())",
+    ),
+    (
+        "tfs_json_may_hold",  # cheap pruning: a container whose text names the key (or may, escaped)
+        "t STRING, k STRING",
+        "BOOLEAN",
+        "(startswith(ltrim(t), '{') OR startswith(ltrim(t), '[')) "
+        "AND (contains(t, '\"' || k || '\"') OR contains(t, '\\\\u'))",
+    ),
+    (
+        "tfs_json_visit",  # one container: the value of its key k (ordered after o) and its containers to visit
+        "t STRING, o ARRAY<INT>, k STRING",
+        f"STRUCT<own: {_MATCHES}, kids: ARRAY<STRUCT<o: ARRAY<INT>, t: STRING>>>",
+        "element_at(transform(array(CASE WHEN startswith(ltrim(t), '{') THEN named_struct("
+        "'k', map_keys(from_json(t, 'map<string,string>')), 's', map_values(from_json(t, 'map<string,string>')), "
+        "'v', map_values(from_json(t, 'map<string,variant>'))) ELSE named_struct('k', CAST(NULL AS ARRAY<STRING>), "
+        "'s', from_json(t, 'array<string>'), 'v', from_json(t, 'array<variant>')) END), "
+        "p -> named_struct("
+        "'own', CASE WHEN array_position(p.k, k) > 0 THEN array(named_struct('o', concat(o, array(-1)), "
+        "'v', tfs_json_form(element_at(p.s, CAST(array_position(p.k, k) AS INT)), "
+        f"element_at(p.v, CAST(array_position(p.k, k) AS INT))))) ELSE CAST(array() AS {_MATCHES}) END, "
+        "'kids', filter(transform(coalesce(p.s, array()), (s, i) -> CASE WHEN tfs_json_may_hold(s, k) "
+        "AND left(schema_of_variant(element_at(p.v, i + 1)), 1) IN ('O', 'A') "
+        "THEN named_struct('o', concat(o, array(i)), 't', s) END), x -> x IS NOT NULL))), 1)",
+    ),
+    (
+        # DuckDB's `$..k`: the values of k at any depth, in DuckDB's order (an object's own k, then its
+        # children's, in document order).  SQL functions cannot recurse: the containers are visited level
+        # by level (aggregate over the depth), each match keeps its position (o) and they are sorted at
+        # the end.  A document deeper than the loop is an error, never a silently shorter list.
+        "tfs_json_descend",
+        "j STRING, k STRING",
+        "ARRAY<STRING>",
+        f"CASE WHEN j IS NULL THEN NULL ELSE aggregate(sequence(1, {_MAX_DEPTH}), named_struct("
+        "'todo', CASE WHEN tfs_json_may_hold(j, k) THEN array(named_struct('o', array(0), 't', j)) ELSE array() END, "
+        f"'out', CAST(array() AS {_MATCHES})), "
+        "(st, i) -> element_at(transform(array(transform(st.todo, n -> tfs_json_visit(n.t, n.o, k))), "
+        "r -> named_struct('todo', flatten(transform(r, x -> x.kids)), "
+        "'out', concat(st.out, flatten(transform(r, x -> x.own))))), 1), "
+        "st -> CASE WHEN size(st.todo) > 0 "
+        f"THEN raise_error('a JSON document nests deeper than {_MAX_DEPTH} levels: $..' || k || ' cannot follow it') "
+        "ELSE transform(array_sort(st.out), x -> x.v) END) END",
+    ),
+    (
+        # A DOUBLE (t: Spark's text of it) as DuckDB prints it: Python's repr (the shortest digits
+        # that read back as the same double; exponent form outside 1e-4..1e16).  Spark's CAST gives
+        # Java 17's Double.toString, not always the shortest: the digits come from the first precision
+        # that round-trips.
+        "tfs_double_text",
+        "t STRING",
+        S,
+        "element_at(transform(array(CAST(t AS DOUBLE)), x -> CASE WHEN x IS NULL THEN NULL WHEN isnan(x) THEN 'nan' "
+        "WHEN x = CAST('Infinity' AS DOUBLE) THEN 'inf' WHEN x = CAST('-Infinity' AS DOUBLE) THEN '-inf' "
+        "WHEN x = 0 THEN IF(startswith(t, '-'), '-0.0', '0.0') "
+        "ELSE element_at(transform(array(format_string(concat('%.', coalesce(element_at(filter(sequence(0, 16), "
+        "p -> CAST(format_string(concat('%.', p, 'e'), x) AS DOUBLE) = x), 1), 16), 'e'), x)), "
+        "e -> element_at(transform(array(named_struct('sign', IF(startswith(e, '-'), '-', ''), "
+        "'d', regexp_replace(replace(split_part(regexp_replace(e, '^-', ''), 'e', 1), '.', ''), '0+$', ''), "
+        "'pos', CAST(split_part(e, 'e', 2) AS INT) + 1)), "
+        "b -> CASE WHEN b.pos - 1 BETWEEN -4 AND 15 THEN b.sign || CASE "
+        "WHEN b.pos <= 0 THEN '0.' || repeat('0', -b.pos) || b.d "
+        "WHEN b.pos >= length(b.d) THEN b.d || repeat('0', b.pos - length(b.d)) || '.0' "
+        "ELSE substr(b.d, 1, b.pos) || '.' || substr(b.d, b.pos + 1) END "
+        "ELSE b.sign || left(b.d, 1) || IF(length(b.d) > 1, '.' || substr(b.d, 2), '') || 'e' "
+        "|| IF(b.pos - 1 < 0, '-', '+') || IF(abs(b.pos - 1) < 10, '0', '') || CAST(abs(b.pos - 1) AS STRING) END), "
+        "1)), 1) END), 1)",
     ),
     (
         "tf_param_summary",
@@ -183,39 +283,6 @@ FUNCTIONS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def json_descend(doc: Any, key: str) -> list[Any]:
-    """DuckDB's ``$..key``: the values of ``key`` at any depth (an object's own first, then its children)."""
-    out: list[Any] = []
-    stack = [doc]
-    while stack:
-        node = stack.pop(0)
-        if isinstance(node, dict):
-            if key in node:
-                out.append(node[key])
-            stack[0:0] = list(node.values())
-        elif isinstance(node, list):
-            stack[0:0] = node
-    return out
-
-
-def _descend_column(docs: pa.Array, keys: pa.Array) -> pa.Array:
-    import orjson
-
-    result: list[list[str | None] | None] = []
-    for doc, key in zip(docs.to_pylist(), keys.to_pylist()):
-        if doc is None or key is None:
-            result.append(None)
-            continue
-        try:
-            value = orjson.loads(doc)
-        except orjson.JSONDecodeError:
-            result.append(None)
-            continue
-        found = json_descend(value, key)
-        result.append([None if v is None else v if isinstance(v, str) else orjson.dumps(v).decode() for v in found])
-    return pa.array(result, pa.list_(pa.string()))
-
-
 _PARSED: dict[str, tuple[list[str], Any]] = {}
 
 
@@ -266,6 +333,8 @@ def expand(tree: Any, known_accounts: Iterable[str] | None = None) -> Any:
                 for ident in lam.this.find_all(exp.Column, exp.Identifier):
                     if ident.name == old and not isinstance(ident.parent, exp.Column):
                         ident.set("this", new)
+                    elif isinstance(ident, exp.Column) and ident.table == old and not ident.db:
+                        ident.set("table", exp.to_identifier(new))  # a field of a struct variable: `n.o`
                 var.set("this", new)
         args = dict(zip(params, node.expressions))
 
@@ -274,7 +343,8 @@ def expand(tree: Any, known_accounts: Iterable[str] | None = None) -> Any:
                 return exp.Paren(this=args[n.name].copy())
             return n
 
-        return expand(body.transform(substitute), known_accounts)
+        # In parentheses: `NOT tfh_ok(...)` must negate the whole body, not its first term.
+        return exp.Paren(this=expand(body.transform(substitute), known_accounts))
 
     return tree.transform(replace)
 
@@ -285,11 +355,7 @@ def register(spark: SparkSession, known_accounts: Iterable[str] = ()) -> None:
     Detections get them expanded inline instead (see :func:`expand`).
     """
     import sqlglot
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
-    descend = F.arrow_udf(_descend_column, T.ArrayType(T.StringType()))  # type: ignore[call-overload]
-    spark.udf.register("tfs_json_descend", descend)
     known = list(known_accounts)
     for name, params, returns, body in (
         *FUNCTIONS,
