@@ -130,6 +130,13 @@ def test_every_detection_has_positive_and_negative_cases() -> None:
     assert len(event_ids) == len(set(event_ids)), "event ids must be unique across all the cases"
 
 
+def test_every_detection_lists_the_request_shapes_it_reads() -> None:
+    """Issue 15: each header says which request / response fields (and in which shapes) it reads,
+    or that it reads none, so a reviewer can check them against the API's real forms."""
+    missing = [d.id for d in load_detections() if "Request shapes read:" not in d.description]
+    assert not missing, f"headers without a 'Request shapes read:' line: {missing}"
+
+
 def test_no_stray_hits(hunted: HuntResult) -> None:
     """Hits on events not marked for the detection: only where a case legitimately matches another one too."""
     expected = {(c.detection, e) for c in CASES for e in c.hits}

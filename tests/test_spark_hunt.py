@@ -33,12 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 NOT_YET_ON_SPARK: dict[str, str] = {}
 # Differences only the detection cases exercise (the sample has no such events): strict xfails too.
-NOT_YET_ON_SPARK_ON_THE_CASES: dict[str, str] = {
-    "console_access_from_api_keys": "Spark expands `c.*` of a USING join with the join key first, so the"
-    " positional UNION ALL of `* EXCLUDE (...)` branches mixes columns (event_id read as event_time)",
-    "s3_data_destruction": "one SSE-C hit (s3_data_destruction-ssec_and_notes-1) is missing on Spark:"
-    " not yet diagnosed",
-}
+NOT_YET_ON_SPARK_ON_THE_CASES: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,9 @@
 -- description: API, the insight and baseline averages, the duration and the attributions (the principals, user
 -- description: agents and error codes that drove it); actor and user agent are the top attributions. Medium for
 -- description: error-rate insights, low for call-rate insights.
+-- description: Request shapes read: none; insightDetails: state, eventSource, eventName, insightType,
+-- description: insightContext.statistics (insight / baseline average, insightDuration) and insightContext.attributions
+-- description: (a list, or one object; each insight a list or one object of {value}).
 -- false_positives: A deployment or a batch job that changes the volume of a routine API; an application broken by a
 -- false_positives: permission change (error rate).
 -- references: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-insights-events-with-cloudtrail.html,

@@ -52,7 +52,7 @@ tokens AS (
            c.event_name = 'GetSessionToken' AND (c.rp->>'$.serialNumber') IS NULL AS no_mfa,
            s.actor_first
     FROM candidates c
-    LEFT JOIN firsts f USING (event_id)
+    LEFT JOIN firsts f ON f.event_id = c.event_id
     LEFT JOIN seen s ON s.actor = c.actor
     WHERE c.event_name IN ('GetFederationToken', 'GetSessionToken') AND c.user_identity_type = 'IAMUser'
 ),

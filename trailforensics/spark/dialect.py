@@ -395,6 +395,8 @@ def _spark_function(node: Tree) -> Tree:
         return call("date_format", node.this, exp.Literal.string(_java_pattern(node.args["format"].this)))
     if isinstance(node, exp.JSONType):
         path = node.expression if node.expression is not None else exp.Literal.string("$")
+        if isinstance(path, exp.Literal) and path.is_string:  # DuckDB's `."a-b"` is `["a-b"]` for variant_get
+            path = exp.Literal.string(re.sub(r'\."([^"]*)"', r'["\1"]', path.this))
         return call("tfs_json_type", node.this, path)
     if not isinstance(node, exp.Anonymous):
         return node

@@ -54,6 +54,11 @@ def get_session(
         builder = SparkSession.builder.master(master).config("spark.ui.showConsoleProgress", "false")
         if master.startswith("local"):
             builder = builder.config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+            # Local executors live in the driver's JVM: give it the memory setting (Spark's 1 GB
+            # default ran out aggregating role chains after a few hunts in one session).
+            from trailforensics.engine.resources import memory_limit
+
+            builder = builder.config("spark.driver.memory", f"{memory_limit() >> 20}m")
     builder = builder.appName(app_name).config("spark.sql.session.timeZone", "UTC")
     # DuckDB semantics: a list index out of range is NULL, not an error (detections index lists).
     builder = builder.config("spark.sql.ansi.enabled", "false")
