@@ -48,8 +48,9 @@ def test_the_option_sets_the_limit_of_the_commands_connection(dataset: Path, mon
     from trailforensics.cli.common import apply_memory_limit
 
     assert _setting(dataset, "--memory-limit", "512MiB") == "512.0 MiB"
-    monkeypatch.delenv(ENV_MEMORY_LIMIT, raising=False)
-    apply_memory_limit("512MiB")  # during a command: what its ingest workers and writers read too
+    monkeypatch.setenv(ENV_MEMORY_LIMIT, "unset")  # recorded, so the value set below is undone afterwards
+    monkeypatch.delenv(ENV_MEMORY_LIMIT)  # (a delenv of an absent variable records nothing: 512MiB leaked
+    apply_memory_limit("512MiB")  # into later tests of the worker) during a command: what its workers read too
     assert os.environ[ENV_MEMORY_LIMIT] == "512MiB"
 
 

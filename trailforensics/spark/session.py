@@ -24,6 +24,9 @@ class SparkUnavailable(TrailforensicsError, RuntimeError):
     """pyspark or a Java runtime is missing."""
 
 
+LOCAL_DRIVER_FLOOR = 2 << 30  # bytes: the least heap a local Spark session gets
+
+
 def java_available() -> bool:
     """A Java runtime Spark can start (``JAVA_HOME`` or ``java`` on the PATH)."""
     home = os.environ.get("JAVA_HOME")
@@ -55,10 +58,11 @@ def get_session(
         if master.startswith("local"):
             builder = builder.config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
             # Local executors live in the driver's JVM: give it the memory setting (Spark's 1 GB
-            # default ran out aggregating role chains after a few hunts in one session).
+            # default ran out aggregating role chains after a few hunts in one session), never less
+            # than 2 GiB (with a 512 MiB heap a local session wedged instead of failing).
             from trailforensics.engine.resources import memory_limit
 
-            builder = builder.config("spark.driver.memory", f"{memory_limit() >> 20}m")
+            builder = builder.config("spark.driver.memory", f"{max(memory_limit(), LOCAL_DRIVER_FLOOR) >> 20}m")
     builder = builder.appName(app_name).config("spark.sql.session.timeZone", "UTC")
     # DuckDB semantics: a list index out of range is NULL, not an error (detections index lists).
     builder = builder.config("spark.sql.ansi.enabled", "false")
