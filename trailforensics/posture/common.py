@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -36,8 +37,14 @@ GLOBAL_SOURCES: frozenset[str] = frozenset(
 )
 GLOBAL_REGION = "us-east-1"
 
+
 # The delivery location of a file: the folder holding AWSLogs/ (one per bucket when buckets are synced
 # side by side), "AWSLogs" when the files were ingested from the AWSLogs folder itself.
+def days_filter(days: Iterable[date], column: str = "event_date") -> str:
+    """A filter on the partition column (DuckDB then opens only those days' files)."""
+    return f"{column} IN (" + ", ".join(f"DATE '{d.isoformat()}'" for d in days) + ")"
+
+
 LOCATION_SQL = "coalesce(nullif(regexp_extract(source_file, '^(.*?)/?AWSLogs/', 1), ''), 'AWSLogs')"
 
 

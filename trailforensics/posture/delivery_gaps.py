@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from trailforensics.posture.common import LOCATION_SQL, duration_text, iso
+from trailforensics.posture.common import LOCATION_SQL, days_filter, duration_text, iso
 
 if TYPE_CHECKING:
     from trailforensics.engine.dataset import Dataset
@@ -121,7 +121,6 @@ def _minutes_from_rollups(ds: Dataset, account: str | None) -> pa.Table:
     days = ds.sql("SELECT DISTINCT CAST(event_time AS DATE) AS d FROM duplicates WHERE event_time IS NOT NULL")
     parts = [kept]
     if days.num_rows:
-        listed = ", ".join(f"DATE '{d.isoformat()}'" for d in days.column("d").to_pylist())
         parts.append(
             f"""
             SELECT {LOCATION_SQL} AS source, {ACCOUNT_SQL} AS account, coalesce(aws_region, 'unknown') AS region,
@@ -132,7 +131,7 @@ def _minutes_from_rollups(ds: Dataset, account: str | None) -> pa.Table:
                   FROM duplicates d JOIN events e
                     ON d.event_id = e.event_id
                    AND d.recipient_account_id IS NOT DISTINCT FROM e.recipient_account_id
-                  WHERE e.event_date IN ({listed}) AND e.event_time IS NOT NULL)
+                  WHERE {days_filter(days.column("d").to_pylist(), "e.event_date")} AND e.event_time IS NOT NULL)
             GROUP BY ALL"""
         )
     return ds.sql(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from trailforensics.posture import selectors as sel
-from trailforensics.posture.common import UNKNOWN, is_unknown
+from trailforensics.posture.common import UNKNOWN, days_filter, is_unknown
 from trailforensics.posture.resource_policies import Problem
 from trailforensics.schema import TIMESTAMP
 
@@ -451,11 +451,6 @@ def _select(ds: Dataset, conds: str, params: list[Any], until: datetime | None) 
     return ds.sql(sql, params).to_pylist()
 
 
-def _days_sql(days: list[Any]) -> str:
-    """A filter on the partition column (DuckDB then opens only those days' files)."""
-    return "event_date IN (" + ", ".join(f"DATE '{d.isoformat()}'" for d in days) + ")"
-
-
 def _fetch_with_rollups(ds: Dataset, until: datetime | None, buckets: list[str]) -> list[dict[str, Any]]:
     """The same rows as the scan, reading only the days on which the rollups show such events.
 
@@ -466,13 +461,13 @@ def _fetch_with_rollups(ds: Dataset, until: datetime | None, buckets: list[str])
     days = [
         r["event_date"] for r in ds.sql(f"SELECT DISTINCT event_date FROM rollup_hourly WHERE {changes}").to_pylist()
     ]
-    rows = _select(ds, f"({changes}) AND {_days_sql(days)}", [], until) if days else []
+    rows = _select(ds, f"({changes}) AND {days_filter(days)}", [], until) if days else []
     trail_days = ds.sql(
         "SELECT DISTINCT event_date FROM rollup_hourly WHERE event_source = 'cloudtrail.amazonaws.com' "
         "AND event_name IN ('CreateTrail', 'UpdateTrail')"
     ).to_pylist()
     if trail_days:
-        named = ds.sql(f"{_TRAIL_BUCKETS_SQL} AND {_days_sql([r['event_date'] for r in trail_days])}").to_pylist()
+        named = ds.sql(f"{_TRAIL_BUCKETS_SQL} AND {days_filter([r['event_date'] for r in trail_days])}").to_pylist()
         buckets = sorted({*buckets, *(r["bucket"] for r in named if r["bucket"])})
     del_days = ds.sql(
         "SELECT DISTINCT event_date FROM rollup_s3_deletions WHERE names_cloudtrail "
@@ -480,7 +475,7 @@ def _fetch_with_rollups(ds: Dataset, until: datetime | None, buckets: list[str])
         [buckets],
     ).to_pylist()
     if del_days:
-        conds = f"{_DELETIONS_SQL} AND {_days_sql([r['event_date'] for r in del_days])}"
+        conds = f"{_DELETIONS_SQL} AND {days_filter([r['event_date'] for r in del_days])}"
         rows += _select(ds, conds, [buckets], until)
     return rows
 
