@@ -9,7 +9,10 @@
 * queries: median latency of a one-principal two-hour timeline, a top-N and a JSON-field
   filter, next to the same answers computed by DuckDB over the raw .json.gz tree;
 * verify: throughput next to the plain gunzip+SHA-256 floor of the same files;
-* hunt: all built-in detections over the large dataset.
+* hunt: all built-in detections over the large dataset;
+* spark: ``ingest --engine spark`` (``local[cores]``) of the large tree and ``hunt --engine spark``
+  on the local dataset, next to the local engine's figures of the same run (skipped, with the
+  reason, when pyspark or a Java runtime is missing).
 
 ``--scale`` runs the one-machine scale tier instead: on a 10 M-event tree (or ``--tree``), the
 time and peak RSS of each command (ingest, compact), with the DuckDB-native ingest of the same
@@ -364,18 +367,51 @@ def bench_compact(ds_path: Path, ingest_seconds: float) -> dict[str, Any]:
     }
 
 
-def bench_command(args: list[str], memory_limit: str | None = None) -> dict[str, Any]:
-    """One CLI command as a user runs it (a fresh process, output discarded): time and peak RSS."""
+def bench_spark(tree: Path, out: Path, local: dict[str, Any]) -> dict[str, Any]:
+    """Spark on this machine against the local engine's figures of the same run (same tree, same dataset)."""
+    try:
+        from trailforensics.spark.session import java_available
+    except ImportError:
+        return {"skipped": "pyspark is not installed (pip install 'trailforensics[spark]')"}
+    if not java_available():
+        return {"skipped": "no Java runtime (17 or later)"}
+    ds = out / "ds-spark"
+    shutil.rmtree(ds, ignore_errors=True)
+    results: dict[str, Any] = {"master": f"local[{os.cpu_count() or 1}]"}
+    ingest = bench_command(["ingest", str(tree), "-d", str(ds), "--engine", "spark", "-q"])
+    local_ingest = local.get("ingest_large", {}).get("trailforensics", {})
+    if local_ingest.get("seconds"):
+        ingest["local_seconds"] = local_ingest["seconds"]
+        ingest["spark_over_local"] = round(ingest["seconds"] / local_ingest["seconds"], 2)
+    results["ingest"] = ingest
+    print("spark ingest: " + json.dumps(ingest), flush=True)
+    shutil.rmtree(ds, ignore_errors=True)
+    hits = out / "spark-hunt.jsonl"
+    hunt = bench_command(["hunt", "-d", str(out / "ds-large"), "--engine", "spark", "-f", "jsonl"], stdout=hits)
+    hunt["hits"] = sum(1 for line in hits.read_bytes().splitlines() if line.strip())
+    local_hunt = local.get("hunt") or {}
+    if local_hunt.get("seconds"):
+        hunt["local_seconds"] = local_hunt["seconds"]
+        hunt["spark_over_local"] = round(hunt["seconds"] / local_hunt["seconds"], 2)
+    results["hunt"] = hunt
+    print("spark hunt: " + json.dumps(hunt), flush=True)
+    return results
+
+
+def bench_command(args: list[str], memory_limit: str | None = None, stdout: Path | None = None) -> dict[str, Any]:
+    """One CLI command as a user runs it (a fresh process, output discarded or kept in ``stdout``):
+    time and peak RSS."""
     import subprocess
     import sys
 
     cmd = [sys.executable, "-c", "from trailforensics.cli import main; main()"]
     if memory_limit:
         cmd += ["--memory-limit", memory_limit]
-    seconds, peak, proc = timed(
-        lambda: subprocess.run(cmd + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True),
-        children_only=True,
-    )
+    with open(stdout or os.devnull, "wb") as sink:
+        seconds, peak, proc = timed(
+            lambda: subprocess.run(cmd + args, stdout=sink, stderr=subprocess.PIPE, text=True),
+            children_only=True,
+        )
     row: dict[str, Any] = {"seconds": round(seconds, 2), "peak_rss_mb": round(peak / 2**20), "exit": proc.returncode}
     if proc.returncode not in (0,):
         row["stderr"] = proc.stderr.strip().splitlines()[-1:] if proc.stderr.strip() else []
@@ -437,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, help="events of the large tree (default 2 M; 10 M with --scale)")
     parser.add_argument("--small", type=int, default=200_000)
     parser.add_argument("--out", type=Path, default=Path(".bench"))
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,queries,verify,hunt")
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,queries,verify,hunt,spark")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     out = args.out.absolute()
@@ -483,6 +519,8 @@ def main(argv: list[str] | None = None) -> int:
     if "hunt" not in skip and (out / "ds-large").exists():
         results["hunt"] = bench_hunt(out / "ds-large")
         print("hunt: " + json.dumps(results["hunt"]), flush=True)
+    if "spark" not in skip and (out / "ds-large").exists():
+        results["spark"] = bench_spark(big, out, results)
     (out / "results.json").write_text(json.dumps(results, indent=1))
     print(json.dumps(results, indent=1))
     return 0
