@@ -156,3 +156,16 @@ def test_commands_print_the_same(datasets: dict[str, dict[str, Any]], case: str,
     local, dist = _cli(command, datasets[case]["local"]), _cli(command, datasets[case]["spark"])
     assert local == dist
     assert local  # something to compare
+
+
+def test_a_failed_attempts_rollup_files_are_not_committed(tmp_path: Path) -> None:
+    from trailforensics.spark.rollups import PART, _drop_unreported
+    from trailforensics.store.transaction import Transaction
+
+    with Transaction(tmp_path / "ds", "ingest", create=True) as txn:
+        template = txn.new_file("rollup_hourly", part=PART)
+        kept, stray = (template.replace(PART, n) for n in ("00000", "00001"))
+        for rel in (kept, stray):
+            txn.path_for(rel).write_bytes(b"x")
+        _drop_unreported(txn, {kept}, [template])
+        assert (txn.stage / kept).is_file() and not (txn.stage / stray).exists()

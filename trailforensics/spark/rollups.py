@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +58,7 @@ def add_rollups(spark: SparkSession, txn: Transaction, staged_events: list[str])
     _, ids = combined_sql(view)
     rollups = {**{ids[r.name]: r for r in COMBINED}, **{-1 - i: r for i, r in enumerate(FILTERED)}}
     templates = {r.name: txn.new_file(r.name, part=PART) for r in rollups.values()}
-    conf = (str(txn.stage), {i: r.name for i, r in rollups.items()}, templates)
+    conf = (str(txn.stage), str(txn.scratch), {i: r.name for i, r in rollups.items()}, templates)
     zone = spark.conf.get("spark.sql.session.timeZone") or "UTC"
     spark.conf.set("spark.sql.session.timeZone", "UTC")  # date_trunc to the hour and minute in UTC
     events.createOrReplaceTempView(view)
@@ -70,6 +70,7 @@ def add_rollups(spark: SparkSession, txn: Transaction, staged_events: list[str])
     files: dict[str, list[str]] = {r.name: [] for r in rollups.values()}
     for row in written:
         files[row["rollup"]].append(row["path"])
+    _drop_unreported(txn, {rel for rels in files.values() for rel in rels}, templates.values())
     for rollup in rollups.values():
         rels = sorted(files[rollup.name])
         if not rels:  # no rows: still a file, so the table exists (rollups cover every event or none)
@@ -107,6 +108,14 @@ def _rolled_up(spark: SparkSession, view: str) -> DataFrame:
     return df
 
 
+def _drop_unreported(txn: Transaction, reported: set[str], templates: Iterable[str]) -> None:
+    """Remove staged rollup files of this run no successful task reported (a failed attempt's)."""
+    for folder in {txn.stage / Path(t).parent for t in templates}:
+        for path in folder.glob("*") if folder.is_dir() else []:
+            if path.is_file() and path.relative_to(txn.stage).as_posix() not in reported:
+                path.unlink()
+
+
 def _read_events(spark: SparkSession, base: Path, files: list[str]) -> DataFrame:
     """The event files ``files`` (relative to ``base``) with their partition column, as locally
     (a column an older file lacks reads as NULL).  ``file:`` URIs: the stage is a local or
@@ -127,14 +136,14 @@ def _uri(path: Path) -> str:
 
 
 def _write_partition(
-    batches: Iterator[pa.RecordBatch], conf: tuple[str, dict[int, str], dict[str, str]]
+    batches: Iterator[pa.RecordBatch], conf: tuple[str, str, dict[int, str], dict[str, str]]
 ) -> Iterator[pa.RecordBatch]:
     """Write this task's rows of each rollup to one file per rollup; yield ``(rollup, path)`` rows."""
     from pyspark import TaskContext
 
     from trailforensics.schema.rollups import ROLLUPS
 
-    stage, names, templates = conf
+    stage, scratch, names, templates = conf
     by_name = {r.name: r for r in ROLLUPS}
     ctx = TaskContext.get()
     part = f"{ctx.partitionId() if ctx is not None else 0:05d}"
@@ -149,7 +158,9 @@ def _write_partition(
                 rows = table.filter(pc.equal(sets, set_id))
                 if name not in writers:
                     final = Path(stage) / templates[name].replace(PART, part)
-                    tmp[name] = final.with_name(f"{final.name}.tmp-{os.getpid()}")
+                    # Beside the stage, in the scratch folder (deleted before the commit): an
+                    # attempt that dies leaves nothing the commit would move into the dataset.
+                    tmp[name] = Path(scratch) / f"{final.name}.tmp-{os.getpid()}"
                     writers[name] = rollup_writer(tmp[name], by_name[name])
                 writers[name].write_table(rollup_rows(by_name[name], rows))
     finally:
@@ -158,6 +169,7 @@ def _write_partition(
     names_out, paths_out = [], []
     for name, path in tmp.items():  # write then rename: a retried task replaces its files whole
         rel = templates[name].replace(PART, part)
+        (Path(stage) / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, Path(stage) / rel)
         names_out.append(name)
         paths_out.append(rel)
