@@ -405,8 +405,15 @@ def _manifest_rows(r: FileResult, run_id: str, now: datetime) -> list[dict[str, 
     return rows
 
 
-def _commit(txn: Transaction, run: _Run, written: list[WrittenFile]) -> None:
-    """The run's manifest, dedup keys and summary, staged beside the workers' files, then commit."""
+def _commit(
+    txn: Transaction,
+    run: _Run,
+    written: list[WrittenFile],
+    rollups: Callable[[Transaction, list[str]], None] = add_rollups,
+) -> None:
+    """The run's manifest, dedup keys and summary, staged beside the workers' files, then commit.
+
+    ``rollups(txn, staged event files)`` adds the rollup files (the Spark engine's own aggregates them there)."""
     manifest, new_keys = run.close_files()
     if manifest is not None:
         txn.add("manifest", [manifest.relpath])
@@ -417,7 +424,7 @@ def _commit(txn: Transaction, run: _Run, written: list[WrittenFile]) -> None:
         txn.add("keys", [keys_rel])
     for f in written:
         txn.add(f.relpath.split("/", 1)[0], [f.relpath])
-    add_rollups(txn, [f.relpath for f in written if f.relpath.startswith("events/")])
+    rollups(txn, [f.relpath for f in written if f.relpath.startswith("events/")])
     summary_json = run.summary.to_json()
     summary_json.update(committed=True, started_at=txn.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
     txn.write_run_summary(summary_json)

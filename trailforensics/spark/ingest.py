@@ -41,6 +41,7 @@ from trailforensics.ingest.summary import IngestSummary
 from trailforensics.ingest.worker import os_error_line
 from trailforensics.names import utf8_text
 from trailforensics.schema import EVENT_SCHEMA
+from trailforensics.spark import rollups as spark_rollups
 from trailforensics.store.keyindex import KEY_DTYPE, DayKeyIndex
 from trailforensics.store.layout import NotADataset
 from trailforensics.store.lock import DatasetLocked
@@ -124,7 +125,8 @@ def _run(
     _drop_unreported(txn, written)
     if options.progress:
         options.progress("finish", 0, 0, 0)
-    pipeline._commit(txn, run, written)
+    # The rollups are aggregated by Spark too: the driver never reads the events.
+    pipeline._commit(txn, run, written, rollups=lambda t, staged: spark_rollups.add_rollups(spark, t, staged))
     summary.committed = True
 
 

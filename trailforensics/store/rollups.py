@@ -12,11 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from trailforensics.engine import resources
 from trailforensics.schema import SCHEMA_VERSION
 from trailforensics.schema.rollups import ROLLUPS, Rollup
 from trailforensics.store.transaction import Transaction
+from trailforensics.store.writer import parquet_writer
 
 # The parent process runs this after the ingest workers have exited: a share of the memory
 # setting, capped so that ingest's whole process tree stays under its budget.
@@ -71,12 +74,14 @@ def combined_sql(source: str) -> tuple[str, dict[str, int]]:
         for m in r.measures:
             measures.setdefault(m.column.name, m.build)
     names = list(keys)
-    inner = ", ".join(f"{expr} AS {name}" for name, expr in keys.items())
+    # The measures' inputs that are not keys already (a second column of one name is ambiguous on Spark).
+    inputs = [c for c in ("event_time", "error_code", "event_name") if c not in keys]
+    inner = ", ".join([f"{expr} AS {name}" for name, expr in keys.items()] + inputs)
     sets = ", ".join("(" + ", ".join(c.name for c, _ in r.keys) + ")" for r in COMBINED)
     select = (
         f"SELECT {', '.join(names)}, {', '.join(f'{b} AS {n}' for n, b in measures.items())}, "
         f"GROUPING({', '.join(names)}) AS rollup_set "
-        f"FROM (SELECT {inner}, event_time, error_code, event_name FROM {source}) "
+        f"FROM (SELECT {inner} FROM {source}) "
         f"GROUP BY GROUPING SETS ({sets})"
     )
     ids = {}
@@ -84,6 +89,17 @@ def combined_sql(source: str) -> tuple[str, dict[str, int]]:
         own = {c.name for c, _ in r.keys}
         ids[r.name] = sum(1 << (len(names) - 1 - i) for i, n in enumerate(names) if n not in own)
     return select, ids
+
+
+def rollup_writer(path: Path, rollup: Rollup) -> pq.ParquetWriter:
+    """A writer of one file of ``rollup`` outside DuckDB (the Spark engine's executors): the
+    table's exact schema, the store's Parquet settings and metadata."""
+    return parquet_writer(path, rollup.table.schema)
+
+
+def rollup_rows(rollup: Rollup, rows: pa.Table) -> pa.Table:
+    """``rows`` as ``rollup``'s columns, in order, with its exact types."""
+    return rows.select(rollup.table.schema.names).cast(rollup.table.schema)
 
 
 def add_rollups(txn: Transaction, staged_events: list[str]) -> None:
