@@ -106,7 +106,7 @@ def remote_source_message(src: str | Path) -> str | None:
     if match is None or Path(text).exists():
         return None
     scheme, rest = match.group(1).lower(), match.group(2).rstrip("/")
-    url = f"{scheme}://{rest}"
+    url = f"{scheme}://{rest}" if isinstance(src, Path) else text.rstrip("/")  # a Path lost the "//"
     if scheme in ("s3", "s3a", "s3n"):
         return (
             f"{url}: S3 is not read directly: copy it first (`aws s3 sync s3://{rest} ./evidence`, then "

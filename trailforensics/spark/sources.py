@@ -111,20 +111,25 @@ def listed(spark: SparkSession, uris: Sequence[str]) -> tuple[list[tuple[InputFi
         except Exception as exc:  # AnalysisException (no such path), a missing connector, access denied
             raise SourceError(f"cannot list {uri}: {_why(exc)}") from None
         paths = table.column("path").to_pylist()
-        base = _base(uri, paths)
-        root = root_parts(base)
-        label = _label(uri, root)
-        for path, size, mtime_us, name in zip(
-            paths,
-            table.column("length").to_pylist(),
-            table.column("mtime_us").to_pylist(),
-            table.column("read_as").to_pylist(),
+        mtimes = [us * 1000 for us in table.column("mtime_us").to_pylist()]
+        for item, name in zip(
+            describe(uri, paths, table.column("length").to_pylist(), mtimes), table.column("read_as").to_pylist()
         ):
-            if path in found:
-                continue
-            found[path] = (described(path, _relative(path, root), size=size, mtime_ns=mtime_us * 1000), label)
-            read_as[path] = name
+            if item[0].path not in found:
+                found[item[0].path] = item
+                read_as[item[0].path] = name
     return list(found.values()), read_as
+
+
+def describe(uri: str, paths: list[str], sizes: list[int], mtimes_ns: list[int]) -> list[tuple[InputFile, str]]:
+    """The files Spark listed below ``uri``, described as local discovery describes files (same root rule,
+    same classification), each with its root's label."""
+    root = root_parts(_base(uri, paths))
+    label = _label(uri, root)
+    return [
+        (described(path, _relative(path, root), size=size, mtime_ns=mtime), label)
+        for path, size, mtime in zip(paths, sizes, mtimes_ns)
+    ]
 
 
 def _why(exc: Exception) -> str:
