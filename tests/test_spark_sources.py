@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from trailforensics.discovery import arrange, discover
+from trailforensics.discovery import InputFile, arrange, discover
 from trailforensics.spark.sources import describe, is_uri, local_path
 
 CLI = [sys.executable, "-m", "trailforensics"]
@@ -32,12 +32,12 @@ def _local_tree(root: Path) -> Path:
     return root
 
 
-def _listed(uri: str, base: str, names: list[str]) -> list[tuple[object, str]]:
+def _listed(uri: str, base: str, names: list[str]) -> list[tuple[InputFile, str]]:
     paths = [f"{base}/{n}" for n in names]
-    return describe(uri, paths, [1] * len(paths), [0] * len(paths))  # type: ignore[return-value]
+    return describe(uri, paths, [1] * len(paths), [0] * len(paths))
 
 
-def _essentials(files: list[object]) -> list[tuple[object, ...]]:
+def _essentials(files: list[InputFile]) -> list[tuple[object, ...]]:
     keys = ("source_file", "kind", "reason", "org_id", "account_id", "region", "file_time")
     return [tuple(getattr(f, k) for k in keys) for f in files]
 
