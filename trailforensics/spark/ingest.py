@@ -134,7 +134,7 @@ def _run(
         for i, t in enumerate(chunk)
         if t.path in read_as and uri_sources.readable(t)
     ]
-    contents = uri_sources.contents(spark, uris, wanted, len(read_as)) if wanted else None
+    contents = uri_sources.contents(spark, uris, wanted, len(read_as), _slices(spark, chunks)) if wanted else None
     results, written, kept_keys = _distributed(spark, chunks, txn, options, contents)
     # Dedup happened in the shuffle: the run's index only collects the kept keys (stored undated).
     index = DayKeyIndex(txn.root, [], txn.scratch, 1)
@@ -167,7 +167,7 @@ def _distributed(
 
     scratch = str(txn.scratch)
     conf = (str(txn.stage), scratch, txn.run_id, options.input_format)
-    slices = max(1, min(len(chunks), spark.sparkContext.defaultParallelism * 4 if _classic(spark) else len(chunks)))
+    slices = _slices(spark, chunks)
     table = pa.table(
         {
             "chunk": pa.array(range(len(chunks)), pa.int32()),
@@ -214,6 +214,11 @@ def _distributed(
     ordered = [by_chunk[i] for i in range(len(chunks))]
     kept = [Path(scratch) / f"kept-{i}.keys" for i in range(len(chunks))]
     return ordered, written, [k for k in kept if k.exists()]
+
+
+def _slices(spark: SparkSession, chunks: list[list[Any]]) -> int:
+    """Tasks of the parse and write stages: 4 per core, never more than the chunks."""
+    return max(1, min(len(chunks), spark.sparkContext.defaultParallelism * 4 if _classic(spark) else len(chunks)))
 
 
 def _classic(spark: SparkSession) -> bool:

@@ -171,12 +171,18 @@ def readable(task: FileTask) -> bool:
 
 
 def contents(
-    spark: SparkSession, uris: Sequence[str], wanted: list[tuple[str, int, int]], listed_files: int
+    spark: SparkSession,
+    uris: Sequence[str],
+    wanted: list[tuple[str, int, int]],
+    listed_files: int,
+    partitions: int | None = None,
 ) -> DataFrame:
     """``(chunk, idx, content)`` of the wanted files (``(read_as, chunk, idx)``), read by the executors.
 
     The scan is pruned to the wanted files by ``_metadata.file_path`` (a filter on ``path`` would not
     prune: every file's content would be read, then dropped), unless every listed file is wanted.
+    ``partitions``: at most that many read tasks (Spark counts 4 MB per small file and would start
+    one task per ~32 CloudTrail files: their overhead, not the reading, then dominates).
     """
     from pyspark.sql import functions as F
 
@@ -193,11 +199,10 @@ def contents(
             }
         )
     )
-    return (
-        df.select(F.col("_metadata.file_path").alias("read_as"), "content")
-        .join(chosen, "read_as")
-        .select("chunk", "idx", F.lit(None).cast("binary").alias("tasks"), "content")
-    )
+    df = df.select(F.col("_metadata.file_path").alias("read_as"), "content")
+    if partitions is not None:
+        df = df.coalesce(partitions)
+    return df.join(chosen, "read_as").select("chunk", "idx", F.lit(None).cast("binary").alias("tasks"), "content")
 
 
 def read_task(task: FileTask, data: bytes | None, run_id: str, forced: str | None) -> tuple[FileResult, list[Built]]:
