@@ -97,7 +97,7 @@ def ingest(
             _run(session, src_paths, uris, txn, summary, options)
     except OSError as exc:
         summary.aborted = os_error_line(exc)
-    except (IngestError, DatasetLocked, NotADataset, uri_sources.SourceError) as exc:
+    except (IngestError, DatasetLocked, NotADataset) as exc:
         summary.aborted = str(exc)
     summary.seconds = time.perf_counter() - started
     return summary

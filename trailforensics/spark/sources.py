@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from trailforensics.discovery import InputFile, described, root_parts
-from trailforensics.errors import TrailforensicsError
 from trailforensics.ingest.fileread import MAX_FILE_BYTES, process_bytes, process_file, refusal
+from trailforensics.ingest.pipeline import IngestError
 from trailforensics.ingest.tasks import FAILED, FileResult, FileTask
 from trailforensics.normalize.columns import Built
 
@@ -41,10 +41,6 @@ _PARTS = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):(?://([^/]*))?(.*)$")
 _GLOB = re.compile(r"[*?\[\]{}\\]")
 BINARY_FILE_LIMIT = (1 << 31) - 1  # binaryFile's content is one Java byte array
 MISSING = "cannot read: the file was gone when Spark read it (listed, then moved or deleted)"
-
-
-class SourceError(TrailforensicsError, RuntimeError):
-    """A URI Spark cannot list (no such path, no connector for its scheme, access denied)."""
 
 
 def looks_like_uri(text: str) -> bool:
@@ -68,7 +64,7 @@ def _split(uri: str) -> tuple[str, str, str]:
     """(scheme, authority, path) with Hadoop's normalisation of the path: no empty segment, no trailing ``/``."""
     match = _PARTS.match(uri)
     if match is None:
-        raise SourceError(f"not a URI: {uri}")
+        raise IngestError(f"not a URI: {uri}")
     scheme, authority, path = match.group(1).lower(), match.group(2) or "", match.group(3)
     return scheme, authority, "/" + "/".join(p for p in path.split("/") if p)
 
@@ -109,7 +105,7 @@ def listed(spark: SparkSession, uris: Sequence[str]) -> tuple[list[tuple[InputFi
                 .toArrow()
             )
         except Exception as exc:  # AnalysisException (no such path), a missing connector, access denied
-            raise SourceError(f"cannot list {uri}: {_why(exc)}") from None
+            raise IngestError(f"cannot list {uri}: {_why(exc)}") from None
         paths = table.column("path").to_pylist()
         mtimes = [us * 1000 for us in table.column("mtime_us").to_pylist()]
         for item, name in zip(
