@@ -7,6 +7,8 @@ Spark dedup keeps (a parallel local ingest keeps whichever worker reported first
 
 from __future__ import annotations
 
+import gzip
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import pytest
 from trailforensics.engine.dataset import Dataset
 from trailforensics.ingest import IngestOptions, ingest
 from trailforensics.normalize.rebuild import rebuild_record
+from trailforensics.schema.rollups import ROLLUPS
 from trailforensics.spark.session import java_available
 from trailforensics.store.layout import load_snapshot
 
@@ -26,6 +29,7 @@ if not java_available():
     pytest.skip("no Java runtime (Spark needs Java 17+; CI installs one in .ci/run)", allow_module_level=True)
 
 from trailforensics.generate import generate_tree
+from trailforensics.ingest.pipeline import _tasks
 from trailforensics.spark.ingest import ingest as spark_ingest
 from trailforensics.spark.session import get_session
 
@@ -49,23 +53,38 @@ def _rows(ds: Path, view: str, order: str) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k not in RUN_COLUMNS} for r in table.to_pylist()]
 
 
+def _as_listed_by_hadoop(row: dict[str, Any]) -> dict[str, Any]:
+    """A manifest row as a ``file:`` URI ingest records the same file: Hadoop names it ``file:/abs``,
+    knows its mtime to the millisecond, and has no ctime."""
+    return {
+        **row,
+        "path": f"file:{row['path']}",
+        "mtime_ns": row["mtime_ns"] // 1_000_000 * 1_000_000,
+        "ctime_ns": None,
+    }
+
+
 def _keys(ds: Path) -> np.ndarray:
     files = load_snapshot(ds).files("keys")
     return np.sort(np.concatenate([np.load(ds / f) for f in files])) if files else np.zeros(0, "S16")
 
 
-def assert_same_dataset(local: Path, distributed: Path) -> None:
+def assert_same_dataset(local: Path, distributed: Path, *, through_hadoop: bool = False) -> None:
+    """``through_hadoop``: ``distributed`` was ingested from the ``file:`` URI of ``local``'s source."""
     events_order = "source_file, record_index, event_id"
     a, b = _rows(local, "events", events_order), _rows(distributed, "events", events_order)
     assert len(a) == len(b) and a, "row counts differ"
     for x, y in zip(a, b):
         assert x == y
         assert rebuild_record(x) == rebuild_record(y)
-    assert _rows(local, "manifest", "path") == _rows(distributed, "manifest", "path")
+    manifest = _rows(local, "manifest", "path")
+    if through_hadoop:
+        manifest = [_as_listed_by_hadoop(r) for r in manifest]
+    assert manifest == _rows(distributed, "manifest", "path")
     dup_order = "source_file, record_index"
     assert _rows(local, "duplicates", dup_order) == _rows(distributed, "duplicates", dup_order)
     assert np.array_equal(_keys(local), _keys(distributed))
-    for rollup in ("rollup_hourly", "rollup_principals", "rollup_actor_apis"):
+    for rollup in (r.name for r in ROLLUPS):
         cols = ", ".join(_table(local, f"SELECT * FROM {rollup} LIMIT 0").column_names)
         assert _rows(local, rollup, cols) == _rows(distributed, rollup, cols), rollup
     # Same layout: the same tables, events in the same partitions.
@@ -80,27 +99,41 @@ def assert_same_dataset(local: Path, distributed: Path) -> None:
         )
 
 
-def test_sample_logs_equal_row_for_row(spark: Any, tmp_path: Path) -> None:
-    local = ingest([SAMPLE], tmp_path / "local", IngestOptions(workers=1))
-    dist = spark_ingest([SAMPLE], tmp_path / "spark", spark=spark)
+SUMMARY_FIELDS = (
+    "files_seen",
+    "files_ingested",
+    "files_failed",
+    "records_read",
+    "rows_written",
+    "duplicates_dropped",
+    "records_rejected",
+    "skipped_by_reason",
+    "failures",
+    "partly_read",
+)
+
+
+@pytest.fixture(scope="module")
+def local_sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """The serial local ingest of sample_logs: the reference of the path and the URI runs."""
+    ds = tmp_path_factory.mktemp("local-sample") / "ds"
+    return ds, ingest([SAMPLE], ds, IngestOptions(workers=1))
+
+
+@pytest.mark.parametrize("through_hadoop", [False, True], ids=["path", "file-uri"])
+def test_sample_logs_equal_row_for_row(
+    spark: Any, local_sample: tuple[Path, Any], tmp_path: Path, through_hadoop: bool
+) -> None:
+    local_ds, local = local_sample
+    source = SAMPLE.as_uri() if through_hadoop else SAMPLE
+    dist = spark_ingest([source], tmp_path / "spark", spark=spark)
     assert dist.committed and not dist.aborted
     assert local.duplicates_dropped > 0  # the sample holds org-trail + account-trail copies
-    for field in (
-        "files_seen",
-        "files_ingested",
-        "files_failed",
-        "records_read",
-        "rows_written",
-        "duplicates_dropped",
-        "records_rejected",
-        "skipped_by_reason",
-        "failures",
-        "partly_read",
-    ):
+    for field in SUMMARY_FIELDS:
         assert getattr(local, field) == getattr(dist, field), field
-    assert_same_dataset(tmp_path / "local", tmp_path / "spark")
+    assert_same_dataset(local_ds, tmp_path / "spark", through_hadoop=through_hadoop)
     # Incremental: nothing new to read, nothing written.
-    again = spark_ingest([SAMPLE], tmp_path / "spark", spark=spark)
+    again = spark_ingest([source], tmp_path / "spark", spark=spark)
     assert again.files_unchanged == again.files_seen and again.rows_written == 0
 
 
@@ -120,14 +153,57 @@ def test_incremental_runs_dedup_against_earlier_keys(spark: Any, tmp_path: Path)
 def test_generated_tree_and_bad_files(spark: Any, tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     generate_tree(tree, events=3000, seed=7, workers=1)
-    logs = sorted(tree.rglob("*.json.gz"))
+    logs = sorted(p for p in tree.rglob("*.json.gz") if "/CloudTrail/" in p.as_posix())
     (logs[0].parent / "truncated.json.gz").write_bytes(logs[0].read_bytes()[:100])
+    (logs[2].parent / logs[2].name.replace(".json.gz", "-bad.json.gz")).write_bytes(
+        gzip.compress(b'{"Records": [{"eventVersion": "1.08", "eventID": ')
+    )
     shutil.copy(logs[1], logs[1].parent / "copy-of-a-log.json.gz")  # a whole file of duplicates
+    (tree / ".DS_Store").write_bytes(b"\0")  # hidden: reported as skipped
+    (tree / "_notes").mkdir()  # Spark's file index hides "_" names unless told not to
+    (tree / "_notes" / "lookup.json").write_bytes(logs[3].read_bytes())
+    # Over the size limit, and over binaryFile's 2 GiB: a per-file error, never a failed Spark job.
+    with open(tree / "huge.json", "wb") as fh:
+        fh.truncate(3 << 30)  # sparse: no disk used
     local = ingest([tree], tmp_path / "local", IngestOptions(workers=1))
-    dist = spark_ingest([tree], tmp_path / "spark", spark=spark)
-    assert local.failures and local.failures == dist.failures  # the same per-file error
-    assert local.duplicates_dropped > 0
-    assert_same_dataset(tmp_path / "local", tmp_path / "spark")
+    assert local.duplicates_dropped > 0 and local.skipped_by_reason
+    for expected in ("file too large", "invalid JSON", "truncated gzip"):
+        assert any(expected in why for _name, why in local.failures), expected
+    for through_hadoop in (False, True):
+        ds = tmp_path / f"spark-{through_hadoop}"
+        source = tree.as_uri() if through_hadoop else tree
+        dist = spark_ingest([source], ds, spark=spark)
+        for field in SUMMARY_FIELDS:  # the same per-file errors and skips
+            assert getattr(local, field) == getattr(dist, field), (through_hadoop, field)
+        assert_same_dataset(tmp_path / "local", ds, through_hadoop=through_hadoop)
+    again = spark_ingest([tree.as_uri()], ds, spark=spark)
+    assert again.aborted is None and again.files_unchanged == again.files_seen == local.files_seen
+    assert again.rows_written == 0 and again.files_ingested == 0
+
+
+def test_a_uri_spark_cannot_list_aborts_in_one_line(spark: Any, tmp_path: Path) -> None:
+    missing = spark_ingest([(tmp_path / "nowhere").as_uri()], tmp_path / "ds1", spark=spark)
+    assert missing.aborted == f"source does not exist: {tmp_path / 'nowhere'}"
+    no_connector = spark_ingest(["s3a://case-bucket/AWSLogs/"], tmp_path / "ds2", spark=spark)
+    assert no_connector.aborted is not None and "\n" not in no_connector.aborted
+    assert no_connector.aborted.startswith("cannot list s3a://case-bucket/AWSLogs/: ")
+    assert "S3AFileSystem not found" in no_connector.aborted and "docs/SCALE-OUT.md" in no_connector.aborted
+    assert not missing.committed and not no_connector.committed
+
+
+def test_a_file_vanished_after_listing_is_a_per_file_error(spark: Any, tmp_path: Path) -> None:
+    from trailforensics.spark import sources
+
+    tree = tmp_path / "tree"
+    generate_tree(tree, events=200, seed=3, workers=1)
+    listed, read_as = sources.listed(spark, [tree.as_uri()])
+    gone = next(f for f, _label in listed if f.kind == "cloudtrail")
+    os.unlink(gone.path.removeprefix("file:"))
+    data = sources.contents(spark, [tree.as_uri()], [(read_as[gone.path], 0, 0)], len(read_as)).collect()
+    assert data == []  # ignoreMissingFiles: no row, no failed job
+    task = pipeline_tasks([gone])[0]
+    result, built = sources.read_task(task, None, "run", None)
+    assert (result.status, result.reason, built) == ("failed", sources.MISSING, [])
 
 
 def test_spark_reads_the_dataset_with_the_right_types(spark: Any, tmp_path: Path) -> None:
@@ -145,3 +221,7 @@ def test_spark_reads_the_dataset_with_the_right_types(spark: Any, tmp_path: Path
     got = df.selectExpr("count(*) AS n", "min(event_time) AS t").collect()[0]
     assert got["n"] == expected["n"]
     assert got["t"].replace(tzinfo=None) == expected["t"].replace(tzinfo=None)
+
+
+def pipeline_tasks(files: list[Any]) -> list[Any]:
+    return _tasks(files, {}, [])[0]

@@ -65,10 +65,15 @@ def source_root(path: Path) -> Path:
     level of the tree the responder pointed at.
     """
     base = path if path.is_dir() else path.parent
-    parts = base.parts
-    if "AWSLogs" in parts:
-        idx = len(parts) - 1 - parts[::-1].index("AWSLogs")
-        return Path(*parts[:idx]) if idx else Path(parts[0])
+    return Path(*root_parts(base.parts))
+
+
+def root_parts(base: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`source_root` on the parts of a folder (``("/", "case", "AWSLogs", "1111")``): of a
+    local path or of a Hadoop URI's path alike."""
+    if "AWSLogs" in base:
+        idx = len(base) - 1 - base[::-1].index("AWSLogs")
+        return base[:idx] if idx else base[:1]
     return base
 
 
@@ -246,8 +251,12 @@ def discover(sources: Iterable[str | Path]) -> list[InputFile]:
     Every path seen is listed: files to read, and (kind ``not-a-file``, with the reason) the
     folders, links, pipes and devices that are not read, and (``error``) what could not be looked at.
     """
-    found: dict[str, InputFile] = {}
-    roots: dict[str, Path] = {}
+    return arrange(listed(sources))
+
+
+def listed(sources: Iterable[str | Path]) -> list[tuple[InputFile, str]]:
+    """Every path under the given local sources, with the label of its root (see :func:`arrange`), unordered."""
+    found: dict[str, tuple[InputFile, str]] = {}
     for src in sources:
         # The real path: the same tree given through a link is the same evidence.
         src_path = Path(src).resolve()
@@ -256,9 +265,25 @@ def discover(sources: Iterable[str | Path]) -> list[InputFile]:
         for item in seen:
             if item.path in found:
                 continue
-            found[item.path] = _from_found(item, root)
-            roots[item.path] = root
-    return sorted(_distinct_source_files(found, roots), key=InputFile.sort_key)
+            found[item.path] = (_from_found(item, root), _root_label(root))
+    return list(found.values())
+
+
+def arrange(files: Iterable[tuple[InputFile, str]]) -> list[InputFile]:
+    """The files of every source, each with its root's label, in ingest order (see :meth:`InputFile.sort_key`).
+
+    Two dumps of the same bucket (`sync-monday/`, `sync-friday/`) give the same relative paths:
+    those files get their root's label in front, so every row names its own file.
+    """
+    items = list(files)
+    by_rel: dict[str, int] = {}
+    for f, _label in items:
+        by_rel[f.source_file] = by_rel.get(f.source_file, 0) + 1
+    out = [
+        replace(f, source_file=f"{utf8_text(label)}/{f.source_file}") if by_rel[f.source_file] > 1 else f
+        for f, label in items
+    ]
+    return sorted(out, key=InputFile.sort_key)
 
 
 def _from_found(item: Found, root: Path) -> InputFile:
@@ -273,22 +298,6 @@ def _from_found(item: Found, root: Path) -> InputFile:
     return _input_file(item.path, root, st, resolved=item.target)
 
 
-def _distinct_source_files(found: dict[str, InputFile], roots: dict[str, Path]) -> list[InputFile]:
-    """Two dumps of the same bucket (`sync-monday/`, `sync-friday/`) give the same relative
-    paths: those files get their root's name in front, so every row names its own file."""
-    by_rel: dict[str, list[str]] = {}
-    for path, f in found.items():
-        by_rel.setdefault(f.source_file, []).append(path)
-    out = list(found.values())
-    clashes = {p for paths in by_rel.values() if len(paths) > 1 for p in paths}
-    if not clashes:
-        return out
-    return [
-        replace(f, source_file=f"{utf8_text(_root_label(roots[f.path]))}/{f.source_file}") if f.path in clashes else f
-        for f in out
-    ]
-
-
 def _root_label(root: Path) -> str:
     return root.name or str(root).strip("/") or "root"
 
@@ -296,20 +305,45 @@ def _root_label(root: Path) -> str:
 def _input_file(
     path: str, root: Path, st: os.stat_result | None, error: str | None = None, resolved: str | None = None
 ) -> InputFile:
-    rel = utf8_text(os.path.relpath(path, root).replace(os.sep, "/"))
-    kind, reason, meta = classify(rel)
     text = utf8_text(path)
+    return described(
+        path,
+        utf8_text(os.path.relpath(path, root).replace(os.sep, "/")),
+        size=st.st_size if st else 0,
+        mtime_ns=st.st_mtime_ns if st else 0,
+        ctime_ns=st.st_ctime_ns if st else None,
+        identity=text if text != path else None,
+        error=error,
+        resolved_path=utf8_text(resolved) if resolved and resolved != path else None,
+    )
+
+
+def described(
+    path: str,
+    rel: str,
+    *,
+    size: int,
+    mtime_ns: int,
+    ctime_ns: int | None = None,
+    identity: str | None = None,
+    error: str | None = None,
+    resolved_path: str | None = None,
+) -> InputFile:
+    """The :class:`InputFile` of one listed file: its kind, skip reason and metadata from ``rel``, its
+    path relative to the source root (``/``-separated).  Local discovery and the Spark engine's listing
+    of Hadoop filesystem URIs (``spark.sources``) both describe their files here."""
+    kind, reason, meta = classify(rel)
     return InputFile(
         path=path,
         source_file=rel,
         kind=kind,
         reason=reason,
-        size=st.st_size if st else 0,
-        mtime_ns=st.st_mtime_ns if st else 0,
-        ctime_ns=st.st_ctime_ns if st else None,
+        size=size,
+        mtime_ns=mtime_ns,
+        ctime_ns=ctime_ns,
         file_time=awslogs.file_time(rel.rsplit("/", 1)[-1]),
-        identity=text if text != path else None,
+        identity=identity,
         error=error,
-        resolved_path=utf8_text(resolved) if resolved and resolved != path else None,
+        resolved_path=resolved_path,
         **meta,
     )

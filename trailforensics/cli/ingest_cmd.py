@@ -27,8 +27,11 @@ from trailforensics.cli.progress import Steps
 
 @app.command("ingest")
 def ingest_command(
-    sources: list[Path] = typer.Argument(
-        ..., help="Folders (any level of an AWSLogs tree), files, archives (zip, tar, tgz), or - for stdin."
+    sources: list[str] = typer.Argument(
+        ...,
+        help="Folders (any level of an AWSLogs tree), files, archives (zip, tar, tgz), or - for stdin; "
+        "with --engine spark also Hadoop filesystem URIs read by the cluster "
+        "(s3a://bucket/AWSLogs/..., hdfs://, gs://, abfss://, file:///abs/path).",
     ),
     dataset: Path = dataset_option("Dataset folder to create or add to (never inside the evidence)."),
     workers: int = typer.Option(0, "-j", "--workers", help="Worker processes (default: the CPU count)."),
@@ -65,15 +68,16 @@ def ingest_command(
 
     if dataset is None:
         fail(f"name the dataset with -d DIR (or set {ENV_DATASET})")
+    spark = use_spark(engine)
     for src in sources:
-        remote = remote_source_message(src)
+        remote = None if spark else remote_source_message(src)
         if remote:
             fail(remote)
     progress = None if (quiet or as_json) else make_progress(sys.stderr)
     options = IngestOptions(
         workers=workers or None, strict=strict, progress=progress, input_format=input_format, rehash=rehash
     )
-    if use_spark(engine):
+    if spark:
         from trailforensics.spark import commands
 
         summary = commands.ingest(sources, dataset, options, spark_master)
@@ -91,23 +95,29 @@ def ingest_command(
     raise typer.Exit(summary.exit_code)
 
 
-# A URL given as a source reaches the command as a path with its "//" folded ("s3:/bucket/key").
+# A URL given as a source ("s3a://bucket/key"; a Path folds its "//" to "s3a:/bucket/key").
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/+(.*)$")
 
 
-def remote_source_message(src: Path) -> str | None:
-    """What to say about a source that is a URL (ingest reads local files); None for a local path."""
-    match = _URL.match(src.as_posix())
-    if match is None or src.exists():
+def remote_source_message(src: str | Path) -> str | None:
+    """What the local engine says about a source that is a URL (it reads local files); None for a local path."""
+    text = src.as_posix() if isinstance(src, Path) else src
+    match = _URL.match(text)
+    if match is None or Path(text).exists():
         return None
-    scheme, rest = match.group(1).lower(), match.group(2)
-    url = f"{scheme}://{rest}"
+    scheme, rest = match.group(1).lower(), match.group(2).rstrip("/")
+    url = f"{scheme}://{rest}" if isinstance(src, Path) else text.rstrip("/")  # a Path lost the "//"
     if scheme in ("s3", "s3a", "s3n"):
         return (
             f"{url}: S3 is not read directly: copy it first (`aws s3 sync s3://{rest} ./evidence`, then "
             "`trailforensics ingest ./evidence`), or use the Spark engine (--engine spark), which reads s3a:// URLs"
         )
-    return f"{url}: ingest reads local files and folders: download it first, then ingest the copy"
+    if scheme == "file":
+        return f"{url}: the local engine takes the path itself (/{rest}); file:// URIs are for --engine spark"
+    return (
+        f"{url}: the local engine reads local files and folders: download it first and ingest the copy, "
+        f"or use the Spark engine (--engine spark), which reads {scheme}:// through the cluster's Hadoop connectors"
+    )
 
 
 @app.command("compact")

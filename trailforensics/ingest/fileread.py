@@ -51,18 +51,38 @@ def resolved_path(path: str) -> str | None:
 
 
 def process_file(task: FileTask, run_id: str, forced: str | None = None) -> tuple[FileResult, list[Built]]:
-    if task.error:
-        return FileResult(task, FAILED, task.error, size=task.size), []
-    if task.kind == NOT_A_FILE:  # a folder, link or pipe listed by discovery: never opened
-        return FileResult(task, SKIPPED, task.skip_reason, size=0), []
-    if task.size > MAX_FILE_BYTES:
-        return FileResult(task, FAILED, f"file too large ({task.size:,} bytes)", size=task.size), []
+    """Read one local file and parse it (see :func:`process_bytes`)."""
+    refused = refusal(task)
+    if refused is not None:
+        return refused, []
     try:
         data = read_bytes(task.path)
     except OSError as exc:
         return FileResult(task, FAILED, f"cannot read: {exc.strerror or exc}", size=task.size), []
+    return process_bytes(task, data, run_id, forced, resolved=resolved_path(task.path))
+
+
+def refusal(task: FileTask) -> FileResult | None:
+    """The result of a file that is not to be read at all (listing error, not a file, too large), else None."""
+    if task.error:
+        return FileResult(task, FAILED, task.error, size=task.size)
+    if task.kind == NOT_A_FILE:  # a folder, link or pipe listed by discovery: never opened
+        return FileResult(task, SKIPPED, task.skip_reason, size=0)
+    if task.size > MAX_FILE_BYTES:
+        return FileResult(task, FAILED, f"file too large ({task.size:,} bytes)", size=task.size)
+    return None
+
+
+def process_bytes(
+    task: FileTask, data: bytes, run_id: str, forced: str | None = None, resolved: str | None = None
+) -> tuple[FileResult, list[Built]]:
+    """One file's bytes, read by the caller (a local file, or an object Spark read through Hadoop),
+    through the readers and the normaliser: its manifest result and its rows."""
+    refused = refusal(task)
+    if refused is not None:
+        return refused, []
     sha = hashlib.sha256(data).hexdigest()
-    result = FileResult(task, INGESTED, sha256=sha, size=len(data), resolved_path=resolved_path(task.path))
+    result = FileResult(task, INGESTED, sha256=sha, size=len(data), resolved_path=resolved)
     if task.previous_sha256 is not None:
         if sha == task.previous_sha256:
             result.status = UNCHANGED

@@ -65,7 +65,7 @@ def timeline(
     return SparkQueries(spark, []).sql(query, params)
 
 
-def ingest(sources: Sequence[Path], dataset: Path, options: Any, master: str | None = None) -> Any:
+def ingest(sources: Sequence[str | Path], dataset: Path, options: Any, master: str | None = None) -> Any:
     from trailforensics.spark.ingest import ingest as spark_ingest
 
     return spark_ingest(sources, dataset, options, master=master)

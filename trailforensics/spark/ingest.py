@@ -6,8 +6,10 @@ the manifest, the keys, the rollups and the run summary and commit (``pipeline._
 between, two Spark stages over a DataFrame with one row per chunk:
 
 1. ``mapInArrow(parse)``: each chunk's files go through the same readers and normaliser
-   (``ingest.fileread.process_file``); the rows are kept in the run's scratch folder (Arrow IPC)
-   and only ``(chunk, pos, key)`` leaves the task: 16-byte keys, not 2 KB rows, are shuffled.
+   (``ingest.fileread.process_file``; for a Hadoop filesystem URI source, ``process_bytes`` on
+   the bytes Spark read, shuffled to their chunk: see :mod:`trailforensics.spark.sources`); the
+   rows are kept in the run's scratch folder (Arrow IPC) and only ``(chunk, pos, key)`` leaves
+   the task: 16-byte keys, not 2 KB rows, are shuffled.
 2. dedup: a window on the key (the shuffle), ordered by ``(chunk, pos)`` with the keys of earlier
    runs first: a row is kept when it is the first of its key, which is exactly what the local
    :class:`~trailforensics.store.keyindex.KeyIndex` keeps when the chunks are fed in order (a
@@ -16,8 +18,9 @@ between, two Spark stages over a DataFrame with one row per chunk:
    its kept rows and duplicates with the local ``ChunkProcessor.write`` (same hive layout, same
    Parquet schema, ``part-<run>-<task>-<n>.parquet``) and returns the files' results.
 
-The run's staging folder must be reachable by every executor (a local path, or a shared mount on
-a cluster: see docs/SCALE-OUT.md).
+Sources are local paths (read by the executors from the same path) or URIs (``s3a://``,
+``hdfs://``, ``file:/``...), listed and read through Spark.  The run's staging folder must be
+reachable by every executor (a local path, or a shared mount on a cluster: see docs/SCALE-OUT.md).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from trailforensics.discovery import discover
+from trailforensics.discovery import arrange
+from trailforensics.discovery import listed as listed_locally
 from trailforensics.ingest import pipeline
 from trailforensics.ingest.pipeline import IngestError, IngestOptions
 from trailforensics.ingest.summary import IngestSummary
@@ -42,6 +46,7 @@ from trailforensics.ingest.worker import os_error_line
 from trailforensics.names import utf8_text
 from trailforensics.schema import EVENT_SCHEMA
 from trailforensics.spark import rollups as spark_rollups
+from trailforensics.spark import sources as uri_sources
 from trailforensics.store.keyindex import KEY_DTYPE, DayKeyIndex
 from trailforensics.store.layout import NotADataset
 from trailforensics.store.lock import DatasetLocked
@@ -73,7 +78,10 @@ def ingest(
     started = time.perf_counter()
     now = datetime.now(timezone.utc).replace(microsecond=0)
     dataset_path = Path(dataset).absolute()
-    src_paths = [Path(s) if str(s) == pipeline.STDIN else Path(s).absolute() for s in sources]
+    uris = [str(s) for s in sources if uri_sources.is_uri(s)]
+    src_paths = [
+        Path(s) if str(s) == pipeline.STDIN else Path(s).absolute() for s in sources if not uri_sources.is_uri(s)
+    ]
     summary = IngestSummary(run_id=new_run_id("ingest", now), dataset=str(dataset_path))
     if options.input_format is not None:
         from trailforensics.readers.shapes import SHAPES
@@ -82,11 +90,12 @@ def ingest(
             summary.aborted = f"unknown input format {options.input_format!r} (choose from {', '.join(SHAPES)})"
             return summary
     try:
-        pipeline._check_paths(src_paths, dataset_path)
+        local_uris = [p for p in map(uri_sources.local_path, uris) if p is not None]
+        pipeline._check_paths([*src_paths, *local_uris], dataset_path)
         session = spark or get_session(master)
         with Transaction(dataset_path, "ingest", create=True, run_id=summary.run_id, now=now) as txn:
             summary.notes.extend(txn.notes)
-            _run(session, src_paths, txn, summary, options)
+            _run(session, src_paths, uris, txn, summary, options)
     except OSError as exc:
         summary.aborted = os_error_line(exc)
     except (IngestError, DatasetLocked, NotADataset) as exc:
@@ -96,10 +105,16 @@ def ingest(
 
 
 def _run(
-    spark: SparkSession, sources: list[Path], txn: Transaction, summary: IngestSummary, options: IngestOptions
+    spark: SparkSession,
+    sources: list[Path],
+    uris: list[str],
+    txn: Transaction,
+    summary: IngestSummary,
+    options: IngestOptions,
 ) -> None:
     streams = [s for s in sources if str(s) == pipeline.STDIN or pipeline._is_stream(s)]
-    files = discover([s for s in sources if s not in streams])
+    from_uris, read_as = uri_sources.listed(spark, uris) if uris else ([], {})
+    files = arrange([*listed_locally([s for s in sources if s not in streams]), *from_uris])
     for s in streams:
         if str(s) == pipeline.STDIN:
             files.append(pipeline._stream_file(txn.scratch, options.stdin or sys.stdin.buffer, "<stdin>", "stdin"))
@@ -114,7 +129,14 @@ def _run(
     if not tasks:
         return
     chunks = list(pipeline._chunks(tasks))
-    results, written, kept_keys = _distributed(spark, chunks, txn, options)
+    wanted = [
+        (read_as[t.path], c, i)
+        for c, chunk in enumerate(chunks)
+        for i, t in enumerate(chunk)
+        if t.path in read_as and uri_sources.readable(t)
+    ]
+    contents = uri_sources.contents(spark, uris, wanted, len(read_as), _slices(spark, chunks)) if wanted else None
+    results, written, kept_keys = _distributed(spark, chunks, txn, options, contents)
     # Dedup happened in the shuffle: the run's index only collects the kept keys (stored undated).
     index = DayKeyIndex(txn.root, [], txn.scratch, 1)
     run = pipeline._Run(txn, summary, index, options)
@@ -131,15 +153,23 @@ def _run(
 
 
 def _distributed(
-    spark: SparkSession, chunks: list[list[Any]], txn: Transaction, options: IngestOptions
+    spark: SparkSession,
+    chunks: list[list[Any]],
+    txn: Transaction,
+    options: IngestOptions,
+    contents: DataFrame | None = None,
 ) -> tuple[list[list[Any]], list[WrittenFile], list[Path]]:
-    """Parse, dedup and write on the executors; returns each chunk's results, the files, the kept keys."""
+    """Parse, dedup and write on the executors; returns each chunk's results, the files, the kept keys.
+
+    ``contents``: ``(chunk, idx, tasks=NULL, content)`` rows of the files Spark reads (URI sources);
+    they join their chunk's row in the parse stage, sorted after it by position.
+    """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     scratch = str(txn.scratch)
     conf = (str(txn.stage), scratch, txn.run_id, options.input_format)
-    slices = max(1, min(len(chunks), spark.sparkContext.defaultParallelism * 4 if _classic(spark) else len(chunks)))
+    slices = _slices(spark, chunks)
     table = pa.table(
         {
             "chunk": pa.array(range(len(chunks)), pa.int32()),
@@ -147,7 +177,15 @@ def _distributed(
         }
     )
     chunk_df = spark.createDataFrame(table).repartition(slices, "chunk")
-    keys = chunk_df.mapInArrow(lambda it: _parse_partition(it, conf), KEYS_SCHEMA)
+    parse_input = chunk_df
+    if contents is not None:
+        parse_input = (
+            chunk_df.select("chunk", F.lit(-1).alias("idx"), "tasks", F.lit(None).cast("binary").alias("content"))
+            .unionByName(contents)
+            .repartition(slices, "chunk")
+            .sortWithinPartitions("chunk", "idx")
+        )
+    keys = parse_input.mapInArrow(lambda it: _parse_partition(it, conf), KEYS_SCHEMA)
     prior = txn.snapshot.files("keys")
     if prior:
         keys = keys.unionByName(_prior_keys(spark, [str(txn.root / rel) for rel in prior]))
@@ -178,6 +216,11 @@ def _distributed(
     ordered = [by_chunk[i] for i in range(len(chunks))]
     kept = [Path(scratch) / f"kept-{i}.keys" for i in range(len(chunks))]
     return ordered, written, [k for k in kept if k.exists()]
+
+
+def _slices(spark: SparkSession, chunks: list[list[Any]]) -> int:
+    """Tasks of the parse and write stages: 4 per core, never more than the chunks."""
+    return max(1, min(len(chunks), spark.sparkContext.defaultParallelism * 4 if _classic(spark) else len(chunks)))
 
 
 def _classic(spark: SparkSession) -> bool:
@@ -223,20 +266,49 @@ def _parse_partition(
     batches: Iterator[pa.RecordBatch], conf: tuple[str, str, str, str | None]
 ) -> Iterator[pa.RecordBatch]:
     """Stage 1: parse each chunk, keep its rows in the scratch folder, yield its keys."""
-    from trailforensics.ingest.worker import ChunkProcessor
+    _stage, scratch, run_id, forced = conf
+    for chunk, blob, data in _chunk_inputs(batches):
+        if blob is None:  # only content rows: their chunk's row never came (cannot happen)
+            raise IngestError(f"chunk {chunk}: its files arrived without its task list")
+        tasks = pickle.loads(blob)
+        results: list[Any] = []
+        built: list[list[Any]] = []
+        for pos, task in enumerate(tasks):
+            res, b = uri_sources.read_task(task, data.get(pos), run_id, forced)
+            results.append(res)
+            built.append(b)
+        keys = b"".join(b.keys for bs in built for b in bs)
+        layout = [[b.batch.num_rows for b in bs] for bs in built]
+        _atomic(Path(scratch) / f"chunk-{chunk}.rows", lambda fh, built=built: _write_rows(fh, built))
+        _atomic(Path(scratch) / f"chunk-{chunk}.meta", lambda fh, r=results, lo=layout: pickle.dump((r, lo), fh))
+        _atomic(Path(scratch) / f"chunk-{chunk}.keys", lambda fh, k=keys: fh.write(k))
+        n = len(keys) // KEY_DTYPE.itemsize
+        yield _keys_batch(chunk, np.arange(n, dtype=np.int32), keys)
 
-    stage, scratch, run_id, forced = conf
-    parser = ChunkProcessor(Path(stage), run_id, 0, forced)  # parse only: its writers never open
+
+def _chunk_inputs(batches: Iterator[pa.RecordBatch]) -> Iterator[tuple[int, bytes | None, dict[int, bytes]]]:
+    """(chunk, pickled tasks, file bytes by position) of each chunk, from rows sorted by (chunk, idx):
+    the chunk's own row (idx -1, its tasks), then the bytes Spark read for its URI files (if any)."""
+    current: int | None = None
+    blob: bytes | None = None
+    data: dict[int, bytes] = {}
     for batch in batches:
-        for chunk, blob in zip(batch.column("chunk").to_pylist(), batch.column("tasks").to_pylist()):
-            tasks = pickle.loads(blob)
-            results, built, keys = parser.parse(tasks)
-            layout = [[b.batch.num_rows for b in bs] for bs in built]
-            _atomic(Path(scratch) / f"chunk-{chunk}.rows", lambda fh, built=built: _write_rows(fh, built))
-            _atomic(Path(scratch) / f"chunk-{chunk}.meta", lambda fh, r=results, lo=layout: pickle.dump((r, lo), fh))
-            _atomic(Path(scratch) / f"chunk-{chunk}.keys", lambda fh, k=keys: fh.write(k))
-            n = len(keys) // KEY_DTYPE.itemsize
-            yield _keys_batch(chunk, np.arange(n, dtype=np.int32), keys)
+        n = batch.num_rows
+        chunks = batch.column("chunk").to_pylist()
+        blobs = batch.column("tasks").to_pylist()
+        with_content = "content" in batch.schema.names
+        idxs = batch.column("idx").to_pylist() if with_content else [-1] * n
+        for i in range(n):
+            if chunks[i] != current:
+                if current is not None:
+                    yield current, blob, data
+                current, blob, data = chunks[i], None, {}
+            if idxs[i] < 0:
+                blob = blobs[i]
+            elif idxs[i] not in data:  # a file under two overlapping URIs is listed (and read) twice
+                data[idxs[i]] = batch.column("content")[i].as_py()
+    if current is not None:
+        yield current, blob, data
 
 
 def _write_rows(fh: Any, built: list[list[Any]]) -> None:
