@@ -41,6 +41,7 @@ from trailforensics.hunt.runner import (
 )
 from trailforensics.spark import macros
 from trailforensics.spark.dialect import SPARK, to_dialect
+from trailforensics.spark.session import parallelism
 from trailforensics.spark.tables import register_views
 
 if TYPE_CHECKING:
@@ -98,7 +99,10 @@ def _cache(spark: SparkSession, view: str, query: str) -> Any:
     # On disk (the executors' local folders), never in the heap: held in memory, the 2 M-event
     # dataset's light columns overflowed a 1 GB driver in local mode.  Few, full partitions: the
     # cache is read by every detection, and an empty task costs as much as a full one.
-    frame = frame.coalesce(max(1, spark.sparkContext.defaultParallelism)).persist(StorageLevel.DISK_ONLY)
+    cores = parallelism(spark)
+    if cores:
+        frame = frame.coalesce(max(1, cores))
+    frame = frame.persist(StorageLevel.DISK_ONLY)
     frame.createOrReplaceTempView(view)
     frame.count()  # read the Parquet files now, once
     return frame

@@ -47,6 +47,7 @@ from trailforensics.names import utf8_text
 from trailforensics.schema import EVENT_SCHEMA
 from trailforensics.spark import rollups as spark_rollups
 from trailforensics.spark import sources as uri_sources
+from trailforensics.spark.session import parallelism
 from trailforensics.store.keyindex import KEY_DTYPE, DayKeyIndex
 from trailforensics.store.layout import NotADataset
 from trailforensics.store.lock import DatasetLocked
@@ -220,16 +221,8 @@ def _distributed(
 
 def _slices(spark: SparkSession, chunks: list[list[Any]]) -> int:
     """Tasks of the parse and write stages: 4 per core, never more than the chunks."""
-    return max(1, min(len(chunks), spark.sparkContext.defaultParallelism * 4 if _classic(spark) else len(chunks)))
-
-
-def _classic(spark: SparkSession) -> bool:
-    """A classic session (Spark Connect has no SparkContext)."""
-    try:
-        spark.sparkContext  # noqa: B018
-    except Exception:
-        return False
-    return True
+    cores = parallelism(spark)
+    return max(1, min(len(chunks), cores * 4 if cores else len(chunks)))
 
 
 def _prior_keys(spark: SparkSession, paths: list[str]) -> DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import warnings
 from typing import TYPE_CHECKING
 
 from trailforensics.errors import TrailforensicsError
@@ -45,7 +46,11 @@ def get_session(
         raise SparkUnavailable("the Spark engine needs the spark extra: pip install 'trailforensics[spark]'") from exc
     remote = os.environ.get("SPARK_REMOTE") if master is None else None
     if remote:
+        if remote.startswith("local"):  # a Connect server started here: its workers run this interpreter
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = SparkSession.builder.remote(remote)
+        if remote.startswith("local"):  # the server's own settings: no progress bars, no log lines
+            builder = builder.config("spark.ui.showConsoleProgress", "false").config("spark.log.level", "FATAL")
     else:
         if not java_available():
             raise SparkUnavailable("the Spark engine needs a Java runtime (17 or later): install one or set JAVA_HOME")
@@ -68,7 +73,28 @@ def get_session(
     builder = builder.config("spark.sql.ansi.enabled", "false")
     if shuffle_partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-    session = builder.getOrCreate()
+    with warnings.catch_warnings():
+        # A local Connect server takes the server settings above at start; the client then tries to
+        # set them again as session settings, and warns that a server setting cannot change.
+        warnings.filterwarnings("ignore", message="Failed to set spark", category=UserWarning)
+        session = builder.getOrCreate()
     if not remote:
         session.sparkContext.setLogLevel("FATAL")  # failures arrive as exceptions; no JSON log noise
     return session
+
+
+def is_classic(spark: SparkSession) -> bool:
+    """A classic session (a Spark Connect client has no SparkContext)."""
+    try:
+        spark.sparkContext  # noqa: B018
+    except Exception:
+        return False
+    return True
+
+
+def parallelism(spark: SparkSession) -> int | None:
+    """The cluster's default parallelism; on Spark Connect only when configured (else None)."""
+    if is_classic(spark):
+        return int(spark.sparkContext.defaultParallelism)
+    configured = spark.conf.get("spark.default.parallelism", None)
+    return int(configured) if configured else None
