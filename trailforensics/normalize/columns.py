@@ -398,9 +398,11 @@ def _dedup_keys(decoded: Decoded, cols: dict[str, pa.Array]) -> tuple[dict[int, 
         for i in np.flatnonzero(~np.asarray(event_ids.is_valid())).tolist():
             hashes[i] = record_hash(decoded.raw_of(i))
     # The key material of every row in one vectorised join; only the hashing is per row.
-    parts = [pc.fill_null(cols[c], _EMPTY) for c in _KEY_COLUMNS]
-    parts.insert(2, pc.fill_null(pc.cast(pc.cast(cols["event_time"], pa.int64()), pa.string()), _EMPTY))
-    material = pc.binary_join_element_wise(*parts, _SEPARATOR).cast(pa.binary()).to_pylist()
+    parts = [cols[c] for c in _KEY_COLUMNS]
+    parts.insert(2, pc.cast(pc.cast(cols["event_time"], pa.int64()), pa.string()))
+    # A NULL part joins as "" (one option, not a fill_null call per column and file).
+    material = pc.binary_join_element_wise(*parts, _SEPARATOR, options=_JOIN_NULL_AS_EMPTY)
+    material = material.cast(pa.binary()).to_pylist()
     for i, h in hashes.items():
         material[i] = b"h\x1f" + h.encode()
     return hashes, b"".join(map(_digest, material))
@@ -429,8 +431,8 @@ _KEY_COLUMNS = (
     "resources",
     "service_event_details",
 )
-_EMPTY = pa.scalar("", pa.string())
 _SEPARATOR = pa.scalar("\x1f", pa.string())
+_JOIN_NULL_AS_EMPTY = pc.JoinOptions(null_handling="replace", null_replacement="")
 _BLAKE = hashlib.blake2b(digest_size=KEY_SIZE)
 
 
