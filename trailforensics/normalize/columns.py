@@ -30,7 +30,6 @@ from trailforensics.normalize.fast import (
     IDENTITY_LIST_DECODER,
     NO_RAW,
     NOT_SET,
-    Attributes,
     DecodeError,
     FastRecord,
     Identity,
@@ -40,7 +39,8 @@ from trailforensics.normalize.fast import (
     ValidationError,
 )
 from trailforensics.normalize.identity import identity_of_raw
-from trailforensics.normalize.rawcols import LBRACE, QUOTE, RawColumns
+from trailforensics.normalize.native import native
+from trailforensics.normalize.rawcols import QUOTE, RawColumns
 from trailforensics.normalize.rebuild import SIEM_TIME_KEY, TIME_FROM_NOTE
 from trailforensics.normalize.timeparse import parse_time, parse_time_array
 from trailforensics.normalize.tolerant import Tolerant, decode_tolerant
@@ -154,11 +154,24 @@ def _transpose(recs: list[Any], n_fields: int) -> list[tuple[Any, ...]]:
     return list(zip(*map(astuple, recs)))
 
 
-def build(decoded: Decoded, ctx: FileContext) -> Built:
+def build(decoded: Decoded, ctx: FileContext, use_native: bool | None = None) -> Built:
+    """The file's rows.  ``use_native`` (default: when the C module is built) takes the C path
+    for the column building; the Python path is its reference and takes over whenever the C
+    path meets a value it does not expect, so both give the same rows."""
+    C = native() if use_native is None or use_native else None
+    if C is not None and not decoded.pretty:
+        try:
+            return _build(decoded, ctx, _NativeFields.of(decoded, C))
+        except (TypeError, ValueError, AttributeError, OverflowError, BufferError, UnicodeError):
+            pass
+    return _build(decoded, ctx, _PyFields.of(decoded))
+
+
+def _build(decoded: Decoded, ctx: FileContext, fields: _Fields) -> Built:
     recs = decoded.records
     n = len(recs)
-    fields, jc, json_present = _fields_and_json(decoded)
-    strings = _string_block([fields[_POS[k]] for k in STRING_KEYS], n)
+    jc, json_present = fields.jc, fields.json_present
+    strings = fields.strings(STRING_KEYS)
     originals = {i: dict(v) for i, v in decoded.originals.items()}
     extras = {i: dict(v) for i, v in decoded.extras.items()}
     nulls = _Nulls(n)
@@ -168,16 +181,16 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
     cols: dict[str, pa.Array] = {}
     for c, key in enumerate(STRING_KEYS[:-1]):
         if key in STRING_BOOL_KEYS:
-            cols[STRING_BOOL_KEYS[key]] = _string_bools(strings[c], key, fields[_POS[key]], originals)
+            cols[STRING_BOOL_KEYS[key]] = _string_bools(strings[c], key, recs, originals)
         else:
             cols[TOP_LEVEL_STRING_KEYS[key]] = strings[c]
-    cols["event_time"], odd_times = parse_time_array(strings[-1])
+    cols["event_time"], odd_times = fields.times(strings[-1])
     for i in odd_times:
         originals.setdefault(i, {}).setdefault("eventTime", Raw(_encode(recs[i].eventTime)))
     cols["event_time"] = _time_from_siem(cols["event_time"], recs, extras, originals)
 
     for key in BOOL_KEYS:
-        cols[TOP_LEVEL_BOOL_KEYS[key]] = pa.array([None if v is NOT_SET else v for v in fields[_POS[key]]], pa.bool_())
+        cols[TOP_LEVEL_BOOL_KEYS[key]] = pa.array([None if v is NOT_SET else v for v in fields.values(key)], pa.bool_())
     for key in JSON_KEYS:
         if key in json_present:
             c = json_present.index(key)
@@ -185,20 +198,18 @@ def build(decoded: Decoded, ctx: FileContext) -> Built:
             cols[TOP_LEVEL_JSON_KEYS[key]] = jc.json(c)
         else:
             cols[TOP_LEVEL_JSON_KEYS[key]] = pa.nulls(n, pa.string())
-    for key in EXTRA_KEYS:
-        values = fields[_POS[key]]
-        if values.count(NO_RAW) != n:
-            for i, raw in enumerate(values):
-                if len(raw):
-                    extras.setdefault(i, {})[key] = raw
+    for key in fields.extra_present():
+        for i, raw in enumerate(fields.values(key)):
+            if len(raw):
+                extras.setdefault(i, {})[key] = raw
 
-    cols.update(_tls_columns(fields[_POS["tlsDetails"]], originals))
-    cols.update(_identity_columns(decoded, jc))
+    cols.update(_tls_columns(fields, originals))
+    cols.update(_identity_columns(fields))
     cols["extra"] = _sparse_json(n, extras)
     cols["original_values"] = _sparse_json(n, originals)
     cols["null_fields"] = nulls.column()
 
-    hashes, keys = _dedup_keys(decoded, cols)
+    hashes, keys = _dedup_keys(decoded, cols, fields)
     cols["source_file"] = _constant(ctx.source_file, n)
     cols["record_index"] = pa.array(decoded.indexes, pa.int32())
     cols["source_format"] = _constant(ctx.source_format, n)
@@ -240,7 +251,7 @@ def _time_from_siem(
     return pc.replace_with_mask(times, pa.array(mask), pa.array(list(filled.values()), pa.int64()).cast(times.type))
 
 
-def _string_bools(text: pa.Array, key: str, values: tuple[Any, ...], originals: dict[int, dict[str, Raw]]) -> pa.Array:
+def _string_bools(text: pa.Array, key: str, recs: list[FastRecord], originals: dict[int, dict[str, Raw]]) -> pa.Array:
     """ "true"/"false" strings (any case) -> booleans; any other string is kept in original_values."""
     lowered = pc.utf8_lower(text)
     is_true, is_false = pc.equal(lowered, _S_TRUE), pc.equal(lowered, _S_FALSE)
@@ -250,30 +261,148 @@ def _string_bools(text: pa.Array, key: str, values: tuple[Any, ...], originals: 
     odd = pc.and_(pc.is_valid(text), pc.invert(exact))
     if pc.any(odd).as_py():
         for i in pc.indices_nonzero(odd).to_pylist():
-            originals.setdefault(i, {}).setdefault(key, Raw(_encode(values[i])))
+            originals.setdefault(i, {}).setdefault(key, Raw(_encode(getattr(recs[i], key))))
     return result
 
 
-def _fields_and_json(decoded: Decoded) -> tuple[list[tuple[Any, ...]], RawColumns, tuple[str, ...]]:
-    """Transposed fields, and the raw JSON columns of the keys present in this file.
+class _Fields:
+    """The records' fields column by column: by Python transposition (the reference) or by the C
+    module.  ``jc`` holds the raw JSON columns of the keys present in this file."""
 
-    A JSON *string* in a JSON column may be a serialised object: those records take the
-    tolerant path (which unwraps it) and the file is transposed again.
-    """
-    n = len(decoded.records)
-    while True:
-        fields = _transpose(decoded.records, len(_FIELDS))
-        values = {k: fields[_POS[k]] for k in JSON_KEYS}
+    jc: RawColumns
+    json_present: tuple[str, ...]
+
+    def __init__(self, decoded: Decoded) -> None:
+        self.recs = decoded.records
+        self.n = len(decoded.records)
+
+    def values(self, key: str) -> Sequence[Any]:
+        raise NotImplementedError
+
+    def strings(self, keys: Sequence[str]) -> list[pa.Array]:
+        raise NotImplementedError
+
+    def paths(self, paths: Sequence[tuple[str, ...]], objs: list[Any]) -> list[pa.Array]:
+        """String columns at attribute paths of ``objs`` (None anywhere on the way: NULL)."""
+        raise NotImplementedError
+
+    def gather(self, objs: list[Any], path: tuple[str, ...]) -> list[Any]:
+        raise NotImplementedError
+
+    def times(self, text: pa.Array) -> tuple[pa.Array, list[int]]:
+        return parse_time_array(text)
+
+    def extra_present(self) -> list[str]:
+        raise NotImplementedError
+
+    def identity_document(self) -> bytes:
+        """All userIdentity values as one JSON array (a value that is not an object counts as {})."""
+        raise NotImplementedError
+
+    def digests(self, material: pa.Array) -> bytes:
+        return b"".join(map(_digest, material.cast(pa.binary()).to_pylist()))
+
+    @classmethod
+    def of(cls, decoded: Decoded, *args: Any) -> _Fields:
+        """The fields of ``decoded``.  A JSON *string* in a JSON column may be a serialised
+        object: those records take the tolerant path (which unwraps it) and are read again."""
+        while True:
+            fields = cls(decoded, *args)
+            quoted = np.flatnonzero(fields.jc.first == QUOTE) % max(fields.n, 1)
+            todo = set(quoted.tolist()) - decoded.tolerant
+            if not todo:
+                return fields
+            for i in todo:
+                decoded.make_tolerant(i)
+
+
+class _PyFields(_Fields):
+    def __init__(self, decoded: Decoded) -> None:
+        super().__init__(decoded)
+        n = self.n
+        self.t = _transpose(decoded.records, len(_FIELDS))
+        values = {k: self.t[_POS[k]] for k in JSON_KEYS}
         if decoded.pretty:
             values = {k: tuple(compact(v) for v in vals) for k, vals in values.items()}
-        present = tuple(k for k in JSON_KEYS if k == "userIdentity" or values[k].count(NO_RAW) != n)
-        jc = RawColumns([values[k] for k in present], n)
-        quoted = np.flatnonzero(jc.first == QUOTE) % max(n, 1)
-        todo = set(quoted.tolist()) - decoded.tolerant
-        if not todo:
-            return fields, jc, present
-        for i in todo:
-            decoded.make_tolerant(i)
+        self.json_present = tuple(k for k in JSON_KEYS if k == "userIdentity" or values[k].count(NO_RAW) != n)
+        self.jc = RawColumns([values[k] for k in self.json_present], n)
+
+    def values(self, key: str) -> Sequence[Any]:
+        return self.t[_POS[key]]
+
+    def strings(self, keys: Sequence[str]) -> list[pa.Array]:
+        return _string_block([self.t[_POS[k]] for k in keys], self.n)
+
+    def gather(self, objs: list[Any], path: tuple[str, ...]) -> list[Any]:
+        for name in path:
+            objs = [None if o is None else getattr(o, name) for o in objs]
+        return objs
+
+    def paths(self, paths: Sequence[tuple[str, ...]], objs: list[Any]) -> list[pa.Array]:
+        return _string_block([tuple(self.gather(objs, p)) for p in paths], len(objs))
+
+    def extra_present(self) -> list[str]:
+        return [k for k in EXTRA_KEYS if self.t[_POS[k]].count(NO_RAW) != self.n]
+
+    def identity_document(self) -> bytes:
+        raws = [r if r[:1] == b"{" else b"{}" for r in self.jc.values(_USER_IDENTITY)]
+        return b"[" + b",".join(raws) + b"]"
+
+
+class _NativeFields(_Fields):
+    def __init__(self, decoded: Decoded, c: Any) -> None:
+        super().__init__(decoded)
+        self.c = c
+        self._values: dict[str, list[Any]] = {}
+        offsets, data = c.raws(self.recs, _RAW_KEYS)
+        block = RawColumns.from_block(offsets, data, self.n)
+        lengths = block.lengths.reshape(len(_RAW_KEYS), self.n)
+        has = [bool(lengths[c].any()) for c in range(len(_RAW_KEYS))]
+        self._extra = [k for k, h in zip(_RAW_KEYS[len(JSON_KEYS) :], has[len(JSON_KEYS) :]) if h]
+        self.json_present = tuple(k for k, h in zip(JSON_KEYS, has) if k == "userIdentity" or h)
+        if len(self.json_present) == len(JSON_KEYS):
+            self.jc = block  # the extra keys' columns trail after the JSON ones, unused
+        else:
+            self.jc = block.select([JSON_KEYS.index(k) for k in self.json_present])
+
+    def values(self, key: str) -> Sequence[Any]:
+        if key not in self._values:
+            self._values[key] = self.c.gather(self.recs, (key,))
+        return self._values[key]
+
+    def strings(self, keys: Sequence[str]) -> list[pa.Array]:
+        return self.paths([(k,) for k in keys], self.recs)
+
+    def gather(self, objs: list[Any], path: tuple[str, ...]) -> list[Any]:
+        return self.c.gather(objs, path)
+
+    def paths(self, paths: Sequence[tuple[str, ...]], objs: list[Any]) -> list[pa.Array]:
+        n = len(objs)
+        return [
+            pa.Array.from_buffers(
+                pa.string(), n, [None if v is None else pa.py_buffer(v), pa.py_buffer(o), pa.py_buffer(d)], nulls
+            )
+            for v, o, d, nulls in self.c.strings(objs, tuple(paths))
+        ]
+
+    def times(self, text: pa.Array) -> tuple[pa.Array, list[int]]:
+        return parse_time_array(text, self.c.iso_micros)
+
+    def extra_present(self) -> list[str]:
+        return self._extra
+
+    def identity_document(self) -> bytes:
+        jc = self.jc
+        return bytes(self.c.json_list(jc.offsets, jc.data, _USER_IDENTITY * self.n, (_USER_IDENTITY + 1) * self.n))
+
+    def digests(self, material: pa.Array) -> bytes:
+        if material.type != pa.string():
+            raise TypeError("material is not a string array")
+        buffers = material.buffers()
+        return bytes(self.c.blake2b16(buffers[1], buffers[2], len(material), material.offset))
+
+
+_RAW_KEYS = (*JSON_KEYS, *EXTRA_KEYS)
 
 
 def _string_block(columns: list[tuple[Any, ...]], n: int) -> list[pa.Array]:
@@ -286,12 +415,13 @@ def _strings(values: list[Any]) -> pa.Array:
     return pa.array(values, pa.string())
 
 
-def _tls_columns(values: tuple[Any, ...], originals: dict[int, dict[str, Raw]]) -> dict[str, pa.Array]:
-    n = len(values)
+def _tls_columns(fields: _Fields, originals: dict[int, dict[str, Raw]]) -> dict[str, pa.Array]:
+    n = fields.n
+    values = fields.values("tlsDetails")
     if values.count(ABSENT) == n:
         return {col: pa.nulls(n, pa.string()) for col in TLS_KEYS.values()}
     parsed = [t if t.__class__ is Tls else _NO_TLS for t in values]
-    block = _string_block(_transpose(parsed, len(TLS_KEYS)), n)
+    block = fields.paths([(k,) for k in TLS_KEYS], parsed)
     all_null = np.ones(n, bool)
     for arr in block:
         all_null &= ~np.asarray(arr.is_valid())
@@ -305,24 +435,17 @@ _NO_TLS = Tls()
 assert Tls.__struct_fields__ == tuple(TLS_KEYS)
 
 
-def _identity_columns(decoded: Decoded, jc: RawColumns) -> dict[str, pa.Array]:
-    n = len(decoded.records)
-    ids = _decode_identities(jc, n)
-    # Transpose level by level (C speed): identity -> sessionContext -> issuer/attributes/webId.
-    top = _transpose(ids, len(Identity.__struct_fields__))
-    ctx = _transpose(list(top[-1]), len(SessionContext.__struct_fields__))
-    issuer = _transpose(list(ctx[0]), len(Issuer.__struct_fields__))
-    attributes = _transpose(list(ctx[1]), len(Attributes.__struct_fields__))
-    web = _transpose(list(ctx[3]), 1)
-    columns = [*top[:-1], *issuer, ctx[2], attributes[0], web[0]]
-    names = [*_IDENTITY_NAMES, *_ISSUER_NAMES, "session_source_identity", "_creation_date", "_web_provider"]
-    out = dict(zip(names, _string_block(columns, n)))
+def _identity_columns(fields: _Fields) -> dict[str, pa.Array]:
+    n = fields.n
+    ids = _decode_identities(fields)
+    out = dict(zip(_IDENTITY_COLUMNS, fields.paths(_IDENTITY_PATHS, ids)))
     # The identity provider of web-identity sessions lives in webIdFederationData.
     provider = out.pop("_web_provider")
     if provider.null_count < n:
         out["user_identity_identity_provider"] = pc.coalesce(out["user_identity_identity_provider"], provider)
-    out["session_creation_date"] = parse_time_array(out.pop("_creation_date"))[0]
-    out["session_mfa_authenticated"] = _mfa_column(attributes[1])
+    out["session_creation_date"] = fields.times(out.pop("_creation_date"))[0]
+    mfa = fields.gather(ids, ("sessionContext", "attributes", "mfaAuthenticated"))
+    out["session_mfa_authenticated"] = _mfa_column(mfa)
     return out
 
 
@@ -362,20 +485,26 @@ assert SessionContext.__struct_fields__ == (
     "webIdFederationData",
 )
 
+# The flat identity columns and where each comes from in the decoded userIdentity.
+_IDENTITY_PATHS: tuple[tuple[str, ...], ...] = (
+    *((name,) for name in Identity.__struct_fields__[:-1]),
+    *(("sessionContext", "sessionIssuer", name) for name in Issuer.__struct_fields__),
+    ("sessionContext", "sourceIdentity"),
+    ("sessionContext", "attributes", "creationDate"),
+    ("sessionContext", "webIdFederationData", "federatedProvider"),
+)
+_IDENTITY_COLUMNS = (*_IDENTITY_NAMES, *_ISSUER_NAMES, "session_source_identity", "_creation_date", "_web_provider")
 
-def _decode_identities(jc: RawColumns, n: int) -> list[Identity]:
+
+def _decode_identities(fields: _Fields) -> list[Identity]:
     """All userIdentity values decoded in one call (joined into a JSON array)."""
-    raws: Sequence[Raw | bytes] = jc.flat[_USER_IDENTITY * n : (_USER_IDENTITY + 1) * n]
-    first = jc.first_bytes(_USER_IDENTITY)
-    if not (first == LBRACE).all():
-        raws = [r if f == LBRACE else b"{}" for r, f in zip(raws, first.tolist())]
     try:
-        return IDENTITY_LIST_DECODER.decode(b"[" + b",".join(raws) + b"]")
+        return IDENTITY_LIST_DECODER.decode(fields.identity_document())
     except (ValidationError, DecodeError):
-        return [identity_of_raw(r) for r in raws]
+        return [identity_of_raw(r if r[:1] == b"{" else b"{}") for r in fields.jc.values(_USER_IDENTITY)]
 
 
-def _mfa_column(values: tuple[Any, ...]) -> pa.Array:
+def _mfa_column(values: Sequence[Any]) -> pa.Array:
     """ "true"/"false" (AWS writes strings; any case) or JSON booleans -> booleans."""
     try:
         lowered = pc.utf8_lower(pa.array(values, pa.string()))
@@ -391,7 +520,7 @@ def _mfa(value: str | bool | None) -> bool | None:
     return True if low == "true" else False if low == "false" else None
 
 
-def _dedup_keys(decoded: Decoded, cols: dict[str, pa.Array]) -> tuple[dict[int, str], bytes]:
+def _dedup_keys(decoded: Decoded, cols: dict[str, pa.Array], fields: _Fields) -> tuple[dict[int, str], bytes]:
     event_ids = cols["event_id"]
     hashes: dict[int, str] = {}
     if event_ids.null_count:
@@ -402,10 +531,13 @@ def _dedup_keys(decoded: Decoded, cols: dict[str, pa.Array]) -> tuple[dict[int, 
     parts.insert(2, pc.cast(pc.cast(cols["event_time"], pa.int64()), pa.string()))
     # A NULL part joins as "" (one option, not a fill_null call per column and file).
     material = pc.binary_join_element_wise(*parts, _SEPARATOR, options=_JOIN_NULL_AS_EMPTY)
-    material = material.cast(pa.binary()).to_pylist()
-    for i, h in hashes.items():
-        material[i] = b"h\x1f" + h.encode()
-    return hashes, b"".join(map(_digest, material))
+    keys = fields.digests(material)
+    if hashes:  # rows without an eventID: keyed by their canonical record hash
+        out = bytearray(keys)
+        for i, h in hashes.items():
+            out[i * KEY_SIZE : (i + 1) * KEY_SIZE] = _digest(b"h\x1f" + h.encode())
+        keys = bytes(out)
+    return hashes, keys
 
 
 # What a genuine copy of an event shares with every other copy, whichever trail or export

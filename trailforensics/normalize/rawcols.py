@@ -8,7 +8,7 @@ byte.  Used for the free-form JSON columns, which must keep the original bytes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
+from itertools import chain, pairwise
 
 import numpy as np
 import pyarrow as pa
@@ -23,18 +23,30 @@ class RawColumns:
     """``k`` columns of ``n`` raw JSON values each (an empty value means the key was absent)."""
 
     def __init__(self, columns: Sequence[Sequence[Raw]], n: int):
-        self.n = n
         flat: list[Raw] = list(chain.from_iterable(columns))
-        self.flat = flat
-        total = len(flat)
-        lengths = np.fromiter(map(len, flat), np.int64, count=total)
-        data = b"".join(flat)
-        offsets = np.zeros(total + 1, np.int64)
+        lengths = np.fromiter(map(len, flat), np.int64, count=len(flat))
+        offsets = np.zeros(len(flat) + 1, np.int64)
         np.cumsum(lengths, out=offsets[1:])
+        self._init(offsets, b"".join(flat), n)
+
+    @classmethod
+    def from_block(cls, offsets: bytes, data: bytes, n: int) -> RawColumns:
+        """From the values already joined (int64 offsets, column after column): the C path."""
+        self = cls.__new__(cls)
+        self._init(np.frombuffer(offsets, np.int64), data, n)
+        return self
+
+    def _init(self, offsets: np.ndarray, data: bytes, n: int) -> None:
+        self.n = n
+        self.offsets = offsets
+        self.data = data
+        total = len(offsets) - 1
+        lengths = np.diff(offsets)
         first = np.zeros(total, np.uint8)
         present = lengths > 0
         first[present] = np.frombuffer(data, np.uint8)[offsets[:-1][present]]
         self.first = first
+        self.lengths = lengths
         if len(data) < 2**31 - 1:
             typ, offs = pa.string(), pa.py_buffer(offsets.astype(np.int32))
         else:
@@ -46,14 +58,29 @@ class RawColumns:
             typ, total, [bitmap, offs, pa.py_buffer(data)], null_count=int(total - valid.sum())
         )
 
+    def select(self, columns: Sequence[int]) -> RawColumns:
+        """Some of the columns, in the given order, without a Python object per value."""
+        n, offsets = self.n, self.offsets
+        spans = [(int(offsets[c * n]), int(offsets[(c + 1) * n])) for c in columns]
+        data = b"".join(self.data[a:b] for a, b in spans)
+        parts = [np.zeros(1, np.int64)]
+        base = 0
+        for c, (a, b) in zip(columns, spans):
+            parts.append(offsets[c * n + 1 : (c + 1) * n + 1] - a + base)
+            base += b - a
+        return RawColumns.from_block(np.concatenate(parts).tobytes(), data, n)
+
+    def values(self, c: int) -> list[bytes]:
+        """The raw values of column c (b"" where the key was absent)."""
+        o = self.offsets[c * self.n : (c + 1) * self.n + 1].tolist()
+        data = self.data
+        return [data[a:b] for a, b in pairwise(o)]
+
     def first_bytes(self, c: int) -> np.ndarray:
         return self.first[c * self.n : (c + 1) * self.n]
 
     def present(self, c: int) -> np.ndarray:
         return self.first_bytes(c) != 0
-
-    def raw(self, c: int, row: int) -> Raw:
-        return self.flat[c * self.n + row]
 
     def null_rows(self, c: int) -> np.ndarray:
         """Rows holding an explicit JSON null."""

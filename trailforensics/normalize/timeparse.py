@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -101,13 +103,24 @@ def _canonical_micros(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return micros, ok
 
 
-def parse_time_array(arr: pa.Array) -> tuple[pa.Array, list[int]]:
+def parse_time_array(
+    arr: pa.Array, canonical: Callable[[Any, Any, int, int], tuple[bytes, bytes]] | None = None
+) -> tuple[pa.Array, list[int]]:
     """Vectorised parse of a string column of times.
 
     Returns the timestamp array and the indexes of non-NULL inputs whose text is not the
     canonical ``YYYY-MM-DDTHH:MM:SSZ`` form (their original text must be preserved).
+    ``canonical`` is the C twin of :func:`_canonical_micros` (``_native.iso_micros``).
     """
-    micros, ok = _canonical_micros(arr)
+    if canonical is not None and arr.type == pa.string():
+        buffers = arr.buffers()
+        raw_micros, raw_ok = canonical(buffers[1], buffers[2], len(arr), arr.offset)
+        micros = np.frombuffer(raw_micros, np.int64).copy()
+        ok = np.frombuffer(raw_ok, np.bool_).copy()
+        if arr.null_count:
+            ok &= np.asarray(arr.is_valid())
+    else:
+        micros, ok = _canonical_micros(arr)
     present = np.asarray(arr.is_valid()) if arr.null_count else np.ones(len(arr), bool)
     odd = np.flatnonzero(present & ~ok).tolist()
     if odd:

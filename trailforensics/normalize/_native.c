@@ -1,0 +1,511 @@
+/* Column building for the normaliser, in C: the parts of turning decoded records into Arrow
+ * buffers that cost a Python object per value.
+ *
+ * Every function here has a Python twin in trailforensics/normalize/columns.py (the reference);
+ * tests/test_native.py checks that both give the same bytes.  Any value these functions do not
+ * expect raises, and the caller then takes the Python path for the whole file, so an odd input
+ * can never get a different row from this module.
+ *
+ *   gather(objs, path)            -> list: objs[i].a.b... (None stops the walk)
+ *   strings(objs, paths)          -> [(validity | None, int32 offsets, data, null_count)]
+ *   raws(objs, names)             -> (int64 offsets, data): buffer values, column after column
+ *   json_list(offsets, data, lo, hi) -> b"[v_lo,...,v_hi-1]" (a value not starting with '{' -> {})
+ *   blake2b16(offsets, data, n, offset) -> n * 16 bytes: BLAKE2b-128 of each value
+ *   iso_micros(offsets, data, n, offset) -> (int64 micros, uint8 ok): YYYY-MM-DDTHH:MM:SSZ
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h> /* PyMemberDef (in Python.h from 3.12) */
+#include <stdint.h>
+#include <string.h>
+
+#ifndef Py_T_OBJECT_EX
+#define Py_T_OBJECT_EX 16
+#endif
+#ifndef Py_T_OBJECT
+#define Py_T_OBJECT 6
+#endif
+
+/* ---------------------------------------------------------------- attribute walks */
+
+/* One level of a path: its name, and the slot offset of the last type seen there.  msgspec
+ * Structs keep their fields in slots (member descriptors): reading the slot directly skips the
+ * attribute lookup, which is most of the cost.  Any other object takes PyObject_GetAttr. */
+typedef struct {
+    PyObject *name;
+    PyTypeObject *type;
+    Py_ssize_t offset; /* -1: no slot for this type */
+} Step;
+
+static void step_resolve(Step *s, PyTypeObject *tp) {
+    s->type = tp;
+    s->offset = -1;
+    PyObject *descr = _PyType_Lookup(tp, s->name); /* borrowed */
+    if (descr != NULL && Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+        PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
+        if ((m->type == Py_T_OBJECT_EX || m->type == Py_T_OBJECT) && !(m->flags & 0x2 /* READ_RESTRICTED */))
+            s->offset = m->offset;
+    }
+}
+
+/* New reference to obj.<step>, or NULL with an exception set. */
+static PyObject *step_get(Step *s, PyObject *obj) {
+    PyTypeObject *tp = Py_TYPE(obj);
+    if (tp != s->type) step_resolve(s, tp);
+    if (s->offset >= 0) {
+        PyObject *v = *(PyObject **)((char *)obj + s->offset);
+        if (v == NULL) {
+            PyErr_Format(PyExc_AttributeError, "attribute %U is not set", s->name);
+            return NULL;
+        }
+        Py_INCREF(v);
+        return v;
+    }
+    return PyObject_GetAttr(obj, s->name);
+}
+
+static int path_init(PyObject *path, Step *steps, Py_ssize_t max_depth, Py_ssize_t *depth) {
+    if (!PyTuple_Check(path)) {
+        PyErr_SetString(PyExc_TypeError, "a path is a tuple of attribute names");
+        return -1;
+    }
+    Py_ssize_t d = PyTuple_GET_SIZE(path);
+    if (d < 1 || d > max_depth) {
+        PyErr_SetString(PyExc_ValueError, "path depth out of range");
+        return -1;
+    }
+    for (Py_ssize_t j = 0; j < d; j++) {
+        PyObject *name = PyTuple_GET_ITEM(path, j);
+        if (!PyUnicode_Check(name)) {
+            PyErr_SetString(PyExc_TypeError, "attribute names are str");
+            return -1;
+        }
+        steps[j].name = name;
+        steps[j].type = NULL;
+        steps[j].offset = -1;
+    }
+    *depth = d;
+    return 0;
+}
+
+/* New reference to the value at the end of the path (None when a level is None). */
+static PyObject *walk(Step *steps, Py_ssize_t depth, PyObject *obj) {
+    Py_INCREF(obj);
+    for (Py_ssize_t j = 0; j < depth; j++) {
+        if (obj == Py_None) return obj;
+        PyObject *next = step_get(&steps[j], obj);
+        Py_DECREF(obj);
+        if (next == NULL) return NULL;
+        obj = next;
+    }
+    return obj;
+}
+
+#define MAX_DEPTH 8
+
+static PyObject *gather(PyObject *self, PyObject *args) {
+    PyObject *objs, *path;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &objs, &PyTuple_Type, &path)) return NULL;
+    Step steps[MAX_DEPTH];
+    Py_ssize_t depth;
+    if (path_init(path, steps, MAX_DEPTH, &depth) < 0) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(objs);
+    PyObject *out = PyList_New(n);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = walk(steps, depth, PyList_GET_ITEM(objs, i));
+        if (v == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, v);
+    }
+    return out;
+}
+
+/* ---------------------------------------------------------------- growable buffer */
+
+typedef struct {
+    char *p;
+    Py_ssize_t len, cap;
+} Buf;
+
+static int buf_put(Buf *b, const void *src, Py_ssize_t size) {
+    if (b->len + size > b->cap) {
+        Py_ssize_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + size) cap *= 2;
+        char *p = PyMem_Realloc(b->p, cap);
+        if (p == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    if (size) memcpy(b->p + b->len, src, size);
+    b->len += size;
+    return 0;
+}
+
+static PyObject *buf_bytes(Buf *b) {
+    PyObject *r = PyBytes_FromStringAndSize(b->p ? b->p : "", b->len);
+    PyMem_Free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return r;
+}
+
+/* ---------------------------------------------------------------- strings */
+
+static PyObject *string_column(PyObject *objs, PyObject *path) {
+    Step steps[MAX_DEPTH];
+    Py_ssize_t depth;
+    if (path_init(path, steps, MAX_DEPTH, &depth) < 0) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(objs);
+    PyObject *offsets = PyBytes_FromStringAndSize(NULL, (n + 1) * 4);
+    PyObject *validity = PyBytes_FromStringAndSize(NULL, (n + 7) / 8);
+    Buf data = {NULL, 0, 0};
+    if (offsets == NULL || validity == NULL) goto fail;
+    int32_t *off = (int32_t *)PyBytes_AS_STRING(offsets);
+    uint8_t *bits = (uint8_t *)PyBytes_AS_STRING(validity);
+    memset(bits, 0, (n + 7) / 8);
+    Py_ssize_t nulls = 0;
+    off[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = walk(steps, depth, PyList_GET_ITEM(objs, i));
+        if (v == NULL) goto fail;
+        if (v == Py_None) {
+            nulls++;
+        } else if (PyUnicode_CheckExact(v)) {
+            Py_ssize_t size;
+            const char *s = PyUnicode_AsUTF8AndSize(v, &size);
+            if (s == NULL || buf_put(&data, s, size) < 0) {
+                Py_DECREF(v);
+                goto fail;
+            }
+            bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+        } else {
+            PyErr_Format(PyExc_TypeError, "not a str: %R", v);
+            Py_DECREF(v);
+            goto fail;
+        }
+        Py_DECREF(v);
+        if (data.len > INT32_MAX) {
+            PyErr_SetString(PyExc_OverflowError, "string column over 2 GiB");
+            goto fail;
+        }
+        off[i + 1] = (int32_t)data.len;
+    }
+    PyObject *body = buf_bytes(&data);
+    if (body == NULL) goto fail;
+    if (nulls == 0) {
+        Py_DECREF(validity);
+        validity = Py_NewRef(Py_None);
+    }
+    return Py_BuildValue("(NNNn)", validity, offsets, body, nulls);
+fail:
+    Py_XDECREF(offsets);
+    Py_XDECREF(validity);
+    PyMem_Free(data.p);
+    return NULL;
+}
+
+static PyObject *strings(PyObject *self, PyObject *args) {
+    PyObject *objs, *paths;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &objs, &PyTuple_Type, &paths)) return NULL;
+    Py_ssize_t k = PyTuple_GET_SIZE(paths);
+    PyObject *out = PyList_New(k);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t c = 0; c < k; c++) {
+        PyObject *col = string_column(objs, PyTuple_GET_ITEM(paths, c));
+        if (col == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, c, col);
+    }
+    return out;
+}
+
+/* ---------------------------------------------------------------- raw JSON values */
+
+static PyObject *raws(PyObject *self, PyObject *args) {
+    PyObject *objs, *names;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &objs, &PyTuple_Type, &names)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(objs), k = PyTuple_GET_SIZE(names);
+    PyObject *offsets = PyBytes_FromStringAndSize(NULL, (n * k + 1) * 8);
+    if (offsets == NULL) return NULL;
+    int64_t *off = (int64_t *)PyBytes_AS_STRING(offsets);
+    Buf data = {NULL, 0, 0};
+    off[0] = 0;
+    for (Py_ssize_t c = 0; c < k; c++) {
+        Step step;
+        Py_ssize_t depth;
+        PyObject *one = PyTuple_Pack(1, PyTuple_GET_ITEM(names, c));
+        if (one == NULL) goto fail;
+        int bad = path_init(one, &step, 1, &depth);
+        Py_DECREF(one);
+        if (bad < 0) goto fail;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *v = step_get(&step, PyList_GET_ITEM(objs, i));
+            if (v == NULL) goto fail;
+            Py_buffer view;
+            if (PyObject_GetBuffer(v, &view, PyBUF_SIMPLE) < 0) {
+                Py_DECREF(v);
+                goto fail;
+            }
+            int err = buf_put(&data, view.buf, view.len);
+            PyBuffer_Release(&view);
+            Py_DECREF(v);
+            if (err < 0) goto fail;
+            off[c * n + i + 1] = data.len;
+        }
+    }
+    PyObject *body = buf_bytes(&data);
+    if (body == NULL) goto fail;
+    return Py_BuildValue("(NN)", offsets, body);
+fail:
+    Py_DECREF(offsets);
+    PyMem_Free(data.p);
+    return NULL;
+}
+
+static PyObject *json_list(PyObject *self, PyObject *args) {
+    Py_buffer offs, data;
+    Py_ssize_t lo, hi;
+    if (!PyArg_ParseTuple(args, "y*y*nn", &offs, &data, &lo, &hi)) return NULL;
+    PyObject *result = NULL;
+    const int64_t *off = (const int64_t *)offs.buf;
+    Py_ssize_t count = offs.len / 8 - 1;
+    if (lo < 0 || hi < lo || hi > count) {
+        PyErr_SetString(PyExc_IndexError, "json_list range");
+        goto done;
+    }
+    Buf out = {NULL, 0, 0};
+    if (buf_put(&out, "[", 1) < 0) goto done;
+    for (Py_ssize_t i = lo; i < hi; i++) {
+        int64_t a = off[i], b = off[i + 1];
+        if (a < 0 || b < a || b > data.len) {
+            PyErr_SetString(PyExc_ValueError, "json_list offsets");
+            PyMem_Free(out.p);
+            goto done;
+        }
+        if (i > lo && buf_put(&out, ",", 1) < 0) goto done;
+        const char *s = (const char *)data.buf + a;
+        int err = (b > a && s[0] == '{') ? buf_put(&out, s, b - a) : buf_put(&out, "{}", 2);
+        if (err < 0) goto done;
+    }
+    if (buf_put(&out, "]", 1) < 0) goto done;
+    result = buf_bytes(&out);
+done:
+    PyBuffer_Release(&offs);
+    PyBuffer_Release(&data);
+    return result;
+}
+
+/* ---------------------------------------------------------------- BLAKE2b (RFC 7693) */
+
+typedef struct {
+    uint8_t b[128];
+    uint64_t h[8];
+    uint64_t t[2];
+    size_t c;
+    size_t outlen;
+} B2b;
+
+static const uint64_t B2B_IV[8] = {0x6A09E667F3BCC908ULL, 0xBB67AE8584CAA73BULL, 0x3C6EF372FE94F82BULL,
+                                   0xA54FF53A5F1D36F1ULL, 0x510E527FADE682D1ULL, 0x9B05688C2B3E6C1FULL,
+                                   0x1F83D9ABFB41BD6BULL, 0x5BE0CD19137E2179ULL};
+
+static const uint8_t B2B_SIGMA[12][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4}, {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13}, {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11}, {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5}, {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3}};
+
+#define ROTR64(x, y) (((x) >> (y)) ^ ((x) << (64 - (y))))
+#define B2B_G(a, b, c, d, x, y)         \
+    do {                                \
+        v[a] = v[a] + v[b] + (x);       \
+        v[d] = ROTR64(v[d] ^ v[a], 32); \
+        v[c] = v[c] + v[d];             \
+        v[b] = ROTR64(v[b] ^ v[c], 24); \
+        v[a] = v[a] + v[b] + (y);       \
+        v[d] = ROTR64(v[d] ^ v[a], 16); \
+        v[c] = v[c] + v[d];             \
+        v[b] = ROTR64(v[b] ^ v[c], 63); \
+    } while (0)
+
+static uint64_t load64(const uint8_t *p) {
+    return (uint64_t)p[0] | ((uint64_t)p[1] << 8) | ((uint64_t)p[2] << 16) | ((uint64_t)p[3] << 24) |
+           ((uint64_t)p[4] << 32) | ((uint64_t)p[5] << 40) | ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56);
+}
+
+static void b2b_compress(B2b *ctx, int last) {
+    uint64_t v[16], m[16];
+    for (int i = 0; i < 8; i++) {
+        v[i] = ctx->h[i];
+        v[i + 8] = B2B_IV[i];
+    }
+    v[12] ^= ctx->t[0];
+    v[13] ^= ctx->t[1];
+    if (last) v[14] = ~v[14];
+    for (int i = 0; i < 16; i++) m[i] = load64(&ctx->b[8 * i]);
+    for (int i = 0; i < 12; i++) {
+        const uint8_t *s = B2B_SIGMA[i];
+        B2B_G(0, 4, 8, 12, m[s[0]], m[s[1]]);
+        B2B_G(1, 5, 9, 13, m[s[2]], m[s[3]]);
+        B2B_G(2, 6, 10, 14, m[s[4]], m[s[5]]);
+        B2B_G(3, 7, 11, 15, m[s[6]], m[s[7]]);
+        B2B_G(0, 5, 10, 15, m[s[8]], m[s[9]]);
+        B2B_G(1, 6, 11, 12, m[s[10]], m[s[11]]);
+        B2B_G(2, 7, 8, 13, m[s[12]], m[s[13]]);
+        B2B_G(3, 4, 9, 14, m[s[14]], m[s[15]]);
+    }
+    for (int i = 0; i < 8; i++) ctx->h[i] ^= v[i] ^ v[i + 8];
+}
+
+static void b2b_init(B2b *ctx, size_t outlen) {
+    for (int i = 0; i < 8; i++) ctx->h[i] = B2B_IV[i];
+    ctx->h[0] ^= 0x01010000ULL ^ (uint64_t)outlen; /* no key */
+    ctx->t[0] = ctx->t[1] = 0;
+    ctx->c = 0;
+    ctx->outlen = outlen;
+}
+
+static void b2b_update(B2b *ctx, const uint8_t *in, size_t len) {
+    while (len > 0) {
+        if (ctx->c == 128) { /* the buffer is full and more input follows: not the last block */
+            ctx->t[0] += 128;
+            if (ctx->t[0] < 128) ctx->t[1]++;
+            b2b_compress(ctx, 0);
+            ctx->c = 0;
+        }
+        size_t take = 128 - ctx->c;
+        if (take > len) take = len;
+        memcpy(ctx->b + ctx->c, in, take);
+        ctx->c += take;
+        in += take;
+        len -= take;
+    }
+}
+
+static void b2b_final(B2b *ctx, uint8_t *out) {
+    ctx->t[0] += ctx->c;
+    if (ctx->t[0] < ctx->c) ctx->t[1]++;
+    memset(ctx->b + ctx->c, 0, 128 - ctx->c);
+    b2b_compress(ctx, 1);
+    for (size_t i = 0; i < ctx->outlen; i++) out[i] = (uint8_t)(ctx->h[i >> 3] >> (8 * (i & 7)));
+}
+
+/* Checks an Arrow int32 offsets buffer against its data buffer for rows [offset, offset + n). */
+static int offsets_ok(const Py_buffer *offs, const Py_buffer *data, Py_ssize_t n, Py_ssize_t offset) {
+    if (n < 0 || offset < 0 || (offset + n + 1) * 4 > offs->len) {
+        PyErr_SetString(PyExc_ValueError, "offsets buffer too short");
+        return 0;
+    }
+    const int32_t *off = (const int32_t *)offs->buf + offset;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (off[i] < 0 || off[i + 1] < off[i] || off[i + 1] > data->len) {
+            PyErr_SetString(PyExc_ValueError, "offsets out of range");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static PyObject *blake2b16(PyObject *self, PyObject *args) {
+    Py_buffer offs, data;
+    Py_ssize_t n, offset;
+    if (!PyArg_ParseTuple(args, "y*y*nn", &offs, &data, &n, &offset)) return NULL;
+    PyObject *out = NULL;
+    if (!offsets_ok(&offs, &data, n, offset)) goto done;
+    out = PyBytes_FromStringAndSize(NULL, n * 16);
+    if (out == NULL) goto done;
+    uint8_t *dst = (uint8_t *)PyBytes_AS_STRING(out);
+    const int32_t *off = (const int32_t *)offs.buf + offset;
+    const uint8_t *base = (const uint8_t *)data.buf;
+    Py_BEGIN_ALLOW_THREADS;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        B2b ctx;
+        b2b_init(&ctx, 16);
+        b2b_update(&ctx, base + off[i], (size_t)(off[i + 1] - off[i]));
+        b2b_final(&ctx, dst + 16 * i);
+    }
+    Py_END_ALLOW_THREADS;
+done:
+    PyBuffer_Release(&offs);
+    PyBuffer_Release(&data);
+    return out;
+}
+
+/* ---------------------------------------------------------------- canonical times */
+
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static PyObject *iso_micros(PyObject *self, PyObject *args) {
+    Py_buffer offs, data;
+    Py_ssize_t n, offset;
+    if (!PyArg_ParseTuple(args, "y*y*nn", &offs, &data, &n, &offset)) return NULL;
+    PyObject *micros = NULL, *ok = NULL, *result = NULL;
+    if (!offsets_ok(&offs, &data, n, offset)) goto done;
+    micros = PyBytes_FromStringAndSize(NULL, n * 8);
+    ok = PyBytes_FromStringAndSize(NULL, n);
+    if (micros == NULL || ok == NULL) goto done;
+    int64_t *us = (int64_t *)PyBytes_AS_STRING(micros);
+    uint8_t *good = (uint8_t *)PyBytes_AS_STRING(ok);
+    const int32_t *off = (const int32_t *)offs.buf + offset;
+    static const int month_len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static const int digit_at[14] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        us[i] = 0;
+        good[i] = 0;
+        if (off[i + 1] - off[i] != 20) continue;
+        const uint8_t *s = (const uint8_t *)data.buf + off[i];
+        int digits_ok = 1;
+        for (int j = 0; j < 14; j++) digits_ok &= s[digit_at[j]] >= '0' && s[digit_at[j]] <= '9';
+        if (!digits_ok || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+            continue;
+#define D2(p) ((s[p] - '0') * 10 + (s[(p) + 1] - '0'))
+        int64_t y = D2(0) * 100 + D2(2), mo = D2(5), d = D2(8), hh = D2(11), mi = D2(14), ss = D2(17);
+#undef D2
+        if (mo < 1 || mo > 12 || y < 1) continue;
+        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        int mlen = month_len[mo - 1] + (leap && mo == 2);
+        if (d < 1 || d > mlen || hh > 23 || mi > 59 || ss > 59) continue;
+        us[i] = ((days_from_civil(y, mo, d) * 86400) + hh * 3600 + mi * 60 + ss) * 1000000;
+        good[i] = 1;
+    }
+    result = Py_BuildValue("(OO)", micros, ok);
+done:
+    Py_XDECREF(micros);
+    Py_XDECREF(ok);
+    PyBuffer_Release(&offs);
+    PyBuffer_Release(&data);
+    return result;
+}
+
+/* ---------------------------------------------------------------- module */
+
+static PyMethodDef methods[] = {
+    {"gather", gather, METH_VARARGS, "gather(objs, path) -> the value at path of every object"},
+    {"strings", strings, METH_VARARGS, "strings(objs, paths) -> Arrow string buffers per path"},
+    {"raws", raws, METH_VARARGS, "raws(objs, names) -> (int64 offsets, data) of buffer values"},
+    {"json_list", json_list, METH_VARARGS, "json_list(offsets, data, lo, hi) -> a JSON array of objects"},
+    {"blake2b16", blake2b16, METH_VARARGS, "blake2b16(offsets, data, n, offset) -> 16-byte digests"},
+    {"iso_micros", iso_micros, METH_VARARGS, "iso_micros(offsets, data, n, offset) -> (micros, ok)"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", "Column building in C (see columns.py).",
+                                    -1, methods};
+
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
