@@ -34,6 +34,7 @@ from trailforensics.store.writer import (
     DICTIONARY_COLUMNS,
     NULL_PARTITION,
     ROW_GROUP_ROWS,
+    STATISTICS_COLUMNS,
     parquet_writer,
     partition_name,
 )
@@ -106,7 +107,7 @@ def _slice_predicates(bounds: list[datetime]) -> Iterator[tuple[str, list[dateti
 
 def _compact_partition(con: duckdb.DuckDBPyConnection, paths: list[Path], dest: Path) -> int:
     source = f"read_parquet({_sql_list(paths)}, hive_partitioning=false)"
-    writer = parquet_writer(dest, EVENT_SCHEMA, DICTIONARY_COLUMNS)
+    writer = parquet_writer(dest, EVENT_SCHEMA, DICTIONARY_COLUMNS, STATISTICS_COLUMNS)
     rows = 0
     try:
         for where, params in _slice_predicates(time_slices(paths)):

@@ -53,9 +53,32 @@ _NO_DICTIONARY = {
     "session_creation_date",
 }
 DICTIONARY_COLUMNS = [f.name for f in EVENT_SCHEMA if f.name not in _NO_DICTIONARY]
+# Min/max statistics prune row groups on a range or equality filter.  Over free text, JSON and
+# random identifiers every row group spans nearly the whole range, so they prune nothing; computing
+# them cost 10 % of the Parquet write time (measured on 400 k rows of the 2 M bench tree).
+_NO_STATISTICS = {
+    "event_id",
+    "request_id",
+    "shared_event_id",
+    "user_agent",
+    "error_message",
+    "user_identity",
+    "request_parameters",
+    "response_elements",
+    "additional_event_data",
+    "resources",
+    "service_event_details",
+    "insight_details",
+    "extra",
+    "original_values",
+    "record_hash",
+}
+STATISTICS_COLUMNS = [f.name for f in EVENT_SCHEMA if f.name not in _NO_STATISTICS]
 
 
-def parquet_writer(path: Path, schema: pa.Schema, dictionary: list[str] | bool = True) -> pq.ParquetWriter:
+def parquet_writer(
+    path: Path, schema: pa.Schema, dictionary: list[str] | bool = True, statistics: list[str] | bool = True
+) -> pq.ParquetWriter:
     path.parent.mkdir(parents=True, exist_ok=True)
     schema = schema.with_metadata({b"trailforensics.schema_version": str(SCHEMA_VERSION).encode()})
     return pq.ParquetWriter(
@@ -64,7 +87,7 @@ def parquet_writer(path: Path, schema: pa.Schema, dictionary: list[str] | bool =
         compression=COMPRESSION,
         compression_level=COMPRESSION_LEVEL,
         use_dictionary=dictionary,
-        write_statistics=True,
+        write_statistics=statistics,
         data_page_size=1 << 20,
     )
 
@@ -175,7 +198,7 @@ class EventWriter:
         if partition not in self._open:
             rel = f"events/{PARTITION_COLUMN}={partition}/part-{self.prefix}-{self._seq:04d}.parquet"
             self._seq += 1
-            writer = parquet_writer(self.root / rel, EVENT_SCHEMA, DICTIONARY_COLUMNS)
+            writer = parquet_writer(self.root / rel, EVENT_SCHEMA, DICTIONARY_COLUMNS, STATISTICS_COLUMNS)
             self._open[partition] = (writer, WrittenFile(rel, 0, partition))
         return self._open[partition]
 
