@@ -314,3 +314,35 @@ def test_pure_python_switch(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("TRAILFORENSICS_PURE_PYTHON")
         native.cache_clear()
     assert (native() is None) == (C is None)
+
+
+# ----------------------------------------------------------------------------- encoded length
+
+
+@needs_native
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(typed, max_size=10), st.text(max_size=40))
+def test_encoded_length_is_msgspecs(recs: list[dict[str, Any]], text: str) -> None:
+    """The duplicate-key check compares the file's length with the records' re-encoded length:
+    the C count must be msgspec's exactly (every escape, every omitted default)."""
+    from trailforensics.normalize.fast import RECORD_ENCODER, RECORD_LAYOUT, FastRecord
+
+    assert C is not None
+    decoded, _ = decode_records_document(json.dumps({"Records": recs}).encode())
+    records = list(decoded.records)
+    if not any(0xD800 <= ord(ch) < 0xE000 for ch in text):  # msgspec cannot encode lone surrogates
+        records.append(FastRecord(eventID=text, userAgent=text + '\x00\x1f"\\\x7f'))
+    assert C.encoded_length(records, RECORD_LAYOUT) == len(RECORD_ENCODER.encode(records))
+
+
+@needs_native
+def test_encoded_length_refuses_what_it_cannot_count() -> None:
+    from trailforensics.normalize.fast import RECORD_LAYOUT, FastRecord, encoded_length
+
+    assert C is not None
+    odd = [FastRecord(eventID=5)]  # type: ignore[arg-type]  # not a str: msgspec's encoder decides
+    with pytest.raises(TypeError):
+        C.encoded_length(odd, RECORD_LAYOUT)
+    assert encoded_length(odd) == len(b'[{"eventID":5}]')
+    with pytest.raises(UnicodeEncodeError):
+        C.encoded_length([FastRecord(eventID="\ud800")], RECORD_LAYOUT)

@@ -12,6 +12,7 @@
  *   json_list(offsets, data, lo, hi) -> b"[v_lo,...,v_hi-1]" (a value not starting with '{' -> {})
  *   blake2b16(offsets, data, n, offset) -> n * 16 bytes: BLAKE2b-128 of each value
  *   iso_micros(offsets, data, n, offset) -> (int64 micros, uint8 ok): YYYY-MM-DDTHH:MM:SSZ
+ *   encoded_length(objs, layout)  -> len(msgspec.json.encode(objs)) without encoding them
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -494,6 +495,149 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- encoded length */
+
+/* Bytes msgspec's JSON encoder adds to a string byte: control characters become \uXXXX (5 more)
+ * except \b \t \n \f \r (1 more); '"' and '\\' take a backslash (1 more). */
+static uint8_t ESCAPE_EXTRA[256];
+
+static void escape_table_init(void) {
+    for (int c = 0; c < 32; c++) ESCAPE_EXTRA[c] = 5;
+    ESCAPE_EXTRA['\b'] = ESCAPE_EXTRA['\t'] = ESCAPE_EXTRA['\n'] = ESCAPE_EXTRA['\f'] = ESCAPE_EXTRA['\r'] = 1;
+    ESCAPE_EXTRA['"'] = ESCAPE_EXTRA['\\'] = 1;
+}
+
+enum { K_STR = 0, K_RAW = 1, K_BOOL = 2, K_STRUCT = 3 };
+
+/* The escaping bytes of a UTF-8 string, eight bytes at a time where none needs escaping (the
+ * usual case): a word is looked at byte by byte only if it holds a byte < 0x20, '"' or '\\'. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define HAS_ZERO(x) (((x) - ONES) & ~(x) & HIGHS)
+static Py_ssize_t escape_extra(const unsigned char *s, Py_ssize_t size) {
+    Py_ssize_t extra = 0, i = 0;
+    for (; i + 8 <= size; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t low = (w - 0x2020202020202020ULL) & ~w & HIGHS; /* a byte < 0x20 */
+        if (low | HAS_ZERO(w ^ (ONES * '"')) | HAS_ZERO(w ^ (ONES * '\\'))) {
+            for (int j = 0; j < 8; j++) extra += ESCAPE_EXTRA[s[i + j]];
+        }
+    }
+    for (; i < size; i++) extra += ESCAPE_EXTRA[s[i]];
+    return extra;
+}
+
+/* A layout, compiled once per call: a tuple of (name, kind, default, sub-layout) per field, in
+ * any order; a field whose value *is* its default is omitted (msgspec's omit_defaults). */
+typedef struct Layout Layout;
+typedef struct {
+    Step step;
+    long kind;
+    PyObject *dflt; /* borrowed from the layout tuple */
+    Py_ssize_t name_len;
+    Layout *sub;
+} Field;
+struct Layout {
+    Py_ssize_t k;
+    Field *fields;
+};
+
+static void layout_free(Layout *l) {
+    if (l == NULL) return;
+    for (Py_ssize_t f = 0; f < l->k; f++) layout_free(l->fields[f].sub);
+    PyMem_Free(l->fields);
+    PyMem_Free(l);
+}
+
+static Layout *layout_compile(PyObject *spec, int depth) {
+    if (!PyTuple_Check(spec) || depth > 4) {
+        PyErr_SetString(PyExc_TypeError, "a layout is a tuple of field tuples");
+        return NULL;
+    }
+    Layout *l = PyMem_Calloc(1, sizeof(Layout));
+    if (l == NULL) return (Layout *)PyErr_NoMemory();
+    l->k = PyTuple_GET_SIZE(spec);
+    l->fields = PyMem_Calloc(l->k ? l->k : 1, sizeof(Field));
+    if (l->fields == NULL) {
+        PyMem_Free(l);
+        return (Layout *)PyErr_NoMemory();
+    }
+    for (Py_ssize_t f = 0; f < l->k; f++) {
+        PyObject *item = PyTuple_GET_ITEM(spec, f);
+        Field *fd = &l->fields[f];
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 4 || !PyUnicode_Check(PyTuple_GET_ITEM(item, 0))) {
+            PyErr_SetString(PyExc_TypeError, "a field is (name, kind, default, sub-layout)");
+            goto fail;
+        }
+        fd->step.name = PyTuple_GET_ITEM(item, 0);
+        fd->step.type = NULL;
+        fd->step.offset = -1;
+        fd->kind = PyLong_AsLong(PyTuple_GET_ITEM(item, 1));
+        fd->dflt = PyTuple_GET_ITEM(item, 2);
+        if (PyErr_Occurred() || PyUnicode_AsUTF8AndSize(fd->step.name, &fd->name_len) == NULL) goto fail;
+        if (fd->kind == K_STRUCT && (fd->sub = layout_compile(PyTuple_GET_ITEM(item, 3), depth + 1)) == NULL) goto fail;
+    }
+    return l;
+fail:
+    layout_free(l);
+    return NULL;
+}
+
+static Py_ssize_t struct_length(PyObject *obj, Layout *layout) {
+    Py_ssize_t total = 2, fields = 0; /* {} */
+    for (Py_ssize_t f = 0; f < layout->k; f++) {
+        Field *fd = &layout->fields[f];
+        PyObject *v = step_get(&fd->step, obj);
+        if (v == NULL) return -1;
+        Py_ssize_t len = -1;
+        if (v == fd->dflt) {
+            Py_DECREF(v);
+            continue;
+        }
+        if (fd->kind == K_STR && PyUnicode_CheckExact(v)) {
+            Py_ssize_t size;
+            const unsigned char *s = (const unsigned char *)PyUnicode_AsUTF8AndSize(v, &size);
+            if (s != NULL) len = 2 + size + escape_extra(s, size);
+        } else if (fd->kind == K_RAW && PyObject_CheckBuffer(v)) {
+            Py_buffer view;
+            if (PyObject_GetBuffer(v, &view, PyBUF_SIMPLE) == 0) {
+                len = view.len;
+                PyBuffer_Release(&view);
+            }
+        } else if (fd->kind == K_BOOL && PyBool_Check(v)) {
+            len = v == Py_True ? 4 : 5;
+        } else if (fd->kind == K_STRUCT && v != Py_None) {
+            len = struct_length(v, fd->sub);
+        } else {
+            PyErr_Format(PyExc_TypeError, "field %U: unexpected %R", fd->step.name, v);
+        }
+        Py_DECREF(v);
+        if (len < 0) return -1;
+        total += fd->name_len + 3 + len; /* "name":value */
+        fields++;
+    }
+    return total + (fields > 1 ? fields - 1 : 0);
+}
+
+static PyObject *encoded_length(PyObject *self, PyObject *args) {
+    PyObject *objs, *spec;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &objs, &PyTuple_Type, &spec)) return NULL;
+    Layout *layout = layout_compile(spec, 0);
+    if (layout == NULL) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(objs), total = 2 + (n > 1 ? n - 1 : 0); /* [a,b] */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len = struct_length(PyList_GET_ITEM(objs, i), layout);
+        if (len < 0) {
+            layout_free(layout);
+            return NULL;
+        }
+        total += len;
+    }
+    layout_free(layout);
+    return PyLong_FromSsize_t(total);
+}
+
 /* ---------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
@@ -503,9 +647,13 @@ static PyMethodDef methods[] = {
     {"json_list", json_list, METH_VARARGS, "json_list(offsets, data, lo, hi) -> a JSON array of objects"},
     {"blake2b16", blake2b16, METH_VARARGS, "blake2b16(offsets, data, n, offset) -> 16-byte digests"},
     {"iso_micros", iso_micros, METH_VARARGS, "iso_micros(offsets, data, n, offset) -> (micros, ok)"},
+    {"encoded_length", encoded_length, METH_VARARGS, "encoded_length(objs, layout) -> msgspec's JSON length"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", "Column building in C (see columns.py).",
                                     -1, methods};
 
-PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__native(void) {
+    escape_table_init();
+    return PyModule_Create(&module);
+}

@@ -172,3 +172,31 @@ class _CountedFile(Struct, gc=False):
 
 
 COUNTED_FILE_DECODER = msgspec.json.Decoder(_CountedFile)
+
+
+def _layout(struct: type[Struct]) -> tuple[tuple[str, int, Any, tuple[Any, ...]], ...]:
+    """Each field's (name, kind, default, nested layout), for ``_native.encoded_length``."""
+    kinds = {str: 0, Raw: 1, bool: 2}
+    out: list[tuple[str, int, Any, tuple[Any, ...]]] = []
+    for f in msgspec.structs.fields(struct):
+        if f.type in kinds:
+            out.append((f.encode_name, kinds[f.type], f.default, ()))
+        else:  # a nested struct (tlsDetails)
+            out.append((f.encode_name, 3, f.default, _layout(f.type)))
+    return tuple(out)
+
+
+RECORD_LAYOUT = _layout(FastRecord)
+
+
+def encoded_length(records: list[FastRecord]) -> int:
+    """``len(RECORD_ENCODER.encode(records))``; the C module counts it without encoding."""
+    from trailforensics.normalize.native import native
+
+    c = native()
+    if c is not None:
+        try:
+            return int(c.encoded_length(records, RECORD_LAYOUT))
+        except (TypeError, ValueError, AttributeError, UnicodeError):
+            pass
+    return len(RECORD_ENCODER.encode(records))

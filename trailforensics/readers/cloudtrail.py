@@ -24,6 +24,7 @@ from trailforensics.normalize.fast import (
     DecodeError,
     FastRecord,
     ValidationError,
+    encoded_length,
 )
 from trailforensics.normalize.rebuild import (  # original_values: the record's exact bytes
     DUPLICATE_BYTES_KEY,
@@ -192,7 +193,7 @@ def _lengths_agree(data: bytes, records: list[FastRecord]) -> bool:
     body = data.strip()
     if not (body.startswith(_COMPACT_HEAD) and body.endswith(b"]}")):
         return False
-    return len(RECORD_ENCODER.encode(records)) == len(body) - len(b'{"Records":}')  # the array itself
+    return encoded_length(records) == len(body) - len(b'{"Records":}')  # the array itself
 
 
 def duplicate_keys(raw: bytes) -> list[str]:
