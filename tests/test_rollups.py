@@ -51,6 +51,30 @@ def test_sample_rollups_equal_a_scan(sample_ds: Path) -> None:
         assert_summaries_equal(ds)
 
 
+@pytest.mark.parametrize("pass_rows", [1, 1500])
+def test_rollups_in_passes_of_partitions_equal_a_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pass_rows: int
+) -> None:
+    """Rolled up a few days at a time (one day per pass at 1 row): every rollup is keyed by day."""
+    from trailforensics.store import rollups as store_rollups
+
+    monkeypatch.setattr(store_rollups, "PASS_ROWS", pass_rows)
+    seen: list[int] = []
+    passes = store_rollups.partition_passes
+
+    def counted(paths: list[Path], max_rows: int = pass_rows) -> list[list[Path]]:
+        out = passes(paths, max_rows)
+        seen.append(len(out))
+        return out
+
+    monkeypatch.setattr(store_rollups, "partition_passes", counted)
+    assert ingest([SAMPLE], tmp_path / "ds").committed
+    assert seen and seen[0] > 1
+    with Dataset(tmp_path / "ds") as ds:
+        assert_rollups_exact(ds)
+        assert_summaries_equal(ds)
+
+
 @pytest.fixture(scope="module")
 def incremental_ds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated tree ingested in three runs (one folder at a time), so keys repeat across files."""
