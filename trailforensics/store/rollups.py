@@ -23,7 +23,7 @@ from trailforensics.store.writer import parquet_writer
 
 # The parent process runs this after the ingest workers have exited: a share of the memory
 # setting, capped so that ingest's whole process tree stays under its budget.
-ROLLUP_MEMORY_CAP = 384 << 20
+ROLLUP_MEMORY_CAP = 640 << 20
 
 
 def _sql_list(paths: list[Path]) -> str:
