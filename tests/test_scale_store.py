@@ -31,6 +31,26 @@ def test_key_index_matches_a_set_across_many_batches() -> None:
     assert index.contains(probe).tolist() == [k in seen for k in probe.tolist()]
 
 
+def test_key_index_with_keys_that_share_their_first_eight_bytes() -> None:
+    """The index searches by an 8-byte prefix and settles ties by the full key: keys built to share
+    prefixes (and to end in zero bytes, which numpy's byte strings treat as padding) still match a set."""
+    rng = np.random.default_rng(1)
+    index, seen = KeyIndex(), set()
+    for _ in range(150):
+        raw = rng.integers(0, 256, size=(int(rng.integers(1, 300)), 16), dtype=np.uint8)
+        raw[:, 1:8] = rng.integers(0, 2, size=(len(raw), 7))  # few distinct prefixes
+        raw[:, 12:] = 0
+        batch = np.frombuffer(raw.tobytes(), dtype=KEY_DTYPE)
+        mask = index.add(batch.tobytes())
+        expected = []
+        for k in batch.tolist():
+            expected.append(k not in seen)
+            seen.add(k)
+        assert mask.tolist() == expected
+    assert len(index) == len(seen)
+    assert index.all_keys().tolist() == sorted(seen)
+
+
 def test_key_index_load_in_slices_and_from_a_memory_map(tmp_path, monkeypatch) -> None:
     import trailforensics.store.keyindex as keyindex
 
