@@ -51,6 +51,25 @@ def merge_sorted(older: np.ndarray, newer: np.ndarray) -> np.ndarray:
     return out
 
 
+def _merge_with_prefixes(
+    older: np.ndarray, older_prefix: np.ndarray, newer: np.ndarray, newer_prefix: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`merge_sorted`, placing the newer keys by their integer prefix (a key whose prefix the
+    older array also holds is placed by its full key), and the merged prefixes with it."""
+    at = np.searchsorted(older_prefix, newer_prefix)
+    tie = older_prefix[np.minimum(at, len(older) - 1)] == newer_prefix
+    if tie.any():
+        at[tie] = np.searchsorted(older, newer[tie])
+    at += np.arange(len(newer))
+    out = np.empty(len(older) + len(newer), dtype=KEY_DTYPE)
+    out_prefix = np.empty(len(out), dtype=np.uint64)
+    from_older = np.ones(len(out), dtype=bool)
+    from_older[at] = False
+    out[at], out_prefix[at] = newer, newer_prefix
+    out[from_older], out_prefix[from_older] = older, older_prefix
+    return out, out_prefix
+
+
 class KeyIndex:
     def __init__(self) -> None:
         self._buckets: list[list[np.ndarray]] = [[] for _ in range(BUCKETS)]
@@ -127,10 +146,10 @@ class KeyIndex:
             level_prefixes.append(prefixes(levels[-1]))
             # Merge while the newer level is at least half the older: O(log n) levels.
             while len(levels) > 1 and len(levels[-1]) * 2 >= len(levels[-2]):
-                newer = levels.pop()
-                levels.append(merge_sorted(levels.pop(), newer))
-                level_prefixes.pop()
-                level_prefixes[-1] = prefixes(levels[-1])
+                newer, newer_prefix = levels.pop(), level_prefixes.pop()
+                levels[-1], level_prefixes[-1] = _merge_with_prefixes(
+                    levels[-1], level_prefixes[-1], newer, newer_prefix
+                )
         self._size += len(fresh)
 
 
