@@ -61,6 +61,23 @@ def test_blake2b16_is_hashlib_blake2b_128(values: list[bytes], skip: int) -> Non
 
 
 @needs_native
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.one_of(st.none(), st.text(max_size=150)), min_size=6, max_size=6), min_size=1, max_size=4),
+    st.integers(0, 3),
+)
+def test_blake2b16_join_hashes_the_joined_parts(columns: list[list[str | None]], skip: int) -> None:
+    """Each row's parts fed to the hash in turn equal the hash of the joined text (NULL as "")."""
+    assert C is not None
+    arrays = [pa.array(col, pa.string()).slice(min(skip, 5)) for col in columns]
+    n = len(arrays[0])
+    spans = [(a.buffers()[0] if a.null_count else None, a.buffers()[1], a.buffers()[2], a.offset) for a in arrays]
+    joined = [b"\x1f".join((v or "").encode() for v in row) for row in zip(*(a.to_pylist() for a in arrays))]
+    expected = b"".join(hashlib.blake2b(m, digest_size=16).digest() for m in joined)
+    assert C.blake2b16_join(spans, n, b"\x1f") == expected
+
+
+@needs_native
 def test_blake2b16_at_block_boundaries() -> None:
     assert C is not None
     values = [bytes(range(256)) * 40][0:1] + [b"x" * n for n in (0, 1, 127, 128, 129, 255, 256, 257, 10_000)]

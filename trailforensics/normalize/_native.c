@@ -11,6 +11,8 @@
  *   raws(objs, names)             -> (int64 offsets, data): buffer values, column after column
  *   json_list(offsets, data, lo, hi) -> b"[v_lo,...,v_hi-1]" (a value not starting with '{' -> {})
  *   blake2b16(offsets, data, n, offset) -> n * 16 bytes: BLAKE2b-128 of each value
+ *   blake2b16_join(parts, n, sep) -> n * 16 bytes: BLAKE2b-128 of each row's parts joined by sep
+ *                                    (a NULL part as ""), without building the joined text
  *   iso_micros(offsets, data, n, offset) -> (int64 micros, uint8 ok): YYYY-MM-DDTHH:MM:SSZ
  *   encoded_length(objs, layout)  -> len(msgspec.json.encode(objs)) without encoding them
  */
@@ -442,6 +444,71 @@ done:
     return out;
 }
 
+typedef struct {
+    Py_buffer validity, offsets, data;
+    int has_validity;
+    Py_ssize_t offset;
+} Part;
+
+static PyObject *blake2b16_join(PyObject *self, PyObject *args) {
+    PyObject *parts;
+    Py_ssize_t n;
+    Py_buffer sep;
+    if (!PyArg_ParseTuple(args, "O!ny*", &PyList_Type, &parts, &n, &sep)) return NULL;
+    Py_ssize_t k = PyList_GET_SIZE(parts), got = 0;
+    PyObject *out = NULL;
+    Part *ps = PyMem_Calloc(k ? k : 1, sizeof(Part));
+    if (ps == NULL) {
+        PyBuffer_Release(&sep);
+        return PyErr_NoMemory();
+    }
+    for (; got < k; got++) { /* each part: (validity | None, int32 offsets, data, array offset) */
+        PyObject *item = PyList_GET_ITEM(parts, got);
+        PyObject *validity;
+        Part *p = &ps[got];
+        if (!PyArg_ParseTuple(item, "Oy*y*n", &validity, &p->offsets, &p->data, &p->offset)) goto done;
+        p->has_validity = validity != Py_None;
+        if (p->has_validity && PyObject_GetBuffer(validity, &p->validity, PyBUF_SIMPLE) < 0) {
+            PyBuffer_Release(&p->offsets);
+            PyBuffer_Release(&p->data);
+            goto done;
+        }
+        if (!offsets_ok(&p->offsets, &p->data, n, p->offset) ||
+            (p->has_validity && (p->offset + n + 7) / 8 > p->validity.len)) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "validity bitmap too short");
+            got++;
+            goto done;
+        }
+    }
+    out = PyBytes_FromStringAndSize(NULL, n * 16);
+    if (out == NULL) goto done;
+    uint8_t *dst = (uint8_t *)PyBytes_AS_STRING(out);
+    Py_BEGIN_ALLOW_THREADS;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        B2b ctx;
+        b2b_init(&ctx, 16);
+        for (Py_ssize_t c = 0; c < k; c++) {
+            const Part *p = &ps[c];
+            if (c) b2b_update(&ctx, (const uint8_t *)sep.buf, (size_t)sep.len);
+            Py_ssize_t row = p->offset + i;
+            if (p->has_validity && !((((const uint8_t *)p->validity.buf)[row >> 3] >> (row & 7)) & 1)) continue;
+            const int32_t *off = (const int32_t *)p->offsets.buf + row;
+            b2b_update(&ctx, (const uint8_t *)p->data.buf + off[0], (size_t)(off[1] - off[0]));
+        }
+        b2b_final(&ctx, dst + 16 * i);
+    }
+    Py_END_ALLOW_THREADS;
+done:
+    for (Py_ssize_t c = 0; c < got; c++) {
+        if (ps[c].has_validity) PyBuffer_Release(&ps[c].validity);
+        PyBuffer_Release(&ps[c].offsets);
+        PyBuffer_Release(&ps[c].data);
+    }
+    PyMem_Free(ps);
+    PyBuffer_Release(&sep);
+    return out;
+}
+
 /* ---------------------------------------------------------------- canonical times */
 
 static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
@@ -646,6 +713,7 @@ static PyMethodDef methods[] = {
     {"raws", raws, METH_VARARGS, "raws(objs, names) -> (int64 offsets, data) of buffer values"},
     {"json_list", json_list, METH_VARARGS, "json_list(offsets, data, lo, hi) -> a JSON array of objects"},
     {"blake2b16", blake2b16, METH_VARARGS, "blake2b16(offsets, data, n, offset) -> 16-byte digests"},
+    {"blake2b16_join", blake2b16_join, METH_VARARGS, "blake2b16_join(parts, n, sep) -> 16-byte digests"},
     {"iso_micros", iso_micros, METH_VARARGS, "iso_micros(offsets, data, n, offset) -> (micros, ok)"},
     {"encoded_length", encoded_length, METH_VARARGS, "encoded_length(objs, layout) -> msgspec's JSON length"},
     {NULL, NULL, 0, NULL}};

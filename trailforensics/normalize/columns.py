@@ -299,7 +299,10 @@ class _Fields:
         """All userIdentity values as one JSON array (a value that is not an object counts as {})."""
         raise NotImplementedError
 
-    def digests(self, material: pa.Array) -> bytes:
+    def digests(self, parts: list[pa.Array]) -> bytes:
+        """The dedup key digest of each row: its parts joined by the separator (NULL as "")."""
+        # The key material of every row in one vectorised join; only the hashing is per row.
+        material = pc.binary_join_element_wise(*parts, _SEPARATOR, options=_JOIN_NULL_AS_EMPTY)
         return b"".join(map(_digest, material.cast(pa.binary()).to_pylist()))
 
     @classmethod
@@ -395,11 +398,15 @@ class _NativeFields(_Fields):
         jc = self.jc
         return bytes(self.c.json_list(jc.offsets, jc.data, _USER_IDENTITY * self.n, (_USER_IDENTITY + 1) * self.n))
 
-    def digests(self, material: pa.Array) -> bytes:
-        if material.type != pa.string():
-            raise TypeError("material is not a string array")
-        buffers = material.buffers()
-        return bytes(self.c.blake2b16(buffers[1], buffers[2], len(material), material.offset))
+    def digests(self, parts: list[pa.Array]) -> bytes:
+        """As the Python path, hashing each row's parts in turn (the joined text is never built)."""
+        spans = []
+        for part in parts:
+            if part.type != pa.string():
+                raise TypeError(f"a key part is {part.type}, not string")
+            validity, offsets, data = part.buffers()
+            spans.append((validity if part.null_count else None, offsets, data, part.offset))
+        return bytes(self.c.blake2b16_join(spans, self.n, _SEPARATOR_BYTES))
 
 
 _RAW_KEYS = (*JSON_KEYS, *EXTRA_KEYS)
@@ -526,12 +533,9 @@ def _dedup_keys(decoded: Decoded, cols: dict[str, pa.Array], fields: _Fields) ->
     if event_ids.null_count:
         for i in np.flatnonzero(~np.asarray(event_ids.is_valid())).tolist():
             hashes[i] = record_hash(decoded.raw_of(i))
-    # The key material of every row in one vectorised join; only the hashing is per row.
     parts = [cols[c] for c in _KEY_COLUMNS]
     parts.insert(2, pc.cast(pc.cast(cols["event_time"], pa.int64()), pa.string()))
-    # A NULL part joins as "" (one option, not a fill_null call per column and file).
-    material = pc.binary_join_element_wise(*parts, _SEPARATOR, options=_JOIN_NULL_AS_EMPTY)
-    keys = fields.digests(material)
+    keys = fields.digests(parts)
     if hashes:  # rows without an eventID: keyed by their canonical record hash
         out = bytearray(keys)
         for i, h in hashes.items():
@@ -564,6 +568,7 @@ _KEY_COLUMNS = (
     "service_event_details",
 )
 _SEPARATOR = pa.scalar("\x1f", pa.string())
+_SEPARATOR_BYTES = b"\x1f"
 _JOIN_NULL_AS_EMPTY = pc.JoinOptions(null_handling="replace", null_replacement="")
 _BLAKE = hashlib.blake2b(digest_size=KEY_SIZE)
 
