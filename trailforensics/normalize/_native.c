@@ -15,6 +15,7 @@
  *                                    (a NULL part as ""), without building the joined text
  *   iso_micros(offsets, data, n, offset) -> (int64 micros, uint8 ok): YYYY-MM-DDTHH:MM:SSZ
  *   encoded_length(objs, layout)  -> len(msgspec.json.encode(objs)) without encoding them
+ *   identities(offsets, data, lo, hi) -> the flat userIdentity columns, read off the raw JSON
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -705,6 +706,241 @@ static PyObject *encoded_length(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(total);
 }
 
+/* ---------------------------------------------------------------- userIdentity columns */
+
+/* The flat identity columns straight from each record's raw userIdentity JSON, as decoding it into
+ * the lenient ``Identity`` structs (normalize/fast.py) and walking their fields would give them.
+ * Anything those structs would treat differently, or that this reader does not handle itself (an
+ * escape in a key or a wanted string, a key given twice, a wanted value of another JSON type, a
+ * null where an object is expected), raises ValueError: the caller then decodes the structs. */
+
+enum { ID_COLUMNS = 18, MFA_COLUMN = 17, NO_COL = -1 };
+
+typedef struct {
+    const char *name;
+    int col;   /* string column, or NO_COL */
+    int child; /* nested object table, or -1 */
+} IdKey;
+
+typedef struct {
+    const IdKey *keys;
+    int count;
+} IdTable;
+
+/* Column numbers follow columns.py's _IDENTITY_PATHS, then mfaAuthenticated. */
+static const IdKey ID_TOP[] = {{"type", 0, -1},         {"principalId", 1, -1},      {"arn", 2, -1},
+                               {"accountId", 3, -1},    {"accessKeyId", 4, -1},      {"userName", 5, -1},
+                               {"invokedBy", 6, -1},    {"identityProvider", 7, -1}, {"credentialId", 8, -1},
+                               {"sessionContext", NO_COL, 1}};
+static const IdKey ID_CONTEXT[] = {{"sessionIssuer", NO_COL, 2},
+                                   {"attributes", NO_COL, 3},
+                                   {"sourceIdentity", 14, -1},
+                                   {"webIdFederationData", NO_COL, 4}};
+static const IdKey ID_ISSUER[] = {
+    {"type", 9, -1}, {"principalId", 10, -1}, {"arn", 11, -1}, {"accountId", 12, -1}, {"userName", 13, -1}};
+static const IdKey ID_ATTRIBUTES[] = {{"creationDate", 15, -1}, {"mfaAuthenticated", MFA_COLUMN, -1}};
+static const IdKey ID_WEB[] = {{"federatedProvider", 16, -1}};
+static const IdTable ID_TABLES[] = {{ID_TOP, 10}, {ID_CONTEXT, 4}, {ID_ISSUER, 5}, {ID_ATTRIBUTES, 2}, {ID_WEB, 1}};
+
+typedef struct {
+    const char *s;
+    Py_ssize_t len;
+    int state; /* 0 absent, 1 string, 2 null */
+} IdVal;
+
+static const char *json_ws(const char *p, const char *e) {
+    while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    return p;
+}
+
+/* Past the string at p (which is '"'); *escaped tells whether it holds a backslash. */
+static const char *json_skip_string(const char *p, const char *e, int *escaped) {
+    for (p++; p < e; p++) {
+        if (*p == '"') return p + 1;
+        if (*p == '\\') {
+            *escaped = 1;
+            p++;
+        }
+    }
+    return NULL;
+}
+
+static const char *json_skip_value(const char *p, const char *e, int depth) {
+    p = json_ws(p, e);
+    if (p >= e || depth > 256) return NULL;
+    if (*p == '"') {
+        int escaped = 0;
+        return json_skip_string(p, e, &escaped);
+    }
+    if (*p == '{' || *p == '[') {
+        char open = *p, close = open == '{' ? '}' : ']';
+        p = json_ws(p + 1, e);
+        if (p < e && *p == close) return p + 1;
+        for (;;) {
+            if (open == '{') {
+                int escaped = 0;
+                p = json_ws(p, e);
+                if (p >= e || *p != '"' || (p = json_skip_string(p, e, &escaped)) == NULL) return NULL;
+                p = json_ws(p, e);
+                if (p >= e || *p != ':') return NULL;
+                p++;
+            }
+            if ((p = json_skip_value(p, e, depth + 1)) == NULL) return NULL;
+            p = json_ws(p, e);
+            if (p >= e) return NULL;
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            return *p == close ? p + 1 : NULL;
+        }
+    }
+    const char *start = p;
+    while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
+    return p > start ? p : NULL;
+}
+
+/* One object of table t at p ('{'): fills vals; NULL (no exception set) when it cannot. */
+static const char *id_object(const char *p, const char *e, int t, IdVal *vals, int depth) {
+    const IdTable *table = &ID_TABLES[t];
+    unsigned seen = 0; /* keys of this table met so far */
+    p = json_ws(p + 1, e);
+    if (p < e && *p == '}') return p + 1;
+    for (;;) {
+        p = json_ws(p, e);
+        if (p >= e || *p != '"') return NULL;
+        const char *key = p + 1;
+        int escaped = 0;
+        if ((p = json_skip_string(p, e, &escaped)) == NULL || escaped) return NULL;
+        Py_ssize_t key_len = p - 1 - key;
+        p = json_ws(p, e);
+        if (p >= e || *p != ':') return NULL;
+        p = json_ws(p + 1, e);
+        if (p >= e) return NULL;
+        int k = 0;
+        for (; k < table->count; k++) {
+            if ((Py_ssize_t)strlen(table->keys[k].name) == key_len && memcmp(table->keys[k].name, key, key_len) == 0)
+                break;
+        }
+        if (k == table->count) {
+            if ((p = json_skip_value(p, e, depth + 1)) == NULL) return NULL;
+        } else {
+            const IdKey *want = &table->keys[k];
+            if (seen & (1u << k)) return NULL; /* a key given twice */
+            seen |= 1u << k;
+            if (want->child >= 0) {
+                if (*p != '{' || (p = id_object(p, e, want->child, vals, depth + 1)) == NULL) return NULL;
+            } else if (*p == '"') {
+                const char *start = p + 1;
+                if ((p = json_skip_string(p, e, &escaped)) == NULL || escaped) return NULL;
+                vals[want->col] = (IdVal){start, p - 1 - start, 1};
+            } else if (e - p >= 4 && memcmp(p, "null", 4) == 0) {
+                vals[want->col] = (IdVal){NULL, 0, 2};
+                p += 4;
+            } else if (want->col == MFA_COLUMN && e - p >= 4 && memcmp(p, "true", 4) == 0) {
+                vals[want->col] = (IdVal){"true", 4, 1};
+                p += 4;
+            } else if (want->col == MFA_COLUMN && e - p >= 5 && memcmp(p, "false", 5) == 0) {
+                vals[want->col] = (IdVal){"false", 5, 1};
+                p += 5;
+            } else {
+                return NULL; /* a number, array or object where a string is wanted */
+            }
+        }
+        p = json_ws(p, e);
+        if (p >= e) return NULL;
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        return *p == '}' ? p + 1 : NULL;
+    }
+}
+
+static PyObject *identities(PyObject *self, PyObject *args) {
+    Py_buffer offs, data;
+    Py_ssize_t lo, hi;
+    if (!PyArg_ParseTuple(args, "y*y*nn", &offs, &data, &lo, &hi)) return NULL;
+    PyObject *result = NULL;
+    const int64_t *off = (const int64_t *)offs.buf;
+    Py_ssize_t count = offs.len / 8 - 1, n = hi - lo;
+    Buf text[ID_COLUMNS];
+    PyObject *offsets[ID_COLUMNS], *validity[ID_COLUMNS];
+    Py_ssize_t nulls[ID_COLUMNS];
+    memset(text, 0, sizeof(text));
+    memset(offsets, 0, sizeof(offsets));
+    memset(validity, 0, sizeof(validity));
+    memset(nulls, 0, sizeof(nulls));
+    if (lo < 0 || hi < lo || hi > count) {
+        PyErr_SetString(PyExc_IndexError, "identities range");
+        goto done;
+    }
+    for (int c = 0; c < ID_COLUMNS; c++) {
+        offsets[c] = PyBytes_FromStringAndSize(NULL, (n + 1) * 4);
+        validity[c] = PyBytes_FromStringAndSize(NULL, (n + 7) / 8);
+        if (offsets[c] == NULL || validity[c] == NULL) goto done;
+        memset(PyBytes_AS_STRING(validity[c]), 0, (n + 7) / 8);
+        ((int32_t *)PyBytes_AS_STRING(offsets[c]))[0] = 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        IdVal vals[ID_COLUMNS];
+        memset(vals, 0, sizeof(vals));
+        int64_t a = off[lo + i], b = off[lo + i + 1];
+        if (a < 0 || b < a || b > data.len) {
+            PyErr_SetString(PyExc_ValueError, "identities offsets");
+            goto done;
+        }
+        const char *s = (const char *)data.buf + a, *e = (const char *)data.buf + b;
+        if (b > a && *s == '{') { /* anything else (absent, null) has no identity: all NULL */
+            const char *end = id_object(s, e, 0, vals, 0);
+            if (end == NULL || json_ws(end, e) != e) {
+                PyErr_Format(PyExc_ValueError, "userIdentity of row %zd needs the struct decoder", i);
+                goto done;
+            }
+        }
+        for (int c = 0; c < ID_COLUMNS; c++) {
+            int32_t *o = (int32_t *)PyBytes_AS_STRING(offsets[c]);
+            if (vals[c].state == 1) {
+                if (buf_put(&text[c], vals[c].s, vals[c].len) < 0) goto done;
+                if (text[c].len > INT32_MAX) {
+                    PyErr_SetString(PyExc_OverflowError, "identity column over 2 GiB");
+                    goto done;
+                }
+                ((uint8_t *)PyBytes_AS_STRING(validity[c]))[i >> 3] |= (uint8_t)(1u << (i & 7));
+            } else {
+                nulls[c]++;
+            }
+            o[i + 1] = (int32_t)text[c].len;
+        }
+    }
+    result = PyList_New(ID_COLUMNS);
+    if (result == NULL) goto done;
+    for (int c = 0; c < ID_COLUMNS; c++) {
+        PyObject *body = buf_bytes(&text[c]);
+        if (body == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyObject *valid = nulls[c] ? validity[c] : Py_None;
+        PyObject *item = Py_BuildValue("(ONNn)", valid, offsets[c], body, nulls[c]);
+        offsets[c] = NULL; /* stolen by N (released by a failed build too) */
+        if (item == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, c, item);
+    }
+done:
+    for (int c = 0; c < ID_COLUMNS; c++) {
+        Py_XDECREF(offsets[c]);
+        Py_XDECREF(validity[c]);
+        PyMem_Free(text[c].p);
+    }
+    PyBuffer_Release(&offs);
+    PyBuffer_Release(&data);
+    return result;
+}
+
 /* ---------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
@@ -716,6 +952,7 @@ static PyMethodDef methods[] = {
     {"blake2b16_join", blake2b16_join, METH_VARARGS, "blake2b16_join(parts, n, sep) -> 16-byte digests"},
     {"iso_micros", iso_micros, METH_VARARGS, "iso_micros(offsets, data, n, offset) -> (micros, ok)"},
     {"encoded_length", encoded_length, METH_VARARGS, "encoded_length(objs, layout) -> msgspec's JSON length"},
+    {"identities", identities, METH_VARARGS, "identities(offsets, data, lo, hi) -> the flat userIdentity columns"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", "Column building in C (see columns.py).",

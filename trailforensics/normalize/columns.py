@@ -299,6 +299,11 @@ class _Fields:
         """All userIdentity values as one JSON array (a value that is not an object counts as {})."""
         raise NotImplementedError
 
+    def identity(self) -> tuple[list[pa.Array], Sequence[Any] | pa.Array]:
+        """The flat identity columns (``_IDENTITY_COLUMNS``) and the mfaAuthenticated values."""
+        ids = _decode_identities(self)
+        return self.paths(_IDENTITY_PATHS, ids), self.gather(ids, _MFA_PATH)
+
     def digests(self, parts: list[pa.Array]) -> bytes:
         """The dedup key digest of each row: its parts joined by the separator (NULL as "")."""
         # The key material of every row in one vectorised join; only the hashing is per row.
@@ -398,6 +403,22 @@ class _NativeFields(_Fields):
         jc = self.jc
         return bytes(self.c.json_list(jc.offsets, jc.data, _USER_IDENTITY * self.n, (_USER_IDENTITY + 1) * self.n))
 
+    def identity(self) -> tuple[list[pa.Array], Sequence[Any] | pa.Array]:
+        """Read off the raw userIdentity JSON in C; the struct decoder where the C reader declines
+        (an escape, a key given twice, an odd type: the same columns, the Python way)."""
+        jc = self.jc
+        try:
+            found = self.c.identities(jc.offsets, jc.data, _USER_IDENTITY * self.n, (_USER_IDENTITY + 1) * self.n)
+        except ValueError:
+            return super().identity()
+        arrays = [
+            pa.Array.from_buffers(
+                pa.string(), self.n, [None if v is None else pa.py_buffer(v), pa.py_buffer(o), pa.py_buffer(d)], nulls
+            )
+            for v, o, d, nulls in found
+        ]
+        return arrays[:-1], arrays[-1]
+
     def digests(self, parts: list[pa.Array]) -> bytes:
         """As the Python path, hashing each row's parts in turn (the joined text is never built)."""
         spans = []
@@ -444,14 +465,13 @@ assert Tls.__struct_fields__ == tuple(TLS_KEYS)
 
 def _identity_columns(fields: _Fields) -> dict[str, pa.Array]:
     n = fields.n
-    ids = _decode_identities(fields)
-    out = dict(zip(_IDENTITY_COLUMNS, fields.paths(_IDENTITY_PATHS, ids)))
+    columns, mfa = fields.identity()
+    out = dict(zip(_IDENTITY_COLUMNS, columns))
     # The identity provider of web-identity sessions lives in webIdFederationData.
     provider = out.pop("_web_provider")
     if provider.null_count < n:
         out["user_identity_identity_provider"] = pc.coalesce(out["user_identity_identity_provider"], provider)
     out["session_creation_date"] = fields.times(out.pop("_creation_date"))[0]
-    mfa = fields.gather(ids, ("sessionContext", "attributes", "mfaAuthenticated"))
     out["session_mfa_authenticated"] = _mfa_column(mfa)
     return out
 
@@ -500,6 +520,7 @@ _IDENTITY_PATHS: tuple[tuple[str, ...], ...] = (
     ("sessionContext", "attributes", "creationDate"),
     ("sessionContext", "webIdFederationData", "federatedProvider"),
 )
+_MFA_PATH = ("sessionContext", "attributes", "mfaAuthenticated")
 _IDENTITY_COLUMNS = (*_IDENTITY_NAMES, *_ISSUER_NAMES, "session_source_identity", "_creation_date", "_web_provider")
 
 
@@ -511,12 +532,13 @@ def _decode_identities(fields: _Fields) -> list[Identity]:
         return [identity_of_raw(r if r[:1] == b"{" else b"{}") for r in fields.jc.values(_USER_IDENTITY)]
 
 
-def _mfa_column(values: Sequence[Any]) -> pa.Array:
+def _mfa_column(values: Sequence[Any] | pa.Array) -> pa.Array:
     """ "true"/"false" (AWS writes strings; any case) or JSON booleans -> booleans."""
     try:
-        lowered = pc.utf8_lower(pa.array(values, pa.string()))
+        text = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         return pa.array([_mfa(v) for v in values], pa.bool_())  # some JSON booleans
+    lowered = pc.utf8_lower(text)
     return pc.if_else(pc.equal(lowered, _S_TRUE), _B_TRUE, pc.if_else(pc.equal(lowered, _S_FALSE), _B_FALSE, _B_NULL))
 
 
