@@ -363,3 +363,57 @@ def test_encoded_length_refuses_what_it_cannot_count() -> None:
     assert encoded_length(odd) == len(b'[{"eventID":5}]')
     with pytest.raises(UnicodeEncodeError):
         C.encoded_length([FastRecord(eventID="\ud800")], RECORD_LAYOUT)
+
+
+# ----------------------------------------------------------------------------- userIdentity reader
+
+IDENTITIES = [
+    '{"type":"IAMUser","arn":"arn:aws:iam::1:user/a","accessKeyId":"AKIA1","userName":"a"}',
+    '{"type":"IAMUser","arn":"a\\u0062c"}',  # an escape in a wanted string: the struct decoder
+    '{"ty\\u0070e":"x"}',  # an escape in a key
+    '{"type":"a","type":"b"}',  # a key given twice
+    '{"sessionContext":{"sessionIssuer":{"arn":"i"},"sessionIssuer":{"type":"t"}}}',
+    '{"sessionContext":null}',
+    '{"sessionContext":{"attributes":{"mfaAuthenticated":true,"creationDate":"2026-01-01T00:00:00Z"}}}',
+    '{"sessionContext":{"attributes":{"mfaAuthenticated":"TRUE"}}}',
+    '{"sessionContext":{"attributes":{"mfaAuthenticated":1}}}',
+    '{"arn":5}',
+    '{"arn":["x"]}',
+    '{ "type" : "Root" , "x" : [1, {"a": "}\\"]"}, true, null, -1.5e3] , "arn":"r" }',
+    '{"type":null,"arn":"x","principalId":""}',
+    '{"sessionContext":{"sessionIssuer":{"arn":"i","userName":"u"},"sourceIdentity":"s",'
+    '"webIdFederationData":{"federatedProvider":"p","attributes":{}}},"identityProvider":null}',
+    '{"sessionContext":{"webIdFederationData":{}},"identityProvider":"idp"}',
+    '{"onBehalfOf":{"userId":"u1"},"type":"IdentityCenterUser","credentialId":"c"}',
+    '{"type":"Ünïcode \U0001f680","userName":"\u202eevil"}',
+    "{}",
+    "[]",
+    "null",
+    "7",
+]
+
+
+@needs_native
+@pytest.mark.parametrize("raw", IDENTITIES)
+def test_identity_reader_equals_the_struct_decoder(raw: str) -> None:
+    doc = ('{"Records":[{"eventID":"1","userIdentity":' + raw + '},{"eventID":"2"}]}').encode()
+    decoded, _ = decode_records_document(doc)
+    fields = columns._NativeFields.of(decoded, C)
+    c_columns, c_mfa = fields.identity()
+    py_columns, py_mfa = columns._Fields.identity(fields)
+    for name, c, py in zip(columns._IDENTITY_COLUMNS, c_columns, py_columns):
+        assert c.equals(py), name
+    assert columns._mfa_column(c_mfa).equals(columns._mfa_column(py_mfa))
+    _same_rows(doc)
+
+
+@needs_native
+def test_identity_reader_declines_what_it_does_not_read() -> None:
+    assert C is not None
+    for raw, reads in [(b'{"arn":"a\\u0062"}', False), (b'{"a":1,"a":2}', True), (b'{"arn":"x","arn":"y"}', False)]:
+        offsets = np.array([0, len(raw)], np.int64)
+        if reads:
+            assert C.identities(offsets, raw, 0, 1)[2][2] == b""  # arn: NULL
+        else:
+            with pytest.raises(ValueError):
+                C.identities(offsets, raw, 0, 1)
