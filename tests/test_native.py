@@ -417,3 +417,35 @@ def test_identity_reader_declines_what_it_does_not_read() -> None:
         else:
             with pytest.raises(ValueError):
                 C.identities(offsets, raw, 0, 1)
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "values",
+    [
+        ['"111122223333"', None, '"444455556666"'],
+        ["null", '"1"', None],
+        ['{"a":[1,2]}', '"x y"', None],  # a space inside a string: the row-by-row path compacts nothing
+        ['{"a": 1}', None, None],  # a space to compact
+        ['"\\u00e9"', '"é"', '""'],
+    ],
+)
+def test_one_extra_key_in_one_column(values: list[str | None]) -> None:
+    records = []
+    for i, v in enumerate(values):
+        extra = "" if v is None else f',"vpcEndpointAccountId":{v}'
+        records.append(f'{{"eventID":"{i}","eventName":"GetObject"{extra}}}')
+    doc = ('{"Records":[' + ",".join(records) + "]}").encode()
+    _same_rows(doc)
+    decoded, _ = decode_records_document(doc)
+    built = build(decoded, FileContext("f", "cloudtrail", "run"), use_native=True)
+    got = built.batch.column("extra").to_pylist()
+    assert [None if g is None else json.loads(g)["vpcEndpointAccountId"] for g in got] == [
+        None if v is None else json.loads(v) for v in values
+    ]
+
+
+@needs_native
+def test_two_extra_keys_and_a_tolerant_extra() -> None:
+    _same_rows(b'{"Records":[{"eventID":"1","vpcEndpointAccountId":"1","addendum":{"reason":"x"}},{"eventID":"2"}]}')
+    _same_rows(b'{"Records":[{"eventID":"1","vpcEndpointAccountId":"1"},{"eventID":"2","odd":1}]}')

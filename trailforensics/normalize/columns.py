@@ -198,14 +198,17 @@ def _build(decoded: Decoded, ctx: FileContext, fields: _Fields) -> Built:
             cols[TOP_LEVEL_JSON_KEYS[key]] = jc.json(c)
         else:
             cols[TOP_LEVEL_JSON_KEYS[key]] = pa.nulls(n, pa.string())
-    for key in fields.extra_present():
+    present = fields.extra_present()
+    # One extra key and nothing else for `extra` (the usual case, vpcEndpointAccountId): one column.
+    extra = fields.extra_column(present[0]) if len(present) == 1 and not extras else None
+    for key in present if extra is None else ():
         for i, raw in enumerate(fields.values(key)):
             if len(raw):
                 extras.setdefault(i, {})[key] = raw
 
     cols.update(_tls_columns(fields, originals))
     cols.update(_identity_columns(fields))
-    cols["extra"] = _sparse_json(n, extras)
+    cols["extra"] = extra if extra is not None else _sparse_json(n, extras)
     cols["original_values"] = _sparse_json(n, originals)
     cols["null_fields"] = nulls.column()
 
@@ -295,6 +298,10 @@ class _Fields:
     def extra_present(self) -> list[str]:
         raise NotImplementedError
 
+    def extra_column(self, key: str) -> pa.Array | None:
+        """The `extra` column when ``key`` is its only content, built in one piece (None: row by row)."""
+        return None
+
     def identity_document(self) -> bytes:
         """All userIdentity values as one JSON array (a value that is not an object counts as {})."""
         raise NotImplementedError
@@ -367,6 +374,7 @@ class _NativeFields(_Fields):
         lengths = block.lengths.reshape(len(_RAW_KEYS), self.n)
         has = [bool(lengths[c].any()) for c in range(len(_RAW_KEYS))]
         self._extra = [k for k, h in zip(_RAW_KEYS[len(JSON_KEYS) :], has[len(JSON_KEYS) :]) if h]
+        self._block = block
         self.json_present = tuple(k for k, h in zip(JSON_KEYS, has) if k == "userIdentity" or h)
         if len(self.json_present) == len(JSON_KEYS):
             self.jc = block  # the extra keys' columns trail after the JSON ones, unused
@@ -398,6 +406,24 @@ class _NativeFields(_Fields):
 
     def extra_present(self) -> list[str]:
         return self._extra
+
+    def extra_column(self, key: str) -> pa.Array | None:
+        """``{"key":value}`` where the key is present (a JSON null included), as `_json_object` writes it."""
+        block, n = self._block, self.n
+        if len(block.data) >= 2**31 - 1:
+            return None
+        c = _RAW_KEYS.index(key)
+        lengths = block.lengths[c * n : (c + 1) * n]
+        offsets = block.offsets[c * n : (c + 1) * n + 1].astype(np.int32)
+        present = lengths > 0
+        bitmap = None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little"))
+        values = pa.Array.from_buffers(
+            pa.string(), n, [bitmap, pa.py_buffer(offsets), pa.py_buffer(block.data)], int(n - present.sum())
+        )
+        if pc.any(pc.match_substring_regex(values, _JSON_SPACE)).as_py():
+            return None  # whitespace to compact (or inside a string): row by row
+        head = pa.scalar('{"' + key + '":', pa.string())
+        return pc.binary_join_element_wise(head, values, _CLOSE_BRACE, _EMPTY_TEXT)
 
     def identity_document(self) -> bytes:
         jc = self.jc
@@ -431,6 +457,9 @@ class _NativeFields(_Fields):
 
 
 _RAW_KEYS = (*JSON_KEYS, *EXTRA_KEYS)
+_JSON_SPACE = "[ \t\n\r]"
+_CLOSE_BRACE = pa.scalar("}", pa.string())
+_EMPTY_TEXT = pa.scalar("", pa.string())  # the separator of the join
 
 
 def _string_block(columns: list[tuple[Any, ...]], n: int) -> list[pa.Array]:
