@@ -179,17 +179,19 @@ class _Run:
 
 
 KEY_BUDGET_CAP = 64 << 20  # bytes of dedup keys the coordinator keeps loaded, at most
+KEY_BYTES = KEY_DTYPE.itemsize + 8  # each key and its 8-byte search prefix (keyindex.prefixes)
 
 
 def key_budget() -> int:
-    """Keys (16 bytes each) the coordinator may keep loaded: 1/16 of the memory setting, at most 64 MiB.
+    """Keys the coordinator may keep loaded (24 bytes each with their search prefix): 1/16 of the
+    memory setting, at most 64 MiB.
 
     Beyond it, the least recently used event days are dropped and reloaded when needed; input
     in time order (as discovery orders it) rarely needs a day again.
     """
     from trailforensics.engine.resources import memory_limit
 
-    return min(memory_limit() // 16, KEY_BUDGET_CAP) // KEY_DTYPE.itemsize
+    return min(memory_limit() // 16, KEY_BUDGET_CAP) // KEY_BYTES
 
 
 def ingest(sources: Sequence[str | Path], dataset: str | Path, options: IngestOptions | None = None) -> IngestSummary:
