@@ -449,3 +449,32 @@ def test_one_extra_key_in_one_column(values: list[str | None]) -> None:
 def test_two_extra_keys_and_a_tolerant_extra() -> None:
     _same_rows(b'{"Records":[{"eventID":"1","vpcEndpointAccountId":"1","addendum":{"reason":"x"}},{"eventID":"2"}]}')
     _same_rows(b'{"Records":[{"eventID":"1","vpcEndpointAccountId":"1"},{"eventID":"2","odd":1}]}')
+
+
+@needs_native
+@pytest.mark.parametrize("no_avx2", ["0", "1"])
+def test_both_blake2b_paths_are_blake2b(no_avx2: str) -> None:
+    """The four-lane AVX2 hashing (where the CPU has AVX2) and the portable code give hashlib's digests,
+    for every length around the block size, in any order of lengths (lanes refill as they finish)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, random, pyarrow as pa\n"
+        "from trailforensics.normalize import _native as N\n"
+        "rng = random.Random(5)\n"
+        "vals = [bytes(rng.getrandbits(8) for _ in range(k)) for k in list(range(0, 300)) + "
+        "[rng.choice([0, 1, 128, 129, 5000]) for _ in range(200)]]\n"
+        "rng.shuffle(vals)\n"
+        "a = pa.array(vals, pa.binary()).slice(3)\n"
+        "b = a.buffers()\n"
+        "got = N.blake2b16(b[1], b[2], len(a), a.offset)\n"
+        "assert got == b''.join(hashlib.blake2b(v, digest_size=16).digest() for v in vals[3:])\n"
+        "print(N.blake2b_path())\n"
+    )
+    env = {**os.environ, "TRAILFORENSICS_NO_AVX2": no_avx2}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    if no_avx2 == "1":
+        assert done.stdout.strip() == "portable"
