@@ -27,6 +27,7 @@ from trailforensics.discovery import discover
 from trailforensics.ingest import fileread
 from trailforensics.ingest.pipeline import _tasks
 from trailforensics.normalize import columns
+from trailforensics.normalize import fields as fields_module
 from trailforensics.normalize.columns import FileContext, build
 from trailforensics.normalize.native import native
 from trailforensics.normalize.timeparse import _canonical_micros, parse_time_array
@@ -398,10 +399,10 @@ IDENTITIES = [
 def test_identity_reader_equals_the_struct_decoder(raw: str) -> None:
     doc = ('{"Records":[{"eventID":"1","userIdentity":' + raw + '},{"eventID":"2"}]}').encode()
     decoded, _ = decode_records_document(doc)
-    fields = columns._NativeFields.of(decoded, C)
+    fields = fields_module.NativeFields.of(decoded, C)
     c_columns, c_mfa = fields.identity()
-    py_columns, py_mfa = columns._Fields.identity(fields)
-    for name, c, py in zip(columns._IDENTITY_COLUMNS, c_columns, py_columns):
+    py_columns, py_mfa = fields_module.Fields.identity(fields)
+    for name, c, py in zip(fields_module.IDENTITY_COLUMNS, c_columns, py_columns):
         assert c.equals(py), name
     assert columns._mfa_column(c_mfa).equals(columns._mfa_column(py_mfa))
     _same_rows(doc)

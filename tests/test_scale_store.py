@@ -13,18 +13,22 @@ def _keys(n: int, start: int = 0) -> bytes:
     return b"".join(hashlib.blake2b(str(i).encode(), digest_size=16).digest() for i in range(start, start + n))
 
 
+def _add_like_a_set(index: KeyIndex, seen: set[bytes], batch: np.ndarray) -> None:
+    """Add a batch to the index and to a set: the index's mask is the set's answer, key by key."""
+    mask = index.add(batch.tobytes())
+    expected = []
+    for k in batch.tolist():
+        expected.append(k not in seen)
+        seen.add(k)
+    assert mask.tolist() == expected
+
+
 def test_key_index_matches_a_set_across_many_batches() -> None:
     rng = np.random.default_rng(7)
     index, seen = KeyIndex(), set()
     pool = np.frombuffer(_keys(20_000), dtype=KEY_DTYPE)
     for _ in range(60):
-        batch = pool[rng.integers(0, len(pool), 700)]
-        mask = index.add(batch.tobytes())
-        expected = []
-        for k in batch.tolist():
-            expected.append(k not in seen)
-            seen.add(k)
-        assert mask.tolist() == expected
+        _add_like_a_set(index, seen, pool[rng.integers(0, len(pool), 700)])
     assert len(index) == len(seen)
     assert index.all_keys().tolist() == sorted(seen)
     probe = np.frombuffer(_keys(100, 19_950), dtype=KEY_DTYPE)
@@ -40,13 +44,7 @@ def test_key_index_with_keys_that_share_their_first_eight_bytes() -> None:
         raw = rng.integers(0, 256, size=(int(rng.integers(1, 300)), 16), dtype=np.uint8)
         raw[:, 1:8] = rng.integers(0, 2, size=(len(raw), 7))  # few distinct prefixes
         raw[:, 12:] = 0
-        batch = np.frombuffer(raw.tobytes(), dtype=KEY_DTYPE)
-        mask = index.add(batch.tobytes())
-        expected = []
-        for k in batch.tolist():
-            expected.append(k not in seen)
-            seen.add(k)
-        assert mask.tolist() == expected
+        _add_like_a_set(index, seen, np.frombuffer(raw.tobytes(), dtype=KEY_DTYPE))
     assert len(index) == len(seen)
     assert index.all_keys().tolist() == sorted(seen)
 

@@ -1,7 +1,7 @@
 /* Column building for the normaliser, in C: the parts of turning decoded records into Arrow
  * buffers that cost a Python object per value.
  *
- * Every function here has a Python twin in trailforensics/normalize/columns.py (the reference);
+ * Every function here has a Python twin in trailforensics/normalize/fields.py (the reference);
  * tests/test_native.py checks that both give the same bytes.  Any value these functions do not
  * expect raises, and the caller then takes the Python path for the whole file, so an odd input
  * can never get a different row from this module.
@@ -898,7 +898,7 @@ typedef struct {
     int count;
 } IdTable;
 
-/* Column numbers follow columns.py's _IDENTITY_PATHS, then mfaAuthenticated. */
+/* Column numbers follow fields.py's IDENTITY_PATHS, then mfaAuthenticated. */
 static const IdKey ID_TOP[] = {{"type", 0, -1},         {"principalId", 1, -1},      {"arn", 2, -1},
                                {"accountId", 3, -1},    {"accessKeyId", 4, -1},      {"userName", 5, -1},
                                {"invokedBy", 6, -1},    {"identityProvider", 7, -1}, {"credentialId", 8, -1},
@@ -1127,7 +1127,7 @@ static PyMethodDef methods[] = {
     {"identities", identities, METH_VARARGS, "identities(offsets, data, lo, hi) -> the flat userIdentity columns"},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", "Column building in C (see columns.py).",
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", "Column building in C (see fields.py).",
                                     -1, methods};
 
 PyMODINIT_FUNC PyInit__native(void) {

@@ -18,6 +18,8 @@ from typing import Any
 import msgspec
 from msgspec import Raw, Struct
 
+from trailforensics.normalize.native import native
+
 NO_RAW = Raw(b"")  # the key was absent (raw fields)
 # The key was absent (string fields).  None, so no decoded string can ever be mistaken for it;
 # an explicit JSON null fails the fast path, and the tolerant path lists such keys itself.
@@ -191,8 +193,6 @@ RECORD_LAYOUT = _layout(FastRecord)
 
 def encoded_length(records: list[FastRecord]) -> int:
     """``len(RECORD_ENCODER.encode(records))``; the C module counts it without encoding."""
-    from trailforensics.normalize.native import native
-
     c = native()
     if c is not None:
         try:

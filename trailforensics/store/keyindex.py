@@ -42,20 +42,15 @@ def merge_sorted(older: np.ndarray, newer: np.ndarray) -> np.ndarray:
         return newer
     if not len(newer):
         return older
-    at = np.searchsorted(older, newer) + np.arange(len(newer))
-    out = np.empty(len(older) + len(newer), dtype=KEY_DTYPE)
-    from_older = np.ones(len(out), dtype=bool)
-    from_older[at] = False
-    out[at] = newer
-    out[from_older] = older
-    return out
+    return _merge_with_prefixes(older, prefixes(older), newer, prefixes(newer))[0]
 
 
 def _merge_with_prefixes(
     older: np.ndarray, older_prefix: np.ndarray, newer: np.ndarray, newer_prefix: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`merge_sorted`, placing the newer keys by their integer prefix (a key whose prefix the
-    older array also holds is placed by its full key), and the merged prefixes with it."""
+    """Two non-empty sorted arrays with no key in common merged (linear, one output copy), the
+    newer keys placed by their integer prefix (a key whose prefix the older array also holds is
+    placed by its full key); returns the merged keys and their prefixes."""
     at = np.searchsorted(older_prefix, newer_prefix)
     tie = older_prefix[np.minimum(at, len(older) - 1)] == newer_prefix
     if tie.any():
